@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# One-time (and idempotent) setup for lossbench on a Debian machine:
+#   1. the Fashion-MNIST Debian package (the default suite's data),
+#   2. a project-local venv with torch==2.13.0 (libtorch for tch 0.26) and the
+#      Python packages the tests use for reference values,
+#   3. .cargo/config.toml pointing tch at that libtorch, so plain `cargo build`,
+#      `cargo test` and `cargo run` work afterwards.
+# A second run checks stamps and returns in well under a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+STAMP="$VENV/.lossbench-stamp"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+APT_UPDATED=0
+apt_install() {
+    if [ "$APT_UPDATED" = 0 ]; then
+        log "apt-get update"
+        $SUDO apt-get update -qq
+        APT_UPDATED=1
+    fi
+    log "apt-get install $*"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+# 1. Data.
+if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+    apt_install dataset-fashion-mnist
+fi
+
+# 2. Python venv with the pinned torch.
+command -v cargo >/dev/null || { log "cargo not found: install Rust (rustup) first"; exit 1; }
+PY=${PYTHON:-python3}
+command -v "$PY" >/dev/null || apt_install python3 python3-venv
+want_stamp=$(cat requirements.txt constraints.txt | sha256sum | cut -c1-16)
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want_stamp" ]; then
+    if [ ! -x "$VENV/bin/python" ]; then
+        if ! "$PY" -c 'import ensurepip, venv' 2>/dev/null; then apt_install python3-venv; fi
+        log "creating venv in $VENV"
+        "$PY" -m venv "$VENV"
+    fi
+    log "installing torch==2.13.0, numpy, scikit-learn (first time: a few GB)"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -c constraints.txt -r requirements.txt
+    echo "$want_stamp" > "$STAMP"
+fi
+
+# 3. Cargo environment.
+TORCH_DIR=$("$VENV/bin/python" - <<'PY'
+import pathlib, torch
+print(pathlib.Path(torch.__file__).parent)
+PY
+)
+CXX11=$("$VENV/bin/python" -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')
+mkdir -p .cargo
+cat > .cargo/config.toml.new <<TOML
+# Written by scripts/setup.sh; do not edit (it is regenerated).
+[env]
+LIBTORCH = "$TORCH_DIR"
+LIBTORCH_CXX11_ABI = "$CXX11"
+LOSSBENCH_PYTHON = "$VENV/bin/python"
+TOML
+if ! cmp -s .cargo/config.toml.new .cargo/config.toml 2>/dev/null; then
+    mv .cargo/config.toml.new .cargo/config.toml
+    log "wrote .cargo/config.toml (LIBTORCH=$TORCH_DIR)"
+else
+    rm .cargo/config.toml.new
+fi
+log "ready"

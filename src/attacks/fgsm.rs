@@ -1,0 +1,31 @@
+//! FGSM (Goodfellow et al. 2015), SPEC §2.
+//!
+//! ```text
+//! x' = clip₀¹( x + ε · sign(∇ₓ CE(z(x), y)) )
+//! ```
+//! # Shapes
+//! `x, x': [N, C, H, W]`, `y: [N]`.
+
+use tch::{Kind, Tensor};
+
+use super::{finish, input_gradient, AdvBatch, Attack};
+use crate::train::Net;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fgsm {
+    /// L∞ budget in pixel units.
+    pub eps: f64,
+}
+
+impl Attack for Fgsm {
+    fn label(&self) -> String {
+        format!("fgsm(eps={})", self.eps)
+    }
+
+    fn run(&self, net: &Net, x: &Tensor, y: &Tensor) -> AdvBatch {
+        let g = input_gradient(net, x, y);
+        let x_adv = tch::no_grad(|| (x + g.sign() * self.eps).clamp(0.0, 1.0));
+        let iters = Tensor::ones([x.size()[0]], (Kind::Int64, x.device()));
+        finish(net, x, x_adv, y, iters)
+    }
+}

@@ -1,0 +1,73 @@
+//! Attacks (SPEC §2): untargeted, against the true label, on inference logits,
+//! model in eval mode, pixels clipped to [0, 1], run only on the clean-correct
+//! test samples. Every attack is batched and runs on the model's device.
+
+mod fgsm;
+
+pub use fgsm::Fgsm;
+
+use tch::{Kind, Reduction, Tensor};
+
+use crate::suite::AttackSpec;
+use crate::train::Net;
+
+/// The outcome of an attack on a batch.
+#[derive(Debug)]
+pub struct AdvBatch {
+    /// Adversarial images `[N, C, H, W]` in [0, 1].
+    pub x_adv: Tensor,
+    /// `[N]` bool: the prediction on `x_adv` differs from the true label.
+    pub success: Tensor,
+    /// `[N]` f64: ‖x_adv − x‖₂ and ‖x_adv − x‖∞ per sample.
+    pub l2: Tensor,
+    pub linf: Tensor,
+    /// `[N]` i64: iterations used (1 for single-step attacks).
+    pub iters: Tensor,
+}
+
+/// An adversarial attack with fixed parameters.
+pub trait Attack {
+    /// Label with parameters, e.g. `fgsm(eps=0.1)`; used in result tables.
+    fn label(&self) -> String;
+    /// Attacks `x: [N, C, H, W]` with true labels `y: [N]`.
+    fn run(&self, net: &Net, x: &Tensor, y: &Tensor) -> AdvBatch;
+}
+
+/// One attack per swept parameter value of `spec`.
+pub fn build(spec: &AttackSpec) -> Vec<Box<dyn Attack>> {
+    match spec {
+        AttackSpec::Fgsm { eps } => eps
+            .iter()
+            .map(|&e| Box::new(Fgsm { eps: e }) as Box<dyn Attack>)
+            .collect(),
+    }
+}
+
+/// `∇ₓ Σ_i CE(z(x_i), y_i)` on inference logits (eval mode). Summing rather
+/// than averaging keeps per-sample gradients independent of the batch size.
+pub fn input_gradient(net: &Net, x: &Tensor, y: &Tensor) -> Tensor {
+    let x = x.detach().set_requires_grad(true);
+    let loss = net
+        .logits(&x)
+        .cross_entropy_loss::<Tensor>(y, None, Reduction::Sum, -100, 0.0);
+    Tensor::run_backward(&[loss], &[&x], false, false)
+        .pop()
+        .expect("one input, one gradient")
+}
+
+/// Fills an [`AdvBatch`] from the clean and adversarial images.
+pub fn finish(net: &Net, x: &Tensor, x_adv: Tensor, y: &Tensor, iters: Tensor) -> AdvBatch {
+    tch::no_grad(|| {
+        let success = net.logits(&x_adv).argmax(1, false).ne_tensor(y);
+        let delta = (&x_adv - x).flatten(1, -1).to_kind(Kind::Double);
+        let l2 = delta.norm_scalaropt_dim(2, [1], false);
+        let linf = delta.abs().amax([1], false);
+        AdvBatch {
+            x_adv,
+            success,
+            l2,
+            linf,
+            iters,
+        }
+    })
+}

@@ -1,0 +1,115 @@
+//! Datasets: readers for MNIST / Fashion-MNIST (IDX, gzip or raw), CIFAR-10/100
+//! (binary batches) and a seeded synthetic dataset for tests.
+//!
+//! Images are kept as `u8` in `[N, C, H, W]` order; conversion to `[0, 1]`
+//! floats happens when a batch becomes a tensor, outside this room. Every
+//! failure (missing, truncated or mismatched file) is an error naming the file
+//! and what was wrong, never a panic. This room knows nothing of tch.
+
+pub mod cifar;
+pub mod idx;
+pub mod load;
+pub mod synthetic;
+
+pub use load::{load, resolve_dir};
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Which dataset a suite uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetName {
+    Mnist,
+    FashionMnist,
+    Cifar10,
+    Cifar100,
+    Synthetic,
+}
+
+impl DatasetName {
+    /// The suite / directory name: `mnist`, `fashion-mnist`, `cifar10`, ...
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DatasetName::Mnist => "mnist",
+            DatasetName::FashionMnist => "fashion-mnist",
+            DatasetName::Cifar10 => "cifar10",
+            DatasetName::Cifar100 => "cifar100",
+            DatasetName::Synthetic => "synthetic",
+        }
+    }
+}
+
+/// The resolved `data:` section of a suite.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataSpec {
+    pub dataset: DatasetName,
+    /// Explicit directory holding the files; overrides the lookup order.
+    pub path: Option<PathBuf>,
+    /// Use only the first N training samples (None = all).
+    pub train_subset: Option<usize>,
+    /// Use only the first N test samples (None = all).
+    pub test_subset: Option<usize>,
+    /// Parameters of the synthetic dataset (ignored for real datasets).
+    pub synthetic: SyntheticSpec,
+}
+
+/// The seeded synthetic dataset: `classes` prototype images plus noise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyntheticSpec {
+    /// Default 0.
+    pub seed: u64,
+    /// Default 4.
+    pub classes: usize,
+    /// Default 512.
+    pub train: usize,
+    /// Default 256.
+    pub test: usize,
+    /// Image side (single channel); default 12.
+    pub side: usize,
+}
+
+impl Default for SyntheticSpec {
+    fn default() -> Self {
+        SyntheticSpec {
+            seed: 0,
+            classes: 4,
+            train: 512,
+            test: 256,
+            side: 12,
+        }
+    }
+}
+
+/// One split (train or test) of a dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Split {
+    /// `len * C * H * W` bytes, `[N, C, H, W]` order, 0 = black, 255 = white.
+    pub images: Vec<u8>,
+    /// One class index per image, `< classes`.
+    pub labels: Vec<u8>,
+}
+
+impl Split {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+}
+
+/// A loaded dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub name: DatasetName,
+    pub classes: usize,
+    /// `[C, H, W]`.
+    pub shape: [usize; 3],
+    pub train: Split,
+    pub test: Split,
+    /// Directory the files were read from (None for synthetic).
+    pub source: Option<PathBuf>,
+}
+

@@ -1,0 +1,82 @@
+//! The one error type of the library. Every message names what a user can fix:
+//! the file, the YAML field and its line, the data file, the job.
+//!
+//! Exit codes (see `main.rs`): 0 ok, 1 regression found, 2 bad input or usage,
+//! 3 runtime failure.
+
+use std::path::PathBuf;
+
+/// `Result` with [`Error`] as the default error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in lossbench.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A suite file that does not parse or does not validate.
+    #[error("{}:{line}:{column}: {field}: {msg}", file.display())]
+    Suite {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        /// Dotted field path, e.g. `train.batch-size` or `losses[1].alpha`.
+        field: String,
+        msg: String,
+    },
+    /// A data file that is missing, truncated or malformed.
+    #[error("data file '{}': {msg}", file.display())]
+    Data { file: PathBuf, msg: String },
+    /// No directory holds the dataset.
+    #[error("dataset '{name}' not found; looked in: {tried}")]
+    DataNotFound { name: String, tried: String },
+    /// A result or report file that cannot be read or is malformed.
+    #[error("result file '{}': {msg}", file.display())]
+    Results { file: PathBuf, msg: String },
+    /// Bad command-line usage that clap cannot catch (e.g. an unknown device).
+    #[error("{0}")]
+    Usage(String),
+    /// A file-system operation failed.
+    #[error("{context} '{}': {source}", path.display())]
+    Io {
+        context: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A metric could not be computed from a detector's scores.
+    #[error("detector '{detector}': {source}")]
+    Metric {
+        detector: String,
+        #[source]
+        source: crate::metrics::MetricError,
+    },
+    /// A job failed while running (diverged, out of memory, ...).
+    #[error("job {job}: {msg}")]
+    Job { job: String, msg: String },
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+    #[error("polars: {0}")]
+    Polars(#[from] polars::error::PolarsError),
+}
+
+impl Error {
+    /// Builds an [`Error::Io`] with a context phrase such as "cannot read".
+    pub fn io(context: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            context,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The process exit code for this error: 2 for bad input, 3 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Suite { .. }
+            | Error::Data { .. }
+            | Error::DataNotFound { .. }
+            | Error::Results { .. }
+            | Error::Usage(_) => 2,
+            _ => 3,
+        }
+    }
+}

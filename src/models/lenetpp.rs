@@ -1,0 +1,76 @@
+//! `lenetpp`: LeNet++ of Wen et al. 2016 (center loss), the model of the L-GM
+//! paper's MNIST experiments.
+//!
+//! ```text
+//! (conv5x5-32, PReLU) x2, maxpool 2
+//! (conv5x5-64, PReLU) x2, maxpool 2
+//! (conv5x5-128, PReLU) x2, maxpool 2
+//! flatten, dropout, linear -> feature_dim (2 for the paper's feature plots)
+//! ```
+//! Convolutions pad by 2 ("same"); PReLU slopes are per channel, initialised
+//! at 0.25 as in Caffe.
+
+use tch::{nn, Tensor};
+
+use super::Backbone;
+use crate::suite::ModelSpec;
+
+#[derive(Debug)]
+struct ConvPrelu {
+    conv: nn::Conv2D,
+    slope: Tensor,
+}
+
+impl ConvPrelu {
+    fn new(p: &nn::Path, cin: i64, cout: i64) -> ConvPrelu {
+        let cfg = nn::ConvConfig {
+            padding: 2,
+            ..Default::default()
+        };
+        ConvPrelu {
+            conv: nn::conv2d(p / "conv", cin, cout, 5, cfg),
+            slope: p.var("prelu", &[cout], nn::Init::Const(0.25)),
+        }
+    }
+
+    fn forward(&self, x: &Tensor) -> Tensor {
+        x.apply(&self.conv).prelu(&self.slope)
+    }
+}
+
+#[derive(Debug)]
+pub struct LeNetPP {
+    convs: Vec<ConvPrelu>,
+    feat: nn::Linear,
+    dropout: f64,
+}
+
+impl LeNetPP {
+    pub fn new(p: &nn::Path, spec: &ModelSpec, shape: [usize; 3]) -> LeNetPP {
+        let [c, h, w] = shape.map(|v| v as i64);
+        let widths = [(c, 32), (32, 32), (32, 64), (64, 64), (64, 128), (128, 128)];
+        let convs = widths
+            .iter()
+            .enumerate()
+            .map(|(i, &(cin, cout))| ConvPrelu::new(&(p / format!("conv{}", i + 1)), cin, cout))
+            .collect();
+        let flat = 128 * (h / 8) * (w / 8);
+        LeNetPP {
+            convs,
+            feat: nn::linear(p / "feat", flat, spec.feature_dim as i64, Default::default()),
+            dropout: spec.dropout,
+        }
+    }
+}
+
+impl Backbone for LeNetPP {
+    fn features(&self, x: &Tensor, train: bool) -> Tensor {
+        let mut h = x.shallow_clone();
+        for pair in self.convs.chunks(2) {
+            h = pair[1].forward(&pair[0].forward(&h)).max_pool2d_default(2);
+        }
+        h.flatten(1, -1)
+            .dropout(self.dropout, train)
+            .apply(&self.feat)
+    }
+}

@@ -1,0 +1,42 @@
+//! `mlp`: flatten, two hidden layers of 256 ReLU units, dropout, then a linear
+//! feature layer of `feature_dim` units (no activation: the head sees raw
+//! features, as the L-GM paper's models do).
+
+use tch::{nn, Tensor};
+
+use super::Backbone;
+use crate::suite::ModelSpec;
+
+const HIDDEN: i64 = 256;
+
+#[derive(Debug)]
+pub struct Mlp {
+    fc1: nn::Linear,
+    fc2: nn::Linear,
+    feat: nn::Linear,
+    dropout: f64,
+}
+
+impl Mlp {
+    pub fn new(p: &nn::Path, spec: &ModelSpec, shape: [usize; 3]) -> Mlp {
+        let inputs = (shape[0] * shape[1] * shape[2]) as i64;
+        Mlp {
+            fc1: nn::linear(p / "fc1", inputs, HIDDEN, Default::default()),
+            fc2: nn::linear(p / "fc2", HIDDEN, HIDDEN, Default::default()),
+            feat: nn::linear(p / "feat", HIDDEN, spec.feature_dim as i64, Default::default()),
+            dropout: spec.dropout,
+        }
+    }
+}
+
+impl Backbone for Mlp {
+    fn features(&self, x: &Tensor, train: bool) -> Tensor {
+        let h = x
+            .flatten(1, -1)
+            .apply(&self.fc1)
+            .relu()
+            .apply(&self.fc2)
+            .relu();
+        h.dropout(self.dropout, train).apply(&self.feat)
+    }
+}

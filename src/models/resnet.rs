@@ -1,0 +1,109 @@
+//! `resnet20`, `resnet32`, `resnet56`: the CIFAR ResNets of He et al. 2016
+//! (§4.2): a 3x3 conv of 16 channels, then three stages of n basic blocks
+//! (16, 32, 64 channels; stride 2 entering stages 2 and 3), depth = 6n + 2,
+//! global average pooling, then a linear feature layer of `feature_dim`.
+//! Shortcuts are option A (identity; subsample and zero-pad channels when the
+//! shape changes), as in the paper's CIFAR experiments.
+
+use tch::{nn, Tensor};
+
+use super::Backbone;
+use crate::suite::ModelSpec;
+
+fn conv3x3(p: nn::Path, cin: i64, cout: i64, stride: i64) -> nn::Conv2D {
+    let cfg = nn::ConvConfig {
+        stride,
+        padding: 1,
+        bias: false,
+        ..Default::default()
+    };
+    nn::conv2d(p, cin, cout, 3, cfg)
+}
+
+#[derive(Debug)]
+struct Block {
+    conv1: nn::Conv2D,
+    bn1: nn::BatchNorm,
+    conv2: nn::Conv2D,
+    bn2: nn::BatchNorm,
+    stride: i64,
+    pad: i64,
+}
+
+impl Block {
+    fn new(p: &nn::Path, cin: i64, cout: i64, stride: i64) -> Block {
+        Block {
+            conv1: conv3x3(p / "conv1", cin, cout, stride),
+            bn1: nn::batch_norm2d(p / "bn1", cout, Default::default()),
+            conv2: conv3x3(p / "conv2", cout, cout, 1),
+            bn2: nn::batch_norm2d(p / "bn2", cout, Default::default()),
+            stride,
+            pad: cout - cin,
+        }
+    }
+
+    fn forward(&self, x: &Tensor, train: bool) -> Tensor {
+        let h = x
+            .apply(&self.conv1)
+            .apply_t(&self.bn1, train)
+            .relu()
+            .apply(&self.conv2)
+            .apply_t(&self.bn2, train);
+        let shortcut = if self.stride == 1 && self.pad == 0 {
+            x.shallow_clone()
+        } else {
+            // Option A: take every stride-th pixel, zero-pad the new channels
+            // (split evenly before and after, as in the reference code).
+            let sub = x.slice(2, 0, None, self.stride).slice(3, 0, None, self.stride);
+            let before = self.pad / 2;
+            sub.constant_pad_nd([0, 0, 0, 0, before, self.pad - before])
+        };
+        (h + shortcut).relu()
+    }
+}
+
+#[derive(Debug)]
+pub struct ResNet {
+    conv: nn::Conv2D,
+    bn: nn::BatchNorm,
+    blocks: Vec<Block>,
+    feat: nn::Linear,
+    dropout: f64,
+}
+
+impl ResNet {
+    /// `depth` = 6n + 2 (20, 32, 56, ...).
+    pub fn new(p: &nn::Path, spec: &ModelSpec, shape: [usize; 3], depth: usize) -> ResNet {
+        let n = (depth - 2) / 6;
+        let mut blocks = Vec::with_capacity(3 * n);
+        let mut cin = 16;
+        for (stage, &cout) in [16i64, 32, 64].iter().enumerate() {
+            for b in 0..n {
+                let stride = if stage > 0 && b == 0 { 2 } else { 1 };
+                let path = p / format!("stage{}", stage + 1) / format!("block{b}");
+                blocks.push(Block::new(&path, cin, cout, stride));
+                cin = cout;
+            }
+        }
+        ResNet {
+            conv: conv3x3(p / "conv", shape[0] as i64, 16, 1),
+            bn: nn::batch_norm2d(p / "bn", 16, Default::default()),
+            blocks,
+            feat: nn::linear(p / "feat", 64, spec.feature_dim as i64, Default::default()),
+            dropout: spec.dropout,
+        }
+    }
+}
+
+impl Backbone for ResNet {
+    fn features(&self, x: &Tensor, train: bool) -> Tensor {
+        let mut h = x.apply(&self.conv).apply_t(&self.bn, train).relu();
+        for b in &self.blocks {
+            h = b.forward(&h, train);
+        }
+        h.adaptive_avg_pool2d([1, 1])
+            .flatten(1, -1)
+            .dropout(self.dropout, train)
+            .apply(&self.feat)
+    }
+}

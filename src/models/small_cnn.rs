@@ -1,0 +1,51 @@
+//! `small-cnn`, the fast CPU default: conv(32, 3x3, pad 1)-ReLU-maxpool(2),
+//! conv(64, 3x3, pad 1)-ReLU-maxpool(2), flatten, linear(128)-ReLU, dropout,
+//! then a linear feature layer of `feature_dim` units (no activation).
+
+use tch::{nn, Tensor};
+
+use super::Backbone;
+use crate::suite::ModelSpec;
+
+#[derive(Debug)]
+pub struct SmallCnn {
+    conv1: nn::Conv2D,
+    conv2: nn::Conv2D,
+    fc: nn::Linear,
+    feat: nn::Linear,
+    dropout: f64,
+}
+
+impl SmallCnn {
+    pub fn new(p: &nn::Path, spec: &ModelSpec, shape: [usize; 3]) -> SmallCnn {
+        let [c, h, w] = shape.map(|v| v as i64);
+        let conv = nn::ConvConfig {
+            padding: 1,
+            ..Default::default()
+        };
+        let flat = 64 * (h / 4) * (w / 4);
+        SmallCnn {
+            conv1: nn::conv2d(p / "conv1", c, 32, 3, conv),
+            conv2: nn::conv2d(p / "conv2", 32, 64, 3, conv),
+            fc: nn::linear(p / "fc", flat, 128, Default::default()),
+            feat: nn::linear(p / "feat", 128, spec.feature_dim as i64, Default::default()),
+            dropout: spec.dropout,
+        }
+    }
+}
+
+impl Backbone for SmallCnn {
+    fn features(&self, x: &Tensor, train: bool) -> Tensor {
+        x.apply(&self.conv1)
+            .relu()
+            .max_pool2d_default(2)
+            .apply(&self.conv2)
+            .relu()
+            .max_pool2d_default(2)
+            .flatten(1, -1)
+            .apply(&self.fc)
+            .relu()
+            .dropout(self.dropout, train)
+            .apply(&self.feat)
+    }
+}

@@ -1,0 +1,77 @@
+//! `manifest.json`: what a run was (the resolved suite, versions, device, git
+//! commit) and how it went (timings, job counts, status). Written at the start
+//! of a run and after every job, so an interrupted run still says what it was.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::store::write_atomic;
+use crate::{Error, Result};
+
+/// The file name of the manifest inside a run directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// The description of one run, stored as pretty JSON in `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub suite_name: String,
+    /// The suite file as given on the command line.
+    pub suite_file: String,
+    pub run_id: String,
+    /// The resolved suite (every default filled in).
+    pub suite: serde_json::Value,
+    pub lossbench_version: String,
+    pub tch_version: String,
+    pub libtorch_version: String,
+    /// The device the jobs ran on: `cpu`, `cuda:0`, ...
+    pub device: String,
+    /// `None` outside a git checkout.
+    pub git_commit: Option<String>,
+    /// RFC 3339 timestamps.
+    pub started_at: String,
+    /// `None` while the run is in progress.
+    pub finished_at: Option<String>,
+    pub wall_seconds: f64,
+    pub jobs_total: usize,
+    pub jobs_done: usize,
+    pub jobs_failed: usize,
+    /// Jobs found finished in an earlier run and not recomputed.
+    pub jobs_reused: usize,
+    /// `running`, `done` or `failed`.
+    pub status: String,
+}
+
+impl Manifest {
+    /// The manifest's path inside the run directory `dir`.
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join(MANIFEST_FILE)
+    }
+
+    /// Reads `<dir>/manifest.json`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the file cannot be read, [`Error::Results`] (with
+    /// line and column) when it is not a valid manifest.
+    pub fn read(dir: &Path) -> Result<Manifest> {
+        let path = Manifest::path(dir);
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| Error::io("cannot read", &path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::Results {
+            file: path,
+            msg: e.to_string(),
+        })
+    }
+
+    /// Writes `<dir>/manifest.json` as pretty JSON, atomically.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        let mut json = serde_json::to_string_pretty(self).expect("a manifest always serialises");
+        json.push('\n');
+        write_atomic(&Manifest::path(dir), json.as_bytes())
+    }
+}

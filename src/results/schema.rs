@@ -1,0 +1,73 @@
+//! The columns of every result table, in one place. Tables are tidy: one row
+//! per observation. String columns use `"none"` where a dimension does not
+//! apply (e.g. `attack` for clean accuracy).
+
+use serde::{Deserialize, Serialize};
+
+/// `jobs`: one row per job (dataset x model x loss x seed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRow {
+    /// Stable id: hash of the resolved job config and the lossbench version.
+    pub job_id: String,
+    pub dataset: String,
+    pub model: String,
+    pub loss: String,
+    pub seed: u64,
+    /// `cpu`, `cuda:0`, ...
+    pub device: String,
+    /// `done` or `failed`.
+    pub status: String,
+    /// Error message for a failed job, empty otherwise.
+    pub error: String,
+    pub n_train: u64,
+    pub n_test: u64,
+    pub train_seconds: f64,
+    pub eval_seconds: f64,
+    /// The resolved job config as JSON.
+    pub config: String,
+}
+
+/// `metrics`: one row per (job, attack, detector, subset, metric).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricRow {
+    pub job_id: String,
+    pub dataset: String,
+    pub model: String,
+    pub loss: String,
+    pub seed: u64,
+    /// Attack with its parameter, e.g. `fgsm(eps=0.1)`, or `none`.
+    pub attack: String,
+    /// Detector name or `none`.
+    pub detector: String,
+    /// `clean`, `all` or `successful` (SPEC §3).
+    pub subset: String,
+    /// e.g. `clean_acc`, `robust_acc`, `asr`, `auroc`.
+    pub metric: String,
+    pub value: f64,
+}
+
+/// `roc`: downsampled ROC points (the metrics use every point).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RocRow {
+    pub job_id: String,
+    pub loss: String,
+    pub seed: u64,
+    pub attack: String,
+    pub detector: String,
+    pub subset: String,
+    pub fpr: f64,
+    pub tpr: f64,
+    pub threshold: f64,
+}
+
+/// `train_log`: one row per job and epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainLogRow {
+    pub job_id: String,
+    pub epoch: u64,
+    pub loss: f64,
+    pub train_acc: f64,
+    pub lr: f64,
+    pub seconds: f64,
+    pub images_per_s: f64,
+}

@@ -1,0 +1,382 @@
+//! The run directory on disk: every result table as `<table>.parquet` (the
+//! copy lossbench reads back) and `<table>.csv` (for people and spreadsheets),
+//! rewritten atomically after each job so an interrupted run resumes.
+//!
+//! Rows travel as the structs of [`super::schema`]; polars only appears at the
+//! file boundary, where each table becomes a DataFrame built column by column
+//! (column names = field names, in order; `String` → String, `u64` → UInt64,
+//! `f64` → Float64). Nothing here knows how the numbers were computed.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::manifest::Manifest;
+use super::schema::{JobRow, MetricRow, RocRow, TrainLogRow};
+use crate::{Error, Result};
+
+/// Every table of one run, as rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunTables {
+    pub jobs: Vec<JobRow>,
+    pub metrics: Vec<MetricRow>,
+    pub roc: Vec<RocRow>,
+    pub train_log: Vec<TrainLogRow>,
+}
+
+impl RunTables {
+    /// Reads the tables of the run directory `dir` from their parquet files.
+    ///
+    /// A missing table file reads as an empty table, except `jobs.parquet`:
+    /// without it `dir` is not a run directory.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Results`] naming the file (and the column) when `jobs.parquet`
+    /// is missing or a table cannot be read or lacks a column of the schema.
+    pub fn read(dir: &Path) -> Result<RunTables> {
+        let jobs = table_path::<JobRow>(dir, "parquet");
+        if !jobs.is_file() {
+            return Err(Error::Results {
+                file: jobs,
+                msg: "not a run directory (no jobs table)".into(),
+            });
+        }
+        Ok(RunTables {
+            jobs: read_table(dir)?,
+            metrics: read_table(dir)?,
+            roc: read_table(dir)?,
+            train_log: read_table(dir)?,
+        })
+    }
+
+    /// Writes every table as parquet and CSV, each through a temp file and a
+    /// rename, so a reader never sees a half-written file.
+    fn write(&self, dir: &Path) -> Result<()> {
+        let mut staged = Vec::new();
+        stage_table(dir, &self.jobs, &mut staged)?;
+        stage_table(dir, &self.metrics, &mut staged)?;
+        stage_table(dir, &self.roc, &mut staged)?;
+        stage_table(dir, &self.train_log, &mut staged)?;
+        // Renames last: a failure while encoding leaves the old files whole.
+        for (tmp, path) in staged {
+            std::fs::rename(&tmp, &path).map_err(|e| Error::io("cannot replace", &path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Drops every row of `job_id` from every table.
+    fn remove_job(&mut self, job_id: &str) {
+        self.jobs.retain(|r| r.job_id != job_id);
+        self.metrics.retain(|r| r.job_id != job_id);
+        self.roc.retain(|r| r.job_id != job_id);
+        self.train_log.retain(|r| r.job_id != job_id);
+    }
+}
+
+/// A run directory open for writing: the tables in memory, rewritten on disk
+/// after every recorded job.
+#[derive(Debug)]
+pub struct RunStore {
+    dir: PathBuf,
+    tables: RunTables,
+}
+
+impl RunStore {
+    /// Opens (creating it if needed) the run directory `dir`, loading the
+    /// tables already there so a rerun resumes after the last finished job.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the directory cannot be created, [`Error::Results`]
+    /// when existing tables cannot be read.
+    pub fn open(dir: &Path) -> Result<RunStore> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
+        let tables = if table_path::<JobRow>(dir, "parquet").is_file() {
+            RunTables::read(dir)?
+        } else {
+            RunTables::default()
+        };
+        Ok(RunStore {
+            dir: dir.to_path_buf(),
+            tables,
+        })
+    }
+
+    /// The run directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The tables as recorded so far.
+    pub fn tables(&self) -> &RunTables {
+        &self.tables
+    }
+
+    /// The job's row if it finished successfully (`status == "done"`).
+    pub fn finished(&self, job_id: &str) -> Option<&JobRow> {
+        self.tables
+            .jobs
+            .iter()
+            .find(|r| r.job_id == job_id && r.status == "done")
+    }
+
+    /// Replaces every row of `job.job_id` in every table, then rewrites all
+    /// tables atomically.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Job`] when a row belongs to another job (nothing is changed);
+    /// [`Error::Io`] when a file cannot be written.
+    pub fn record_job(
+        &mut self,
+        job: JobRow,
+        metrics: Vec<MetricRow>,
+        roc: Vec<RocRow>,
+        log: Vec<TrainLogRow>,
+    ) -> Result<()> {
+        let id = job.job_id.clone();
+        let stray = metrics
+            .iter()
+            .map(|r| &r.job_id)
+            .chain(roc.iter().map(|r| &r.job_id))
+            .chain(log.iter().map(|r| &r.job_id))
+            .find(|other| **other != id);
+        if let Some(other) = stray {
+            return Err(Error::Job {
+                job: id,
+                msg: format!("result row belongs to job {other}"),
+            });
+        }
+        self.tables.remove_job(&id);
+        self.tables.jobs.push(job);
+        self.tables.metrics.extend(metrics);
+        self.tables.roc.extend(roc);
+        self.tables.train_log.extend(log);
+        self.tables.write(&self.dir)
+    }
+
+    /// Writes `manifest.json` into the run directory (atomically).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn write_manifest(&self, m: &Manifest) -> Result<()> {
+        m.write(&self.dir)
+    }
+}
+
+/// Writes `bytes` to `path` through `<path>.tmp` and a rename.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = tmp_path(path);
+    let mut f = File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::io("cannot write", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io("cannot replace", path, e))
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".tmp");
+    PathBuf::from(s)
+}
+
+fn table_path<T: Table>(dir: &Path, ext: &str) -> PathBuf {
+    dir.join(format!("{}.{ext}", T::NAME))
+}
+
+/// Encodes `rows` as `<table>.parquet.tmp` and `<table>.csv.tmp`, and notes
+/// which temp file replaces which file.
+fn stage_table<T: Table>(
+    dir: &Path,
+    rows: &[T],
+    staged: &mut Vec<(PathBuf, PathBuf)>,
+) -> Result<()> {
+    let mut df =
+        T::to_frame(rows).map_err(|e| polars_write_error(&table_path::<T>(dir, "parquet"), e))?;
+    for ext in ["parquet", "csv"] {
+        let path = table_path::<T>(dir, ext);
+        let tmp = tmp_path(&path);
+        let file = File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;
+        let written = if ext == "parquet" {
+            ParquetWriter::new(&file).finish(&mut df).map(drop)
+        } else {
+            CsvWriter::new(&file).finish(&mut df)
+        };
+        written.map_err(|e| polars_write_error(&tmp, e))?;
+        file.sync_all()
+            .map_err(|e| Error::io("cannot write", &tmp, e))?;
+        staged.push((tmp, path));
+    }
+    Ok(())
+}
+
+/// A polars failure while writing is a runtime I/O failure on that file.
+fn polars_write_error(path: &Path, e: PolarsError) -> Error {
+    Error::io("cannot write", path, std::io::Error::other(e.to_string()))
+}
+
+/// Reads `<table>.parquet`; a missing file is an empty table.
+fn read_table<T: Table>(dir: &Path) -> Result<Vec<T>> {
+    let path = table_path::<T>(dir, "parquet");
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let results = |msg: String| Error::Results {
+        file: path.clone(),
+        msg,
+    };
+    let file = File::open(&path).map_err(|e| Error::io("cannot open", &path, e))?;
+    let df = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| results(format!("cannot read parquet: {e}")))?;
+    T::from_frame(&df).map_err(results)
+}
+
+/// A row struct that is stored as one table.
+trait Table: Sized {
+    /// The file stem: `jobs`, `metrics`, `roc`, `train_log`.
+    const NAME: &'static str;
+    fn to_frame(rows: &[Self]) -> PolarsResult<DataFrame>;
+    /// Rows from a frame; the error message names the offending column.
+    fn from_frame(df: &DataFrame) -> std::result::Result<Vec<Self>, String>;
+}
+
+/// A field type and its polars column type.
+trait Cell: Sized {
+    fn column(name: &str, values: Vec<Self>) -> Column;
+    fn read(df: &DataFrame, name: &str) -> std::result::Result<Vec<Self>, String>;
+}
+
+/// Looks up `name` and checks its type; the message names the column.
+fn typed_column<'a>(
+    df: &'a DataFrame,
+    name: &str,
+    want: &DataType,
+) -> std::result::Result<&'a Column, String> {
+    let col = df
+        .column(name)
+        .map_err(|_| format!("missing column '{name}'"))?;
+    if col.dtype() != want {
+        return Err(format!(
+            "column '{name}' has type {}, expected {want}",
+            col.dtype()
+        ));
+    }
+    Ok(col)
+}
+
+fn null_error(name: &str, row: usize) -> String {
+    format!("column '{name}' has a null at row {row}")
+}
+
+impl Cell for String {
+    fn column(name: &str, values: Vec<Self>) -> Column {
+        Column::new(name.into(), values)
+    }
+    fn read(df: &DataFrame, name: &str) -> std::result::Result<Vec<Self>, String> {
+        let col = typed_column(df, name, &DataType::String)?;
+        let ca = col.str().map_err(|e| format!("column '{name}': {e}"))?;
+        ca.iter()
+            .enumerate()
+            .map(|(i, v)| v.map(str::to_owned).ok_or_else(|| null_error(name, i)))
+            .collect()
+    }
+}
+
+impl Cell for u64 {
+    fn column(name: &str, values: Vec<Self>) -> Column {
+        Column::new(name.into(), values)
+    }
+    fn read(df: &DataFrame, name: &str) -> std::result::Result<Vec<Self>, String> {
+        let col = typed_column(df, name, &DataType::UInt64)?;
+        let ca = col.u64().map_err(|e| format!("column '{name}': {e}"))?;
+        ca.iter()
+            .enumerate()
+            .map(|(i, v)| v.ok_or_else(|| null_error(name, i)))
+            .collect()
+    }
+}
+
+impl Cell for f64 {
+    fn column(name: &str, values: Vec<Self>) -> Column {
+        Column::new(name.into(), values)
+    }
+    fn read(df: &DataFrame, name: &str) -> std::result::Result<Vec<Self>, String> {
+        let col = typed_column(df, name, &DataType::Float64)?;
+        let ca = col.f64().map_err(|e| format!("column '{name}': {e}"))?;
+        ca.iter()
+            .enumerate()
+            .map(|(i, v)| v.ok_or_else(|| null_error(name, i)))
+            .collect()
+    }
+}
+
+/// Implements [`Table`] for a row struct from its field list, which must be
+/// complete (the struct literal in `from_frame` checks that) and in the
+/// struct's order (the column order of the files).
+macro_rules! table {
+    ($row:ident, $name:literal, [$($field:ident),+ $(,)?]) => {
+        impl Table for $row {
+            const NAME: &'static str = $name;
+
+            fn to_frame(rows: &[Self]) -> PolarsResult<DataFrame> {
+                DataFrame::new_infer_height(vec![$(
+                    Cell::column(
+                        stringify!($field),
+                        rows.iter().map(|r| r.$field.clone()).collect(),
+                    )
+                ),+])
+            }
+
+            fn from_frame(df: &DataFrame) -> std::result::Result<Vec<Self>, String> {
+                $(let mut $field = Cell::read(df, stringify!($field))?.into_iter();)+
+                (0..df.height())
+                    .map(|_| {
+                        Ok($row {
+                            $($field: $field.next().expect("columns have the frame's height"),)+
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+table!(
+    JobRow,
+    "jobs",
+    [
+        job_id,
+        dataset,
+        model,
+        loss,
+        seed,
+        device,
+        status,
+        error,
+        n_train,
+        n_test,
+        train_seconds,
+        eval_seconds,
+        config,
+    ]
+);
+table!(
+    MetricRow,
+    "metrics",
+    [job_id, dataset, model, loss, seed, attack, detector, subset, metric, value]
+);
+table!(
+    RocRow,
+    "roc",
+    [job_id, loss, seed, attack, detector, subset, fpr, tpr, threshold]
+);
+table!(
+    TrainLogRow,
+    "train_log",
+    [job_id, epoch, loss, train_acc, lr, seconds, images_per_s]
+);

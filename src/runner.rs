@@ -1,0 +1,516 @@
+//! Runs a suite: plan the jobs, then for each job train (or reuse a
+//! checkpoint), evaluate clean accuracy, attack, detect, and record the rows;
+//! finally render the report.
+//!
+//! Results are recorded after every job, so an interrupted run keeps every
+//! finished job, and a rerun of the same suite (same run id) skips them.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rand::{seq::SliceRandom, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sha2::{Digest, Sha256};
+use tch::{Device, Kind, Tensor};
+
+use crate::attacks;
+use crate::data::{self, Dataset};
+use crate::detect;
+use crate::device;
+use crate::metrics;
+use crate::results::{JobRow, Manifest, MetricRow, RocRow, RunStore, TrainLogRow};
+use crate::suite::{Job, Suite};
+use crate::train::{self, EpochLog, Net, Tensors};
+use crate::{Error, Result};
+
+/// Batch size for evaluation and attacks.
+const EVAL_BATCH: i64 = 1000;
+/// ROC points kept per curve in the `roc` table (metrics use every point).
+const ROC_POINTS: usize = 200;
+/// Fraction of (clean, adversarial) pairs used to fit supervised detectors;
+/// every detector is scored on the rest (SPEC §3).
+const FIT_FRACTION: f64 = 0.8;
+
+/// Where a run reads and writes.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub device: Device,
+    /// `results/`: run tables go to `<results>/<suite>/<run-id>/`.
+    pub results: PathBuf,
+    /// `reports/`: the report goes to `<reports>/<suite>/<run-id>/`.
+    pub reports: PathBuf,
+    /// The suite file, for the manifest.
+    pub suite_file: PathBuf,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub run_dir: PathBuf,
+    pub report: PathBuf,
+    pub jobs_total: usize,
+    pub jobs_done: usize,
+    pub jobs_failed: usize,
+    pub jobs_reused: usize,
+    pub wall_seconds: f64,
+}
+
+/// The run id: a hash of the resolved suite and the lossbench version, so
+/// that rerunning the same suite continues the same run.
+pub fn run_id(suite: &Suite) -> String {
+    let json = serde_json::to_string(suite).expect("suite serialises");
+    hex16(&format!("{json}\n{}", crate::VERSION))[..12].to_string()
+}
+
+fn hex16(s: &str) -> String {
+    let digest = Sha256::digest(s.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The checkpoint key: only what changes the trained weights (not attacks or
+/// detectors), so adding an attack to a suite reuses the trained models.
+fn train_key(job: &Job) -> String {
+    let c = &job.config;
+    let json = serde_json::to_string(&(&c.data, &c.model, &c.train, &c.loss, c.seed))
+        .expect("config serialises");
+    hex16(&format!("{json}\n{}", crate::VERSION))
+}
+
+/// Runs every job of `suite` and renders the report.
+pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
+    let started = Instant::now();
+    let run_id = run_id(suite);
+    let suite_dir = opts.results.join(&suite.name);
+    let run_dir = suite_dir.join(&run_id);
+    let ckpt_dir = suite_dir.join("checkpoints");
+    std::fs::create_dir_all(&ckpt_dir)
+        .map_err(|e| Error::io("cannot create directory", &ckpt_dir, e))?;
+    let mut store = RunStore::open(&run_dir)?;
+    let jobs = suite.jobs();
+    let mut manifest = Manifest {
+        suite_name: suite.name.clone(),
+        suite_file: opts.suite_file.display().to_string(),
+        run_id: run_id.clone(),
+        suite: serde_json::to_value(suite).expect("suite serialises"),
+        lossbench_version: crate::VERSION.to_string(),
+        tch_version: "0.26".to_string(),
+        libtorch_version: option_env!("LOSSBENCH_LIBTORCH_VERSION")
+            .unwrap_or("unknown")
+            .to_string(),
+        device: device::name(opts.device),
+        git_commit: git_commit(),
+        started_at: chrono::Utc::now().to_rfc3339(),
+        finished_at: None,
+        wall_seconds: 0.0,
+        jobs_total: jobs.len(),
+        jobs_done: 0,
+        jobs_failed: 0,
+        jobs_reused: 0,
+        status: "running".to_string(),
+    };
+    store.write_manifest(&manifest)?;
+
+    println!(
+        "suite '{}': {} job(s) on {}; results in {}",
+        suite.name,
+        jobs.len(),
+        device::name(opts.device),
+        run_dir.display()
+    );
+    let ds = data::load(&suite.data)?;
+    println!(
+        "data: {} ({} train, {} test, {} classes, shape {:?})",
+        ds.name.as_str(),
+        ds.train.len(),
+        ds.test.len(),
+        ds.classes,
+        ds.shape
+    );
+    let train = Tensors::from_split(&ds.train, ds.shape, opts.device);
+    let test = Tensors::from_split(&ds.test, ds.shape, opts.device);
+    let norm = train::channel_stats(&ds.train, ds.shape[0]);
+
+    for (i, job) in jobs.iter().enumerate() {
+        let label = format!(
+            "[{}/{}] {} seed {}",
+            i + 1,
+            jobs.len(),
+            job.config.loss.name(),
+            job.config.seed
+        );
+        if store.finished(&job.id).is_some() {
+            println!("{label}: finished in an earlier run ({}), reusing", job.id);
+            manifest.jobs_reused += 1;
+            manifest.jobs_done += 1;
+            continue;
+        }
+        let ctx = JobCtx {
+            job,
+            label: &label,
+            ds: &ds,
+            train: &train,
+            test: &test,
+            norm: (&norm.0, &norm.1),
+            device: opts.device,
+            ckpt_dir: &ckpt_dir,
+        };
+        let started_job = Instant::now();
+        match run_job(&ctx) {
+            Ok(out) => {
+                println!(
+                    "{label}: clean accuracy {:.4} ({:.1} s)",
+                    out.clean_acc,
+                    started_job.elapsed().as_secs_f64()
+                );
+                store.record_job(out.job, out.metrics, out.roc, out.log)?;
+                manifest.jobs_done += 1;
+            }
+            Err(e) => {
+                eprintln!("{label}: FAILED: {e}");
+                let mut row = job_row(&ctx, "failed");
+                row.error = e.to_string();
+                store.record_job(row, vec![], vec![], vec![])?;
+                manifest.jobs_failed += 1;
+            }
+        }
+        manifest.wall_seconds = started.elapsed().as_secs_f64();
+        store.write_manifest(&manifest)?;
+    }
+
+    manifest.finished_at = Some(chrono::Utc::now().to_rfc3339());
+    manifest.wall_seconds = started.elapsed().as_secs_f64();
+    manifest.status = if manifest.jobs_failed == 0 {
+        "done"
+    } else {
+        "failed"
+    }
+    .to_string();
+    store.write_manifest(&manifest)?;
+    let report_dir = opts.reports.join(&suite.name).join(&run_id);
+    let report = crate::report::render(&run_dir, &report_dir)?;
+    Ok(RunSummary {
+        run_dir,
+        report,
+        jobs_total: manifest.jobs_total,
+        jobs_done: manifest.jobs_done,
+        jobs_failed: manifest.jobs_failed,
+        jobs_reused: manifest.jobs_reused,
+        wall_seconds: manifest.wall_seconds,
+    })
+}
+
+struct JobCtx<'a> {
+    job: &'a Job,
+    label: &'a str,
+    ds: &'a Dataset,
+    train: &'a Tensors,
+    test: &'a Tensors,
+    norm: (&'a [f64], &'a [f64]),
+    device: Device,
+    ckpt_dir: &'a Path,
+}
+
+struct JobOutput {
+    job: JobRow,
+    metrics: Vec<MetricRow>,
+    roc: Vec<RocRow>,
+    log: Vec<TrainLogRow>,
+    clean_acc: f64,
+}
+
+fn job_row(ctx: &JobCtx, status: &str) -> JobRow {
+    let c = &ctx.job.config;
+    JobRow {
+        job_id: ctx.job.id.clone(),
+        dataset: c.data.dataset.as_str().to_string(),
+        model: model_name(ctx.job),
+        loss: c.loss.name().to_string(),
+        seed: c.seed,
+        device: device::name(ctx.device),
+        status: status.to_string(),
+        error: String::new(),
+        n_train: ctx.train.len() as u64,
+        n_test: ctx.test.len() as u64,
+        train_seconds: 0.0,
+        eval_seconds: 0.0,
+        config: serde_json::to_string(&ctx.job.config).expect("config serialises"),
+    }
+}
+
+fn model_name(job: &Job) -> String {
+    serde_json::to_value(job.config.model.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Trains (or loads the checkpoint of) one job and evaluates it.
+fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
+    let c = &ctx.job.config;
+    tch::manual_seed(c.seed as i64);
+    let mut net = Net::new(
+        ctx.device,
+        &c.model,
+        &c.loss,
+        ctx.ds.shape,
+        ctx.ds.classes,
+        ctx.norm,
+    );
+    let key = train_key(ctx.job);
+    let ckpt = ctx.ckpt_dir.join(format!("{key}.ot"));
+    let log_file = ctx.ckpt_dir.join(format!("{key}.train_log.json"));
+    let t0 = Instant::now();
+    let log: Vec<EpochLog> = if ckpt.exists() && log_file.exists() {
+        net.load(&ckpt)?;
+        println!(
+            "{}: trained earlier, loaded checkpoint {}",
+            ctx.label,
+            ckpt.display()
+        );
+        read_log(&log_file)?
+    } else {
+        let log = train::fit(&net, ctx.train, &c.train, ctx.label)?;
+        let tmp = ckpt.with_extension("ot.tmp");
+        net.save(&tmp)?;
+        rename(&tmp, &ckpt)?;
+        write_log(&log_file, &log)?;
+        log
+    };
+    let train_seconds = t0.elapsed().as_secs_f64();
+
+    let t1 = Instant::now();
+    let mut metrics = Vec::new();
+    let mut roc = Vec::new();
+    let row = |attack: &str, detector: &str, subset: &str, metric: &str, value: f64| MetricRow {
+        job_id: ctx.job.id.clone(),
+        dataset: c.data.dataset.as_str().to_string(),
+        model: model_name(ctx.job),
+        loss: c.loss.name().to_string(),
+        seed: c.seed,
+        attack: attack.to_string(),
+        detector: detector.to_string(),
+        subset: subset.to_string(),
+        metric: metric.to_string(),
+        value,
+    };
+
+    let pred = train::predict(&net, &ctx.test.x, EVAL_BATCH);
+    let correct = pred.eq_tensor(&ctx.test.y);
+    let n_test = ctx.test.len();
+    let clean_acc = correct.sum(Kind::Int64).int64_value(&[]) as f64 / n_test as f64;
+    metrics.push(row("none", "none", "clean", "clean_acc", clean_acc));
+
+    let keep = correct.nonzero().squeeze_dim(1);
+    let xs = ctx.test.x.index_select(0, &keep);
+    let ys = ctx.test.y.index_select(0, &keep);
+    let n_eval = xs.size()[0];
+    let detectors: Vec<_> = c
+        .detectors
+        .iter()
+        .filter_map(|d| match detect::build(d, &net) {
+            Ok(det) => Some(det),
+            Err(why) => {
+                println!("{}: detector '{}' skipped: {why}", ctx.label, d.name());
+                None
+            }
+        })
+        .collect();
+    // One seeded fit/test split of the pairs, shared by every attack and detector.
+    let mut order: Vec<usize> = (0..n_eval as usize).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(c.seed));
+    let n_fit = (order.len() as f64 * FIT_FRACTION).round() as usize;
+    let test_pairs = &order[n_fit..];
+
+    for spec in &c.attacks {
+        for attack in attacks::build(spec) {
+            let label = attack.label();
+            if n_eval == 0 {
+                println!("{}: {label} skipped: no clean-correct test sample", ctx.label);
+                continue;
+            }
+            let t = Instant::now();
+            let mut parts = Vec::new();
+            for s in (0..n_eval).step_by(EVAL_BATCH as usize) {
+                let len = EVAL_BATCH.min(n_eval - s);
+                parts.push(attack.run(&net, &xs.narrow(0, s, len), &ys.narrow(0, s, len)));
+            }
+            device::synchronize(ctx.device);
+            let seconds = t.elapsed().as_secs_f64();
+            let cat = |f: fn(&attacks::AdvBatch) -> &Tensor| {
+                Tensor::cat(&parts.iter().map(f).collect::<Vec<_>>(), 0)
+            };
+            let x_adv = cat(|b| &b.x_adv);
+            let success = cat(|b| &b.success);
+            let l2 = to_vec_f64(&cat(|b| &b.l2));
+            let linf = to_vec_f64(&cat(|b| &b.linf));
+            let iters = to_vec_f64(&cat(|b| &b.iters).to_kind(Kind::Double));
+            let ok: Vec<bool> = Vec::<bool>::try_from(&success.to_device(Device::Cpu))?;
+            let n_success = ok.iter().filter(|&&s| s).count();
+            let pick = |v: &[f64]| -> Vec<f64> {
+                v.iter().zip(&ok).filter(|(_, &s)| s).map(|(&x, _)| x).collect()
+            };
+            let (l2s, linfs) = (pick(&l2), pick(&linf));
+            metrics.push(row(&label, "none", "all", "n_eval", n_eval as f64));
+            metrics.push(row(
+                &label,
+                "none",
+                "all",
+                "robust_acc",
+                (n_eval as usize - n_success) as f64 / n_test as f64,
+            ));
+            metrics.push(row(&label, "none", "all", "asr", n_success as f64 / n_eval as f64));
+            if n_success > 0 {
+                metrics.push(row(&label, "none", "successful", "l2_mean", mean(&l2s)));
+                metrics.push(row(&label, "none", "successful", "l2_median", median(&l2s)));
+                metrics.push(row(&label, "none", "successful", "linf_mean", mean(&linfs)));
+            }
+            metrics.push(row(&label, "none", "all", "iters_mean", mean(&iters)));
+            metrics.push(row(&label, "none", "all", "seconds", seconds));
+            metrics.push(row(
+                &label,
+                "none",
+                "all",
+                "images_per_s",
+                n_eval as f64 / seconds.max(1e-9),
+            ));
+
+            if detectors.is_empty() {
+                continue;
+            }
+            let f_clean = train::map_batches(&xs, EVAL_BATCH, |b| net.features(b, false));
+            let f_adv = train::map_batches(&x_adv, EVAL_BATCH, |b| net.features(b, false));
+            for det in &detectors {
+                let s_clean = to_vec_f64(&tch::no_grad(|| det.score(&net, &f_clean)));
+                let s_adv = to_vec_f64(&tch::no_grad(|| det.score(&net, &f_adv)));
+                for subset in ["successful", "all"] {
+                    let idx: Vec<usize> = test_pairs
+                        .iter()
+                        .copied()
+                        .filter(|&i| subset == "all" || ok[i])
+                        .collect();
+                    let pos: Vec<f64> = idx.iter().map(|&i| s_adv[i]).collect();
+                    let neg: Vec<f64> = idx.iter().map(|&i| s_clean[i]).collect();
+                    if idx.is_empty() {
+                        println!(
+                            "{}: {label} / {}: no {subset} pair in the test split, no AUROC",
+                            ctx.label,
+                            det.name()
+                        );
+                        continue;
+                    }
+                    let metric_err = |source| Error::Metric {
+                        detector: det.name().to_string(),
+                        source,
+                    };
+                    let auroc = metrics::auroc(&pos, &neg).map_err(metric_err)?;
+                    let curve = metrics::roc_curve(&pos, &neg).map_err(metric_err)?;
+                    metrics.push(row(&label, det.name(), subset, "auroc", auroc));
+                    metrics.push(row(&label, det.name(), subset, "n_pairs", idx.len() as f64));
+                    let small = curve.downsample(ROC_POINTS);
+                    for ((fpr, tpr), thr) in small.fpr.iter().zip(&small.tpr).zip(&small.thresholds)
+                    {
+                        roc.push(RocRow {
+                            job_id: ctx.job.id.clone(),
+                            loss: c.loss.name().to_string(),
+                            seed: c.seed,
+                            attack: label.clone(),
+                            detector: det.name().to_string(),
+                            subset: subset.to_string(),
+                            fpr: *fpr,
+                            tpr: *tpr,
+                            threshold: *thr,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let eval_seconds = t1.elapsed().as_secs_f64();
+    let mut job = job_row(ctx, "done");
+    job.train_seconds = train_seconds;
+    job.eval_seconds = eval_seconds;
+    let log = log
+        .into_iter()
+        .map(|e| TrainLogRow {
+            job_id: ctx.job.id.clone(),
+            epoch: e.epoch as u64,
+            loss: e.loss,
+            train_acc: e.train_acc,
+            lr: e.lr,
+            seconds: e.seconds,
+            images_per_s: e.images_per_s,
+        })
+        .collect();
+    Ok(JobOutput {
+        job,
+        metrics,
+        roc,
+        log,
+        clean_acc,
+    })
+}
+
+fn to_vec_f64(t: &Tensor) -> Vec<f64> {
+    Vec::<f64>::try_from(&t.to_kind(Kind::Double).to_device(Device::Cpu).flatten(0, -1))
+        .expect("a 1-d double tensor converts")
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => s[n / 2],
+        _ => 0.5 * (s[n / 2 - 1] + s[n / 2]),
+    }
+}
+
+fn rename(from: &Path, to: &Path) -> Result<()> {
+    std::fs::rename(from, to).map_err(|e| Error::io("cannot rename into", to, e))
+}
+
+/// The train log beside a checkpoint, so a reused checkpoint keeps its curve.
+fn write_log(path: &Path, log: &[EpochLog]) -> Result<()> {
+    let rows: Vec<[f64; 6]> = log
+        .iter()
+        .map(|e| [e.epoch as f64, e.loss, e.train_acc, e.lr, e.seconds, e.images_per_s])
+        .collect();
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_string(&rows).expect("rows serialise"))
+        .map_err(|e| Error::io("cannot write", &tmp, e))?;
+    rename(&tmp, path)
+}
+
+fn read_log(path: &Path) -> Result<Vec<EpochLog>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io("cannot read", path, e))?;
+    let rows: Vec<[f64; 6]> = serde_json::from_str(&text).map_err(|e| Error::Results {
+        file: path.to_path_buf(),
+        msg: format!("bad train log: {e}"),
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|r| EpochLog {
+            epoch: r[0] as usize,
+            loss: r[1],
+            train_acc: r[2],
+            lr: r[3],
+            seconds: r[4],
+            images_per_s: r[5],
+        })
+        .collect())
+}
+
+fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

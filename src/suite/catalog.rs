@@ -1,0 +1,1 @@
+//! Catalog (stub; being written).

@@ -1,0 +1,1 @@
+//! Field locator (stub; being written).

@@ -1,0 +1,196 @@
+//! Suites: the YAML files under `suites/` that say which data, model, losses,
+//! seeds, attacks and detectors to combine.
+//!
+//! Parsing has two stages. [`raw`] mirrors the YAML with serde
+//! (`deny_unknown_fields`, kebab-case) so that a misspelt key or a wrong type
+//! fails with `file:line:column` and the field path; [`validate`] turns the raw
+//! tree into the [`Suite`] below, checking values (ranges, non-empty lists) and
+//! filling every default. [`plan`] expands a suite into [`Job`]s with stable ids.
+//!
+//! This room knows nothing of tch: it only describes work.
+
+pub mod catalog;
+pub mod locate;
+pub mod plan;
+pub mod raw;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::data::DataSpec;
+pub use plan::{Job, JobConfig};
+
+/// A validated suite with every default filled in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suite {
+    /// Suite name; also the directory under `results/` and `reports/`.
+    pub name: String,
+    pub description: String,
+    pub data: DataSpec,
+    pub model: ModelSpec,
+    pub train: TrainSpec,
+    pub losses: Vec<LossSpec>,
+    pub seeds: Vec<u64>,
+    pub attacks: Vec<AttackSpec>,
+    pub detectors: Vec<DetectorSpec>,
+    pub regression: RegressionSpec,
+}
+
+/// The backbone and its options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSpec {
+    pub kind: ModelKind,
+    /// Dimension of the feature vector the head sees. Default 64.
+    pub feature_dim: usize,
+    /// Dropout probability before the feature layer; 0 = none. Default 0.
+    pub dropout: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// Two hidden layers of 256 units (ReLU), then the feature layer.
+    Mlp,
+    /// conv(32,3x3)-ReLU-pool, conv(64,3x3)-ReLU-pool, then the feature layer.
+    SmallCnn,
+}
+
+/// Training settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainSpec {
+    /// Default 5.
+    pub epochs: usize,
+    /// Default 128.
+    pub batch_size: usize,
+    /// Default Adam.
+    pub optimizer: OptimizerSpec,
+    /// Default 1e-3.
+    pub lr: f64,
+    /// Default constant.
+    pub schedule: ScheduleSpec,
+    /// L2 weight decay; default 0.
+    pub weight_decay: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerSpec {
+    /// SGD; momentum default 0.9, nesterov default false.
+    Sgd { momentum: f64, nesterov: bool },
+    /// Adam; beta1 0.9, beta2 0.999.
+    Adam { beta1: f64, beta2: f64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScheduleSpec {
+    Constant,
+    /// Multiply the learning rate by `gamma` every `step_size` epochs.
+    Step { step_size: usize, gamma: f64 },
+    /// Multiply by `gamma` at each epoch in `milestones` (strictly increasing).
+    Multistep { milestones: Vec<usize>, gamma: f64 },
+    /// Cosine annealing from lr to 0 over all epochs.
+    Cosine,
+}
+
+/// A loss (head) with its resolved parameters (SPEC §1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossSpec {
+    Softmax,
+    /// Center loss: weight `lambda` (default 0.01), centre rate `alpha` (0.5).
+    Center { lambda: f64, alpha: f64 },
+    /// L-GM: margin `alpha` (default 0.1, >= 0), likelihood weight `lambda`
+    /// (default 0.1, >= 0), covariance (default identity), log-variance floor
+    /// (default -6), linear warm-up of alpha and lambda over `warmup_epochs`
+    /// (default 0 = none).
+    Lgm {
+        alpha: f64,
+        lambda: f64,
+        covariance: Covariance,
+        log_var_floor: f64,
+        warmup_epochs: usize,
+    },
+}
+
+impl LossSpec {
+    /// The name used in suites, tables and reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LossSpec::Softmax => "softmax",
+            LossSpec::Center { .. } => "center",
+            LossSpec::Lgm { .. } => "lgm",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Covariance {
+    Identity,
+    Isotropic,
+    Diagonal,
+}
+
+/// An attack with resolved parameters (SPEC §2). `eps` lists sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttackSpec {
+    /// FGSM at each eps (pixel units, in [0, 1]); default [0.1].
+    Fgsm { eps: Vec<f64> },
+}
+
+impl AttackSpec {
+    pub fn name(&self) -> &'static str {
+        match self {
+            AttackSpec::Fgsm { .. } => "fgsm",
+        }
+    }
+}
+
+/// A detector with resolved parameters (SPEC §3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DetectorSpec {
+    MaxSoftmax,
+    LgmLikelihood,
+}
+
+impl DetectorSpec {
+    pub fn name(&self) -> &'static str {
+        match self {
+            DetectorSpec::MaxSoftmax => "max-softmax",
+            DetectorSpec::LgmLikelihood => "lgm-likelihood",
+        }
+    }
+}
+
+/// Regression tolerances: metric name -> largest acceptable worsening
+/// (absolute, in the metric's own units).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegressionSpec {
+    pub tolerances: BTreeMap<String, f64>,
+}
+
+impl Suite {
+    /// Reads, parses and validates a suite file.
+    pub fn load(path: &Path) -> crate::Result<Suite> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| crate::Error::io("cannot read suite", path, e))?;
+        Suite::parse(&text, path)
+    }
+
+    /// Parses and validates suite text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> crate::Result<Suite> {
+        let raw = raw::parse(text, path)?;
+        validate::validate(raw, text, path)
+    }
+
+    /// The jobs of this suite: dataset x model x loss x seed, in that order.
+    pub fn jobs(&self) -> Vec<Job> {
+        plan::expand(self)
+    }
+}

@@ -1,0 +1,66 @@
+//! A model: normalisation, backbone and head in one var store.
+
+use std::path::Path;
+
+use tch::{nn, Device, Tensor};
+
+use crate::heads::{self, Head};
+use crate::models::{self, Backbone, Normalize};
+use crate::suite::{LossSpec, ModelSpec};
+
+/// `x in [0, 1] -> normalise -> backbone -> features -> head`.
+#[derive(Debug)]
+pub struct Net {
+    pub vs: nn::VarStore,
+    norm: Normalize,
+    backbone: Box<dyn Backbone>,
+    pub head: Box<dyn Head>,
+    pub classes: i64,
+}
+
+impl Net {
+    /// Builds a freshly initialised model (seed libtorch before calling).
+    pub fn new(
+        device: Device,
+        model: &ModelSpec,
+        loss: &LossSpec,
+        shape: [usize; 3],
+        classes: usize,
+        norm: (&[f64], &[f64]),
+    ) -> Net {
+        let vs = nn::VarStore::new(device);
+        let root = vs.root();
+        let norm = Normalize::new(&(&root / "norm"), norm.0, norm.1);
+        let backbone = models::backbone(&root, model, shape);
+        let head = heads::build(&root, loss, model.feature_dim as i64, classes as i64);
+        Net {
+            vs,
+            norm,
+            backbone,
+            head,
+            classes: classes as i64,
+        }
+    }
+
+    /// Features `[N, D]` of images `[N, C, H, W]` in [0, 1].
+    pub fn features(&self, x: &Tensor, train: bool) -> Tensor {
+        self.backbone.features(&self.norm.apply(x), train)
+    }
+
+    /// Inference logits in eval mode.
+    pub fn logits(&self, x: &Tensor) -> Tensor {
+        self.head.logits(&self.features(x, false))
+    }
+
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    pub fn save(&self, path: &Path) -> crate::Result<()> {
+        Ok(self.vs.save(path)?)
+    }
+
+    pub fn load(&mut self, path: &Path) -> crate::Result<()> {
+        Ok(self.vs.load(path)?)
+    }
+}

@@ -1,0 +1,179 @@
+//! End to end: the real binary on the synthetic dataset in a temp dir.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::str::contains;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn lossbench() -> Command {
+    let mut cmd = Command::cargo_bin("lossbench").unwrap();
+    cmd.env("LOSSBENCH_DATA", "/nonexistent-lossbench-data");
+    cmd
+}
+
+/// The single run directory under `results/<suite>/`.
+fn run_dir(results: &Path, suite: &str) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(results.join(suite))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("manifest.json").exists())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
+}
+
+#[test]
+fn run_writes_results_and_report_then_reuses_finished_jobs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let reports = tmp.path().join("reports");
+    let run = |expect_reuse: bool| {
+        let out = lossbench()
+            .args(["run", "--device", "cpu", "--results"])
+            .arg(&results)
+            .arg("--reports")
+            .arg(&reports)
+            .arg(fixture("e2e.yaml"))
+            .assert()
+            .success();
+        let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        assert_eq!(stdout.contains("reusing"), expect_reuse, "{stdout}");
+        assert!(stdout.contains("report:"), "{stdout}");
+        stdout
+    };
+    run(false);
+    let dir = run_dir(&results, "e2e");
+    for table in ["jobs", "metrics", "roc", "train_log"] {
+        for ext in ["parquet", "csv"] {
+            let f = dir.join(format!("{table}.{ext}"));
+            assert!(f.metadata().map(|m| m.len() > 0).unwrap_or(false), "{f:?}");
+        }
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["status"], "done");
+    assert_eq!(manifest["jobs_total"], 2);
+    assert_eq!(manifest["device"], "cpu");
+    assert_eq!(manifest["suite"]["name"], "e2e");
+
+    // Every job learnt the synthetic task, and detection metrics exist for
+    // max-softmax on both jobs and lgm-likelihood only on the lgm job.
+    let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    let clean: Vec<f64> = metrics
+        .lines()
+        .filter(|l| l.contains(",clean_acc,"))
+        .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(clean.len(), 2, "{metrics}");
+    assert!(clean.iter().all(|&a| a > 0.8), "clean accuracy {clean:?}");
+    let auroc_rows = |det: &str| {
+        metrics
+            .lines()
+            .filter(|l| l.contains(&format!(",{det},")) && l.contains(",auroc,"))
+            .count()
+    };
+    assert!(auroc_rows("max-softmax") >= 2, "{metrics}");
+    assert!(auroc_rows("lgm-likelihood") >= 1, "{metrics}");
+    assert!(!metrics.lines().any(|l| l.contains(",softmax,") && l.contains("lgm-likelihood")));
+
+    let report_dir = reports.join("e2e").join(dir.file_name().unwrap());
+    let md = std::fs::read_to_string(report_dir.join("report.md")).unwrap();
+    assert!(md.contains("softmax") && md.contains("lgm"), "{md}");
+    assert!(std::fs::read_dir(&report_dir)
+        .unwrap()
+        .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "svg")));
+
+    // The same suite again: both jobs are found and reused.
+    run(true);
+
+    // `report` re-renders from the result files alone.
+    let again = tmp.path().join("again");
+    lossbench()
+        .arg("report")
+        .arg(&dir)
+        .arg("--out")
+        .arg(&again)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(again.join("report.md")).unwrap(),
+        md,
+        "re-rendered report differs"
+    );
+}
+
+#[test]
+fn validate_reports_a_misspelt_key_with_its_location_and_exit_code_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.yaml");
+    let text = std::fs::read_to_string(fixture("e2e.yaml"))
+        .unwrap()
+        .replace("batch-size: 32", "batch-szie: 32");
+    std::fs::write(&bad, &text).unwrap();
+    let line = text.lines().position(|l| l.contains("batch-szie")).unwrap() + 1;
+    lossbench()
+        .arg("validate")
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(contains(format!("bad.yaml:{line}:3")))
+        .stderr(contains("batch-szie"));
+    lossbench()
+        .arg("validate")
+        .arg(fixture("e2e.yaml"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/quick.yaml"))
+        .assert()
+        .success()
+        .stdout(contains("ok:"));
+}
+
+#[test]
+fn run_rejects_a_bad_suite_before_training_and_a_missing_dataset_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = tmp.path().join("missing.yaml");
+    std::fs::write(
+        &suite,
+        "name: missing\ndata:\n  dataset: mnist\n  path: /nonexistent/mnist\nmodel: mlp\nlosses: [softmax]\nseeds: [0]\n",
+    )
+    .unwrap();
+    lossbench()
+        .args(["run", "--device", "cpu", "--results"])
+        .arg(tmp.path().join("r"))
+        .arg("--reports")
+        .arg(tmp.path().join("p"))
+        .arg(&suite)
+        .assert()
+        .code(2)
+        .stderr(contains("/nonexistent/mnist"));
+}
+
+#[test]
+fn list_names_every_component_and_help_only_implemented_commands() {
+    let out = lossbench().arg("list").assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for name in [
+        "fashion-mnist",
+        "synthetic",
+        "small-cnn",
+        "softmax",
+        "lgm",
+        "fgsm",
+        "max-softmax",
+        "lgm-likelihood",
+    ] {
+        assert!(text.contains(name), "list lacks {name}:\n{text}");
+    }
+    let help = lossbench().arg("--help").assert().success();
+    let help = String::from_utf8(help.get_output().stdout.clone()).unwrap();
+    for cmd in ["run", "validate", "list", "report"] {
+        assert!(help.contains(cmd), "{help}");
+    }
+    assert!(!help.contains("compare") && !help.contains("merge"), "{help}");
+}

@@ -1,0 +1,132 @@
+//! Heads against hand derivations (SPEC §1). Values are small enough to check
+//! on paper; the derivation is in each test's comment.
+
+use lossbench::heads::{self, Progress};
+use lossbench::suite::{Covariance, LossSpec};
+use tch::{nn, Device, Kind, Tensor};
+
+fn close(a: &Tensor, b: &Tensor, tol: f64) {
+    let diff = (a - b).abs().max().double_value(&[]);
+    assert!(diff <= tol, "max |a - b| = {diff} > {tol}\na = {a}\nb = {b}");
+}
+
+fn lgm(alpha: f64, lambda: f64, covariance: Covariance) -> LossSpec {
+    LossSpec::Lgm {
+        alpha,
+        lambda,
+        covariance,
+        log_var_floor: -6.0,
+        warmup_epochs: 0,
+    }
+}
+
+/// Sets every variable whose name ends with `suffix` to `value`.
+fn set(vs: &nn::VarStore, suffix: &str, value: &Tensor) {
+    let vars = vs.variables();
+    let (_, t) = vars
+        .iter()
+        .find(|(k, _)| k.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no variable *{suffix} in {:?}", vars.keys()));
+    tch::no_grad(|| t.shallow_clone().copy_(value));
+}
+
+#[test]
+fn lgm_identity_logits_are_negative_half_squared_distances() {
+    // μ_0 = (0, 0), μ_1 = (1, 2); f = (1, 0):
+    // d_0 = ½(1 + 0) = 0.5, d_1 = ½(0 + 4) = 2, so z = (−0.5, −2).
+    let vs = nn::VarStore::new(Device::Cpu);
+    let head = heads::build(&vs.root(), &lgm(0.0, 0.0, Covariance::Identity), 2, 2);
+    set(&vs, "means", &Tensor::from_slice(&[0f32, 0., 1., 2.]).view([2, 2]));
+    let f = Tensor::from_slice(&[1f32, 0.]).view([1, 2]);
+    close(&head.logits(&f), &Tensor::from_slice(&[-0.5f32, -2.]).view([1, 2]), 1e-6);
+    // With α = λ = 0 the loss is plain CE over those logits:
+    // −log(e^{−0.5} / (e^{−0.5} + e^{−2})) = log(1 + e^{−1.5}).
+    let y = Tensor::from_slice(&[0i64]);
+    let loss = head.loss(&f, &y, Progress::default()).double_value(&[]);
+    assert!((loss - (1.0 + (-1.5f64).exp()).ln()).abs() < 1e-6, "loss {loss}");
+    // log N(f; μ_0, I) = −0.5 − log 2π  (D = 2).
+    let ll = head.log_likelihood(&f).unwrap();
+    let want = -0.5 - (2.0 * std::f64::consts::PI).ln();
+    assert!((ll.double_value(&[0, 0]) - want).abs() < 1e-5);
+}
+
+#[test]
+fn lgm_margin_scales_the_true_class_distance_by_one_plus_alpha() {
+    let alpha = 0.3;
+    let vs = nn::VarStore::new(Device::Cpu);
+    let spec = lgm(alpha, 0.0, Covariance::Identity);
+    let head = heads::build(&vs.root(), &spec, 2, 3);
+    let f = Tensor::from_slice(&[0.3f32, -1.2, 2.0, 0.5]).view([2, 2]);
+    let y = Tensor::from_slice(&[2i64, 0]);
+    // Inference logits: no margin. Training loss with margin α equals CE over
+    // logits whose true-class entry is multiplied by (1 + α) (identity: logdet 0).
+    let z = head.logits(&f);
+    let onehot = y.one_hot(3).to_kind(Kind::Float);
+    let z_margin = &z * (&onehot * alpha + 1.0);
+    let want = z_margin.cross_entropy_for_logits(&y);
+    let got = head.loss(&f, &y, Progress::default());
+    close(&got, &want, 1e-6);
+    // And the margin really reaches the gradient: α changes ∂L/∂f.
+    let vs0 = nn::VarStore::new(Device::Cpu);
+    let plain = heads::build(&vs0.root(), &lgm(0.0, 0.0, Covariance::Identity), 2, 3);
+    tch::no_grad(|| {
+        vs0.variables()["head.means"].shallow_clone().copy_(&vs.variables()["head.means"])
+    });
+    let grad = |h: &dyn heads::Head| {
+        let fx = f.detach().set_requires_grad(true);
+        let l = h.loss(&fx, &y, Progress::default());
+        Tensor::run_backward(&[l], &[&fx], false, false).pop().unwrap()
+    };
+    let diff = (grad(head.as_ref()) - grad(plain.as_ref())).abs().max().double_value(&[]);
+    assert!(diff > 1e-4, "α did not change the gradient (max diff {diff})");
+}
+
+#[test]
+fn lgm_diagonal_distance_and_log_det() {
+    // μ_0 = (0, 0), log σ² = (ln 4, 0) → Λ = diag(4, 1); f = (2, 1):
+    // d_0 = ½(4/4 + 1/1) = 1, ½ log|Λ| = ½ ln 4, z_0 = −1 − ln 2.
+    let vs = nn::VarStore::new(Device::Cpu);
+    let head = heads::build(&vs.root(), &lgm(0.0, 0.0, Covariance::Diagonal), 2, 1);
+    set(&vs, "means", &Tensor::zeros([1, 2], (Kind::Float, Device::Cpu)));
+    set(&vs, "log_var", &Tensor::from_slice(&[4f32.ln(), 0.]).view([1, 2]));
+    let f = Tensor::from_slice(&[2f32, 1.]).view([1, 2]);
+    let z = head.logits(&f).double_value(&[0, 0]);
+    assert!((z - (-1.0 - 2f64.ln())).abs() < 1e-6, "z {z}");
+}
+
+#[test]
+fn lgm_likelihood_regulariser_adds_lambda_times_true_class_distance() {
+    // α = 0, λ = 0.5, identity: L = CE(z, y) + 0.5 · mean_i d_{y_i}.
+    let vs = nn::VarStore::new(Device::Cpu);
+    let head = heads::build(&vs.root(), &lgm(0.0, 0.5, Covariance::Identity), 2, 2);
+    set(&vs, "means", &Tensor::from_slice(&[0f32, 0., 1., 2.]).view([2, 2]));
+    let f = Tensor::from_slice(&[1f32, 0.]).view([1, 2]);
+    let y = Tensor::from_slice(&[1i64]);
+    // d = (0.5, 2); CE for class 1 = log(1 + e^{1.5}); plus 0.5 · 2.
+    let want = (1.0 + 1.5f64.exp()).ln() + 1.0;
+    let got = head.loss(&f, &y, Progress::default()).double_value(&[]);
+    assert!((got - want).abs() < 1e-6, "{got} vs {want}");
+}
+
+#[test]
+fn center_update_matches_hand_computation() {
+    // α = 0.5, centres start at 0. Batch: f = (2, 0) and (4, 2), both class 1;
+    // (0, 2) class 0. Δc_1 = Σ(c_1 − f_i) / (1 + n_1) = ((0,0)−(2,0) + (0,0)−(4,2)) / 3
+    //        = (−2, −2/3);  c_1 ← 0 − 0.5 · (−2, −2/3) = (1, 1/3).
+    // Δc_0 = (0 − (0, 2)) / 2 = (0, −1);  c_0 ← (0, 0.5).
+    let vs = nn::VarStore::new(Device::Cpu);
+    let head = heads::build(
+        &vs.root(),
+        &LossSpec::Center {
+            lambda: 0.01,
+            alpha: 0.5,
+        },
+        2,
+        2,
+    );
+    let f = Tensor::from_slice(&[2f32, 0., 4., 2., 0., 2.]).view([3, 2]);
+    let y = Tensor::from_slice(&[1i64, 1, 0]);
+    head.after_step(&f, &y);
+    let c = vs.variables()["head.centers"].shallow_clone();
+    close(&c, &Tensor::from_slice(&[0f32, 0.5, 1., 1. / 3.]).view([2, 2]), 1e-6);
+}

@@ -1,0 +1,334 @@
+//! Metrics against scikit-learn (values from `tests/reference/metrics_ref.py`,
+//! stored in `metrics_ref.json`) and the invariants of SPEC §4.
+
+use lossbench::metrics::{
+    aupr, auroc, det_acc, fpr_at_95tpr, mean_std, roc_curve, Detection, MetricError, Roc,
+};
+use proptest::prelude::*;
+use serde::Deserialize;
+
+/// `|a − b| <= atol + rtol·|b|`, with a message naming what was compared.
+fn assert_close(what: &str, actual: f64, expected: f64, rtol: f64, atol: f64) {
+    let ok = if expected.is_infinite() {
+        actual == expected
+    } else {
+        (actual - expected).abs() <= atol + rtol * expected.abs()
+    };
+    assert!(ok, "{what}: got {actual:.17}, expected {expected:.17}");
+}
+
+fn assert_all_close(what: &str, actual: &[f64], expected: &[f64]) {
+    assert_eq!(actual.len(), expected.len(), "{what}: length");
+    for (i, (&a, &e)) in actual.iter().zip(expected).enumerate() {
+        assert_close(&format!("{what}[{i}]"), a, e, 1e-12, 1e-12);
+    }
+}
+
+#[derive(Deserialize)]
+struct Reference {
+    sklearn_version: String,
+    cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    name: String,
+    pos: Vec<f64>,
+    neg: Vec<f64>,
+    auroc: f64,
+    aupr: f64,
+    fpr_at_95tpr: f64,
+    det_acc: f64,
+    roc_fpr: Vec<f64>,
+    roc_tpr: Vec<f64>,
+    /// `null` stands for +inf (JSON has no infinity).
+    roc_thresholds: Vec<Option<f64>>,
+}
+
+fn reference() -> Reference {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/metrics_ref.json"
+    );
+    let text = std::fs::read_to_string(path).expect("run tests/reference/metrics_ref.py");
+    serde_json::from_str(&text).expect("metrics_ref.json parses")
+}
+
+#[test]
+fn matches_scikit_learn() {
+    let r = reference();
+    assert!(r.cases.len() >= 10, "sklearn {}", r.sklearn_version);
+    for c in &r.cases {
+        let n = &c.name;
+        assert_close(
+            &format!("{n} auroc"),
+            auroc(&c.pos, &c.neg).unwrap(),
+            c.auroc,
+            1e-12,
+            1e-14,
+        );
+        assert_close(
+            &format!("{n} aupr"),
+            aupr(&c.pos, &c.neg).unwrap(),
+            c.aupr,
+            1e-12,
+            1e-14,
+        );
+        assert_close(
+            &format!("{n} fpr_at_95tpr"),
+            fpr_at_95tpr(&c.pos, &c.neg).unwrap(),
+            c.fpr_at_95tpr,
+            1e-12,
+            1e-14,
+        );
+        assert_close(
+            &format!("{n} det_acc"),
+            det_acc(&c.pos, &c.neg).unwrap(),
+            c.det_acc,
+            1e-12,
+            1e-14,
+        );
+
+        let roc = roc_curve(&c.pos, &c.neg).unwrap();
+        assert_all_close(&format!("{n} fpr"), &roc.fpr, &c.roc_fpr);
+        assert_all_close(&format!("{n} tpr"), &roc.tpr, &c.roc_tpr);
+        let thr: Vec<f64> = c
+            .roc_thresholds
+            .iter()
+            .map(|t| t.unwrap_or(f64::INFINITY))
+            .collect();
+        assert_all_close(&format!("{n} thresholds"), &roc.thresholds, &thr);
+
+        let d = Detection::compute(&c.pos, &c.neg).unwrap();
+        assert_eq!(d.roc, roc, "{n}: Detection::compute agrees with roc_curve");
+        assert_eq!(d.auroc, auroc(&c.pos, &c.neg).unwrap(), "{n}");
+        assert_eq!(d.aupr, aupr(&c.pos, &c.neg).unwrap(), "{n}");
+    }
+}
+
+/// The trapezoidal area under the full curve equals the Mann-Whitney AUROC.
+#[test]
+fn auroc_is_trapezoid_area() {
+    for c in &reference().cases {
+        let roc = roc_curve(&c.pos, &c.neg).unwrap();
+        let area: f64 = (1..roc.len())
+            .map(|i| (roc.fpr[i] - roc.fpr[i - 1]) * (roc.tpr[i] + roc.tpr[i - 1]) / 2.0)
+            .sum();
+        assert_close(&c.name, area, auroc(&c.pos, &c.neg).unwrap(), 1e-12, 1e-12);
+    }
+}
+
+#[test]
+fn perfect_inverted_and_constant() {
+    let pos = [3.0, 4.0, 5.0];
+    let neg = [0.0, 1.0, 2.0, 2.5];
+    assert_eq!(auroc(&pos, &neg).unwrap(), 1.0);
+    assert_eq!(auroc(&neg, &pos).unwrap(), 0.0);
+    assert_eq!(aupr(&pos, &neg).unwrap(), 1.0);
+    assert_eq!(fpr_at_95tpr(&pos, &neg).unwrap(), 0.0);
+    assert_eq!(det_acc(&pos, &neg).unwrap(), 1.0);
+
+    let same = [0.7; 6];
+    assert_eq!(auroc(&same[..2], &same[2..]).unwrap(), 0.5);
+    assert_eq!(det_acc(&same[..2], &same[2..]).unwrap(), 0.5);
+    assert_eq!(fpr_at_95tpr(&same[..2], &same[2..]).unwrap(), 1.0);
+    // Constant scores: precision is the positive rate 2/6 at the only threshold.
+    assert_close(
+        "aupr constant",
+        aupr(&same[..2], &same[2..]).unwrap(),
+        1.0 / 3.0,
+        1e-15,
+        0.0,
+    );
+}
+
+/// Hand-derived: pos = [0.8, 0.4, 0.0], neg = [0.4, -0.0, -1.0, 0.1].
+/// Pairs won: 0.8 beats 4; 0.4 beats 3 and ties 1; 0.0 beats 1 (-1.0) and ties
+/// 1 (-0.0 == 0.0). U = 4 + 3.5 + 1.5 = 9, over 12 pairs.
+#[test]
+fn hand_case_with_ties_and_negative_zero() {
+    let pos = [0.8, 0.4, 0.0];
+    let neg = [0.4, -0.0, -1.0, 0.1];
+    assert_eq!(auroc(&pos, &neg).unwrap(), 0.75);
+    let roc = roc_curve(&pos, &neg).unwrap();
+    assert_eq!(
+        roc.thresholds,
+        vec![f64::INFINITY, 0.8, 0.4, 0.1, 0.0, -1.0]
+    );
+    assert_eq!(
+        roc.tpr,
+        vec![0.0, 1.0 / 3.0, 2.0 / 3.0, 2.0 / 3.0, 1.0, 1.0]
+    );
+    assert_eq!(roc.fpr, vec![0.0, 0.0, 0.25, 0.5, 0.75, 1.0]);
+}
+
+#[test]
+fn infinities_are_ordered_as_numbers() {
+    let inf = f64::INFINITY;
+    assert_eq!(auroc(&[inf], &[f64::MAX]).unwrap(), 1.0);
+    assert_eq!(auroc(&[-inf], &[f64::MIN]).unwrap(), 0.0);
+    assert_eq!(auroc(&[inf, -inf], &[inf, 0.0]).unwrap(), 0.375); // (0.5 + 1 + 0 + 0) / 4
+    assert_eq!(auroc(&[inf, inf], &[inf]).unwrap(), 0.5);
+    let roc = roc_curve(&[inf, 1.0], &[-inf]).unwrap();
+    assert_eq!(roc.thresholds, vec![inf, inf, 1.0, -inf]);
+    assert_eq!(roc.tpr, vec![0.0, 0.5, 1.0, 1.0]);
+    assert_eq!(roc.fpr, vec![0.0, 0.0, 0.0, 1.0]);
+}
+
+#[test]
+fn nan_is_rejected_with_its_index() {
+    let e = auroc(&[0.1, f64::NAN], &[0.0]).unwrap_err();
+    assert_eq!(e, MetricError::NaN { index: 1 });
+    // Negatives are counted after the positives.
+    let e = roc_curve(&[0.1, 0.2], &[0.0, 0.3, f64::NAN]).unwrap_err();
+    assert_eq!(e, MetricError::NaN { index: 4 });
+    assert!(e.to_string().contains("score 4 is NaN"), "{e}");
+    for f in [aupr, fpr_at_95tpr, det_acc] {
+        assert!(matches!(
+            f(&[f64::NAN], &[0.0]),
+            Err(MetricError::NaN { index: 0 })
+        ));
+    }
+    assert!(Detection::compute(&[1.0], &[f64::NAN]).is_err());
+}
+
+#[test]
+fn one_class_is_rejected() {
+    let e = auroc(&[], &[0.0, 1.0]).unwrap_err();
+    assert_eq!(
+        e,
+        MetricError::OneClass {
+            missing: "positive"
+        }
+    );
+    assert!(e.to_string().contains("only one class present"), "{e}");
+    let e = roc_curve(&[0.5], &[]).unwrap_err();
+    assert_eq!(
+        e,
+        MetricError::OneClass {
+            missing: "negative"
+        }
+    );
+    assert!(aupr(&[], &[]).is_err());
+}
+
+/// SPEC §4: a TPR of exactly 0.95 counts (first-≥ convention).
+#[test]
+fn fpr_at_95tpr_first_reaching_threshold() {
+    // 20 positives 1..=20; negatives at 1.5 (below 19 of them) and 0.5.
+    let pos: Vec<f64> = (1..=20).map(f64::from).collect();
+    let neg = [1.5, 0.5, 30.0, 25.0];
+    // At threshold 2, TPR = 19/20 = 0.95 exactly; negatives >= 2: 30, 25.
+    assert_eq!(fpr_at_95tpr(&pos, &neg).unwrap(), 0.5);
+}
+
+#[test]
+fn downsample_keeps_ends_and_shape() {
+    let r = reference();
+    let c = r
+        .cases
+        .iter()
+        .find(|c| c.name == "gauss_1000_1000")
+        .unwrap();
+    let full = roc_curve(&c.pos, &c.neg).unwrap();
+    assert!(full.len() > 1000);
+    let small = full.downsample(101);
+    assert!(small.len() <= 101 && small.len() > 50, "{}", small.len());
+    assert_eq!(small.fpr[0], 0.0);
+    assert_eq!(small.tpr[0], 0.0);
+    assert_eq!(small.thresholds[0], f64::INFINITY);
+    assert_eq!(small.fpr.last(), Some(&1.0));
+    assert_eq!(small.tpr.last(), Some(&1.0));
+    // Every kept point is a point of the full curve, in order.
+    let mut j = 0;
+    for i in 0..small.len() {
+        while full.thresholds[j] != small.thresholds[i] {
+            j += 1;
+        }
+        assert_eq!((full.fpr[j], full.tpr[j]), (small.fpr[i], small.tpr[i]));
+    }
+    // The shape survives: the area moves by less than the spacing allows.
+    let area = |r: &Roc| -> f64 {
+        (1..r.len())
+            .map(|i| (r.fpr[i] - r.fpr[i - 1]) * (r.tpr[i] + r.tpr[i - 1]) / 2.0)
+            .sum()
+    };
+    assert_close("area", area(&small), area(&full), 0.0, 0.01);
+    // Small curves come back unchanged; max_points below 2 still keeps both ends.
+    assert_eq!(full.downsample(full.len()), full);
+    let two = full.downsample(0);
+    assert_eq!(two.len(), 2);
+    assert_eq!((two.fpr[1], two.tpr[1]), (1.0, 1.0));
+}
+
+#[test]
+fn mean_std_by_hand() {
+    let (m, s, n) = mean_std(&[0.9, 0.8, 0.7]);
+    assert_close("mean", m, 0.8, 1e-12, 1e-15);
+    assert_close("std", s, 0.1, 1e-12, 1e-15);
+    assert_eq!(n, 3);
+    assert_eq!(mean_std(&[0.5]), (0.5, 0.0, 1));
+}
+
+fn scores() -> impl Strategy<Value = Vec<f64>> {
+    // A small value set makes ties common; a few infinities join in.
+    prop::collection::vec(
+        prop_oneof![
+            8 => (-5i32..5).prop_map(f64::from),
+            8 => -1e3f64..1e3,
+            1 => Just(f64::INFINITY),
+            1 => Just(f64::NEG_INFINITY),
+        ],
+        1..60,
+    )
+}
+
+/// O(n·m) pair counting, the definition itself.
+fn auroc_pairs(pos: &[f64], neg: &[f64]) -> f64 {
+    let mut u = 0.0;
+    for &p in pos {
+        for &q in neg {
+            u += if p > q {
+                1.0
+            } else if p == q {
+                0.5
+            } else {
+                0.0
+            };
+        }
+    }
+    u / (pos.len() * neg.len()) as f64
+}
+
+proptest! {
+    #[test]
+    fn auroc_of_negated_scores_is_one_minus(pos in scores(), neg in scores()) {
+        let a = auroc(&pos, &neg).unwrap();
+        let neg_pos: Vec<f64> = pos.iter().map(|s| -s).collect();
+        let neg_neg: Vec<f64> = neg.iter().map(|s| -s).collect();
+        let b = auroc(&neg_pos, &neg_neg).unwrap();
+        prop_assert!((a + b - 1.0).abs() < 1e-12, "{a} + {b}");
+    }
+
+    #[test]
+    fn auroc_equals_pair_counting(pos in scores(), neg in scores()) {
+        let a = auroc(&pos, &neg).unwrap();
+        prop_assert!((a - auroc_pairs(&pos, &neg)).abs() < 1e-12);
+        prop_assert!((0.0..=1.0).contains(&a));
+    }
+
+    #[test]
+    fn roc_is_monotone_from_origin_to_corner(pos in scores(), neg in scores()) {
+        let roc = roc_curve(&pos, &neg).unwrap();
+        prop_assert_eq!((roc.fpr[0], roc.tpr[0]), (0.0, 0.0));
+        prop_assert_eq!((roc.fpr[roc.len() - 1], roc.tpr[roc.len() - 1]), (1.0, 1.0));
+        for i in 1..roc.len() {
+            prop_assert!(roc.fpr[i] >= roc.fpr[i - 1] && roc.tpr[i] >= roc.tpr[i - 1]);
+            prop_assert!(roc.thresholds[i] <= roc.thresholds[i - 1]);
+        }
+        let d = roc.downsample(5);
+        prop_assert!(d.len() <= 5);
+        prop_assert_eq!(d.thresholds[0], roc.thresholds[0]);
+        prop_assert_eq!(d.thresholds[d.len() - 1], roc.thresholds[roc.len() - 1]);
+    }
+}
