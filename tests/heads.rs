@@ -130,3 +130,71 @@ fn center_update_matches_hand_computation() {
     let c = vs.variables()["head.centers"].shallow_clone();
     close(&c, &Tensor::from_slice(&[0f32, 0.5, 1., 1. / 3.]).view([2, 2]), 1e-6);
 }
+
+fn lsoftmax(m: u32, beta_base: f64) -> LossSpec {
+    LossSpec::Lsoftmax {
+        m,
+        beta_base,
+        gamma: 0.0,
+        power: 1.0,
+        beta_min: 0.0,
+    }
+}
+
+#[test]
+fn lsoftmax_psi_is_continuous_and_decreasing_on_zero_to_pi() {
+    // ψ(θ) = (−1)^k cos(mθ) − 2k must fall monotonically from 1 to 1 − 2m,
+    // with no jump at the piece boundaries kπ/m.
+    for m in 1..=4u32 {
+        let theta = Tensor::linspace(0.0, std::f64::consts::PI, 20001, (Kind::Double, Device::Cpu));
+        let psi = heads::lsoftmax_psi(&theta.cos(), m);
+        let v: Vec<f64> = Vec::try_from(&psi).unwrap();
+        assert!((v[0] - 1.0).abs() < 1e-9, "m={m}: ψ(0) = {}", v[0]);
+        let end = 1.0 - 2.0 * m as f64;
+        assert!((v[v.len() - 1] - end).abs() < 1e-6, "m={m}: ψ(π) = {}", v[v.len() - 1]);
+        let max_step = v.windows(2).map(|w| w[0] - w[1]).fold(f64::MIN, f64::max);
+        let min_step = v.windows(2).map(|w| w[0] - w[1]).fold(f64::MAX, f64::min);
+        assert!(min_step >= -1e-12, "m={m}: ψ increases somewhere ({min_step})");
+        // Continuity: no step larger than the steepest slope allows (|ψ'| ≤ m).
+        let h = std::f64::consts::PI / 20000.0;
+        assert!(max_step <= m as f64 * h * 1.01, "m={m}: jump of {max_step}");
+    }
+}
+
+#[test]
+fn lsoftmax_with_m_one_or_huge_beta_is_plain_softmax() {
+    let f = Tensor::from_slice(&[0.3f64, -1.2, 2.0, 0.5, -0.7, 0.1]).view([3, 2]);
+    let y = Tensor::from_slice(&[2i64, 0, 1]);
+    for (m, beta) in [(1, 0.0), (4, 1e12)] {
+        let mut vs = nn::VarStore::new(Device::Cpu);
+        let head = heads::build(&vs.root(), &lsoftmax(m, beta), 2, 3);
+        vs.set_kind(Kind::Double);
+        let plain = heads::cross_entropy(&head.logits(&f), &y);
+        close(&head.loss(&f, &y, Progress::default()), &plain, 1e-9);
+    }
+    // And m = 2 with β = 0 does differ: the margin reaches the loss.
+    let mut vs = nn::VarStore::new(Device::Cpu);
+    let head = heads::build(&vs.root(), &lsoftmax(2, 0.0), 2, 3);
+    vs.set_kind(Kind::Double);
+    let plain = heads::cross_entropy(&head.logits(&f), &y).double_value(&[]);
+    let margin = head.loss(&f, &y, Progress::default()).double_value(&[]);
+    assert!(margin > plain + 1e-3, "margin loss {margin} vs plain {plain}");
+}
+
+#[test]
+fn lsoftmax_beta_anneals_to_its_floor() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let p = heads::LsoftmaxParams {
+        m: 2,
+        beta_base: 1000.0,
+        gamma: 2.5e-5,
+        power: 35.0,
+        beta_min: 0.0,
+    };
+    let head = heads::LsoftmaxHead::new(&vs.root(), 2, 3, p);
+    // β(0) = 1000; β(10^4) = 1000 · 1.25^(−35) ≈ 0.4056 (hand computation).
+    assert!((head.beta(0) - 1000.0).abs() < 1e-9);
+    assert!((head.beta(10_000) - 1000.0 * 1.25f64.powf(-35.0)).abs() < 1e-9);
+    let floored = heads::LsoftmaxHead::new(&(vs.root() / "b"), 2, 3, heads::LsoftmaxParams { beta_min: 5.0, ..p });
+    assert!((floored.beta(10_000) - 5.0).abs() < 1e-12);
+}

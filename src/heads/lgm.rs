@@ -86,18 +86,18 @@ impl LgmHead {
         let sq = diff.square();
         match self.clamped_log_var() {
             None => {
-                let d = sq.sum_dim_intlist(2, false, Kind::Float) * 0.5;
+                let d = sq.sum_dim_intlist(2, false, None::<Kind>) * 0.5;
                 let half_logdet = Tensor::zeros([1, self.classes], (f.kind(), f.device()));
                 (d, half_logdet)
             }
             Some(lv) => {
                 let inv_var = (-&lv).exp().unsqueeze(0); // [1, K, D or 1]
-                let d = (sq * inv_var).sum_dim_intlist(2, false, Kind::Float) * 0.5;
+                let d = (sq * inv_var).sum_dim_intlist(2, false, None::<Kind>) * 0.5;
                 // Isotropic: log|Λ_k| = D · log σ_k²; diagonal: Σ_d log σ_kd².
                 let per_dim = if lv.size()[1] == 1 {
                     lv.squeeze_dim(1) * (self.dim as f64)
                 } else {
-                    lv.sum_dim_intlist(1, false, Kind::Float)
+                    lv.sum_dim_intlist(1, false, None::<Kind>)
                 };
                 (d, (per_dim * 0.5).unsqueeze(0))
             }
@@ -133,14 +133,14 @@ impl Head for LgmHead {
         let (alpha, lambda) = self.schedule(at);
         let (d, half_logdet) = self.distances(f);
         let z = self.margin_logits(&d, &half_logdet, y, alpha);
-        let l_cls = z.cross_entropy_for_logits(y);
+        let l_cls = super::cross_entropy(&z, y);
         let idx = y.unsqueeze(1);
         let d_y = d.gather(1, &idx, false).squeeze_dim(1);
         let h_y = half_logdet
             .expand([d.size()[0], self.classes], false)
             .gather(1, &idx, false)
             .squeeze_dim(1);
-        let l_lkd = (d_y + h_y).mean(Kind::Float);
+        let l_lkd = (d_y + h_y).mean(None::<Kind>);
         l_cls + l_lkd * lambda
     }
 

@@ -17,7 +17,7 @@
 
 use std::f64::consts::PI;
 
-use tch::{nn, Kind, Tensor};
+use tch::{nn, Tensor};
 
 use super::{Head, Progress};
 
@@ -80,7 +80,7 @@ pub fn psi(cos: &Tensor, m: u32) -> Tensor {
 
 /// `cos(mθ) = Σ_n (−1)^n C(m, 2n) cos^{m−2n}θ (1 − cos²θ)^n`.
 fn cos_multiple(cos: &Tensor, m: u32) -> Tensor {
-    let sin2 = 1.0 - cos.square();
+    let sin2: Tensor = 1.0 - cos.square();
     let mut out = cos.zeros_like();
     for n in 0..=(m / 2) {
         let c = binomial(m, 2 * n) as f64 * if n % 2 == 0 { 1.0 } else { -1.0 };
@@ -99,8 +99,6 @@ impl Head for LsoftmaxHead {
     }
 
     fn loss(&self, f: &Tensor, y: &Tensor, at: Progress) -> Tensor {
-        self.training_logits(f, y, self.beta(at.step))
-            .to_kind(Kind::Float)
-            .cross_entropy_for_logits(y)
+        super::cross_entropy(&self.training_logits(f, y, self.beta(at.step)), y)
     }
 }

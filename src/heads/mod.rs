@@ -6,10 +6,12 @@
 
 mod center;
 mod lgm;
+mod lsoftmax;
 mod softmax;
 
 pub use center::CenterHead;
-pub use lgm::LgmHead;
+pub use lgm::{LgmHead, LgmParams};
+pub use lsoftmax::{psi as lsoftmax_psi, LsoftmaxHead, LsoftmaxParams};
 pub use softmax::SoftmaxHead;
 
 use tch::{nn, Tensor};
@@ -43,6 +45,12 @@ pub trait Head: std::fmt::Debug + Send {
     fn after_step(&self, _f: &Tensor, _y: &Tensor) {}
 }
 
+/// Mean cross-entropy of logits `z: [N, K]` against labels `y: [N]`, in the
+/// logits' own precision (tch's `cross_entropy_for_logits` forces f32).
+pub fn cross_entropy(z: &Tensor, y: &Tensor) -> Tensor {
+    z.cross_entropy_loss::<Tensor>(y, None, tch::Reduction::Mean, -100, 0.0)
+}
+
 /// Builds the head for `spec` under `p` (sub-path `head`).
 pub fn build(p: &nn::Path, spec: &LossSpec, dim: i64, classes: i64) -> Box<dyn Head> {
     let p = &(p / "head");
@@ -51,6 +59,24 @@ pub fn build(p: &nn::Path, spec: &LossSpec, dim: i64, classes: i64) -> Box<dyn H
         LossSpec::Center { lambda, alpha } => {
             Box::new(CenterHead::new(p, dim, classes, *lambda, *alpha))
         }
+        LossSpec::Lsoftmax {
+            m,
+            beta_base,
+            gamma,
+            power,
+            beta_min,
+        } => Box::new(LsoftmaxHead::new(
+            p,
+            dim,
+            classes,
+            LsoftmaxParams {
+                m: *m,
+                beta_base: *beta_base,
+                gamma: *gamma,
+                power: *power,
+                beta_min: *beta_min,
+            },
+        )),
         LossSpec::Lgm {
             alpha,
             lambda,
@@ -61,7 +87,7 @@ pub fn build(p: &nn::Path, spec: &LossSpec, dim: i64, classes: i64) -> Box<dyn H
             p,
             dim,
             classes,
-            lgm::LgmParams {
+            LgmParams {
                 alpha: *alpha,
                 lambda: *lambda,
                 covariance: *covariance,

@@ -30,6 +30,6 @@ impl Head for SoftmaxHead {
     }
 
     fn loss(&self, f: &Tensor, y: &Tensor, _at: Progress) -> Tensor {
-        self.logits(f).cross_entropy_for_logits(y)
+        super::cross_entropy(&self.logits(f), y)
     }
 }

@@ -5,7 +5,9 @@
 //! pixel units (SPEC, notation). Layers live under named sub-paths so that
 //! checkpoints have stable names. This room knows nothing of losses.
 
+mod lenetpp;
 mod mlp;
+mod resnet;
 mod small_cnn;
 
 use tch::{nn, Tensor};
@@ -54,5 +56,9 @@ pub fn backbone(p: &nn::Path, spec: &ModelSpec, shape: [usize; 3]) -> Box<dyn Ba
     match spec.kind {
         ModelKind::Mlp => Box::new(mlp::Mlp::new(&(p / "mlp"), spec, shape)),
         ModelKind::SmallCnn => Box::new(small_cnn::SmallCnn::new(&(p / "small_cnn"), spec, shape)),
+        ModelKind::Lenetpp => Box::new(lenetpp::LeNetPP::new(&(p / "lenetpp"), spec, shape)),
+        ModelKind::Resnet20 => Box::new(resnet::ResNet::new(&(p / "resnet"), spec, shape, 20)),
+        ModelKind::Resnet32 => Box::new(resnet::ResNet::new(&(p / "resnet"), spec, shape, 32)),
+        ModelKind::Resnet56 => Box::new(resnet::ResNet::new(&(p / "resnet"), spec, shape, 56)),
     }
 }

@@ -56,6 +56,12 @@ pub enum ModelKind {
     Mlp,
     /// conv(32,3x3)-ReLU-pool, conv(64,3x3)-ReLU-pool, then the feature layer.
     SmallCnn,
+    /// LeNet++ (Wen et al. 2016): 5x5 convs 32-32, 64-64, 128-128, PReLU, pooling.
+    Lenetpp,
+    /// CIFAR ResNets of He et al. 2016 (depth 6n + 2).
+    Resnet20,
+    Resnet32,
+    Resnet56,
 }
 
 /// Training settings.
@@ -103,6 +109,16 @@ pub enum LossSpec {
     Softmax,
     /// Center loss: weight `lambda` (default 0.01), centre rate `alpha` (0.5).
     Center { lambda: f64, alpha: f64 },
+    /// L-Softmax: margin `m` in 1..=4 (default 2); β annealing
+    /// `β = max(beta_min, beta_base · (1 + gamma · step)^(−power))`, defaults
+    /// beta_base 1000, gamma 2.5e-5, power 35, beta_min 0.
+    Lsoftmax {
+        m: u32,
+        beta_base: f64,
+        gamma: f64,
+        power: f64,
+        beta_min: f64,
+    },
     /// L-GM: margin `alpha` (default 0.1, >= 0), likelihood weight `lambda`
     /// (default 0.1, >= 0), covariance (default identity), log-variance floor
     /// (default -6), linear warm-up of alpha and lambda over `warmup_epochs`
@@ -122,6 +138,7 @@ impl LossSpec {
         match self {
             LossSpec::Softmax => "softmax",
             LossSpec::Center { .. } => "center",
+            LossSpec::Lsoftmax { .. } => "lsoftmax",
             LossSpec::Lgm { .. } => "lgm",
         }
     }
