@@ -11,17 +11,17 @@ fn main() {
     println!("cargo:rerun-if-env-changed=LIBTORCH");
     println!("cargo:rerun-if-changed=build.rs");
     let Some(root) = std::env::var_os("LIBTORCH").map(PathBuf::from) else {
-        println!(
-            "cargo:warning=LIBTORCH is not set; run `make setup` (or scripts/setup.sh) first"
-        );
+        println!("cargo:warning=LIBTORCH is not set; run `make setup` (or scripts/setup.sh) first");
         return;
     };
     // Recorded in every run manifest.
     let version = std::fs::read_to_string(root.join("version.py"))
         .ok()
         .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("__version__ = ").map(|v| v.trim().trim_matches('\'').to_string()))
+            t.lines().find_map(|l| {
+                l.strip_prefix("__version__ = ")
+                    .map(|v| v.trim().trim_matches('\'').to_string())
+            })
         })
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=LOSSBENCH_LIBTORCH_VERSION={version}");

@@ -8,7 +8,13 @@ use crate::{Error, Result};
 
 /// Parses a device string and checks that the device exists.
 pub fn parse(s: &str) -> Result<Device> {
-    let cuda_count = || if Cuda::is_available() { Cuda::device_count() } else { 0 };
+    let cuda_count = || {
+        if Cuda::is_available() {
+            Cuda::device_count()
+        } else {
+            0
+        }
+    };
     match s {
         "auto" => Ok(Device::cuda_if_available()),
         "cpu" => Ok(Device::Cpu),

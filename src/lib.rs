@@ -18,7 +18,7 @@ pub mod metrics;
 pub mod models;
 pub mod report;
 pub mod results;
-// pub mod runner; (wip)
+pub mod runner;
 pub mod suite;
 pub mod train;
 

@@ -1,1 +1,97 @@
-fn main() {}
+//! The `lossbench` binary: parse the command line, dispatch, and map errors to
+//! exit codes: 0 ok, 1 regression found, 2 bad input or usage, 3 runtime failure.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use lossbench::cli::{Cli, Command};
+use lossbench::results::Manifest;
+use lossbench::runner::{self, RunOptions};
+use lossbench::suite::{catalog, Suite};
+use lossbench::{device, report, Error};
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("LOSSBENCH_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let code = e.downcast_ref::<Error>().map(Error::exit_code).unwrap_or(3);
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(code as u8)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> anyhow::Result<u8> {
+    match command {
+        Command::Run {
+            suite,
+            device,
+            results,
+            reports,
+        } => {
+            let parsed = Suite::load(&suite)?;
+            let device = device::parse(&device)?;
+            let summary = runner::run_suite(
+                &parsed,
+                &RunOptions {
+                    device,
+                    results,
+                    reports,
+                    suite_file: suite,
+                },
+            )?;
+            println!(
+                "\n{} job(s): {} done ({} reused), {} failed, {:.1} s",
+                summary.jobs_total,
+                summary.jobs_done,
+                summary.jobs_reused,
+                summary.jobs_failed,
+                summary.wall_seconds
+            );
+            println!("results: {}", summary.run_dir.display());
+            println!("report:  {}", summary.report.display());
+            Ok(if summary.jobs_failed > 0 { 3 } else { 0 })
+        }
+        Command::Validate { suites } => {
+            let mut bad = 0;
+            for path in &suites {
+                match Suite::load(path) {
+                    Ok(s) => println!("ok: {} ({} jobs)", path.display(), s.jobs().len()),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        bad += 1;
+                    }
+                }
+            }
+            Ok(if bad > 0 { 2 } else { 0 })
+        }
+        Command::List => {
+            print!("{}", catalog::render());
+            Ok(0)
+        }
+        Command::Report {
+            run_dir,
+            out,
+            reports,
+        } => {
+            let out = match out {
+                Some(o) => o,
+                None => {
+                    let m = Manifest::read(&run_dir)?;
+                    reports.join(&m.suite_name).join(&m.run_id)
+                }
+            };
+            let path = report::render(&run_dir, &out)?;
+            println!("report: {}", path.display());
+            Ok(0)
+        }
+    }
+}

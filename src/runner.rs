@@ -325,7 +325,10 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
         for attack in attacks::build(spec) {
             let label = attack.label();
             if n_eval == 0 {
-                println!("{}: {label} skipped: no clean-correct test sample", ctx.label);
+                println!(
+                    "{}: {label} skipped: no clean-correct test sample",
+                    ctx.label
+                );
                 continue;
             }
             let t = Instant::now();
@@ -347,7 +350,11 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
             let ok: Vec<bool> = Vec::<bool>::try_from(&success.to_device(Device::Cpu))?;
             let n_success = ok.iter().filter(|&&s| s).count();
             let pick = |v: &[f64]| -> Vec<f64> {
-                v.iter().zip(&ok).filter(|(_, &s)| s).map(|(&x, _)| x).collect()
+                v.iter()
+                    .zip(&ok)
+                    .filter(|(_, &s)| s)
+                    .map(|(&x, _)| x)
+                    .collect()
             };
             let (l2s, linfs) = (pick(&l2), pick(&linf));
             metrics.push(row(&label, "none", "all", "n_eval", n_eval as f64));
@@ -358,7 +365,13 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
                 "robust_acc",
                 (n_eval as usize - n_success) as f64 / n_test as f64,
             ));
-            metrics.push(row(&label, "none", "all", "asr", n_success as f64 / n_eval as f64));
+            metrics.push(row(
+                &label,
+                "none",
+                "all",
+                "asr",
+                n_success as f64 / n_eval as f64,
+            ));
             if n_success > 0 {
                 metrics.push(row(&label, "none", "successful", "l2_mean", mean(&l2s)));
                 metrics.push(row(&label, "none", "successful", "l2_median", median(&l2s)));
@@ -402,11 +415,26 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
                         detector: det.name().to_string(),
                         source,
                     };
-                    let auroc = metrics::auroc(&pos, &neg).map_err(metric_err)?;
-                    let curve = metrics::roc_curve(&pos, &neg).map_err(metric_err)?;
-                    metrics.push(row(&label, det.name(), subset, "auroc", auroc));
-                    metrics.push(row(&label, det.name(), subset, "n_pairs", idx.len() as f64));
-                    let small = curve.downsample(ROC_POINTS);
+                    let det_m = metrics::Detection::compute(&pos, &neg).map_err(metric_err)?;
+                    let (ci_low, ci_high) = metrics::auroc_bootstrap_ci(
+                        &pos,
+                        &neg,
+                        metrics::BOOTSTRAP_RESAMPLES,
+                        c.seed,
+                    )
+                    .map_err(metric_err)?;
+                    for (metric, value) in [
+                        ("auroc", det_m.auroc),
+                        ("aupr", det_m.aupr),
+                        ("fpr_at_95tpr", det_m.fpr_at_95tpr),
+                        ("det_acc", det_m.det_acc),
+                        ("auroc_ci_low", ci_low),
+                        ("auroc_ci_high", ci_high),
+                        ("n_pairs", idx.len() as f64),
+                    ] {
+                        metrics.push(row(&label, det.name(), subset, metric, value));
+                    }
+                    let small = det_m.roc.downsample(ROC_POINTS);
                     for ((fpr, tpr), thr) in small.fpr.iter().zip(&small.tpr).zip(&small.thresholds)
                     {
                         roc.push(RocRow {
@@ -451,8 +479,12 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
 }
 
 fn to_vec_f64(t: &Tensor) -> Vec<f64> {
-    Vec::<f64>::try_from(&t.to_kind(Kind::Double).to_device(Device::Cpu).flatten(0, -1))
-        .expect("a 1-d double tensor converts")
+    Vec::<f64>::try_from(
+        &t.to_kind(Kind::Double)
+            .to_device(Device::Cpu)
+            .flatten(0, -1),
+    )
+    .expect("a 1-d double tensor converts")
 }
 
 fn mean(v: &[f64]) -> f64 {
@@ -478,7 +510,16 @@ fn rename(from: &Path, to: &Path) -> Result<()> {
 fn write_log(path: &Path, log: &[EpochLog]) -> Result<()> {
     let rows: Vec<[f64; 6]> = log
         .iter()
-        .map(|e| [e.epoch as f64, e.loss, e.train_acc, e.lr, e.seconds, e.images_per_s])
+        .map(|e| {
+            [
+                e.epoch as f64,
+                e.loss,
+                e.train_acc,
+                e.lr,
+                e.seconds,
+                e.images_per_s,
+            ]
+        })
         .collect();
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, serde_json::to_string(&rows).expect("rows serialise"))

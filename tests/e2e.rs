@@ -56,8 +56,7 @@ fn run_writes_results_and_report_then_reuses_finished_jobs() {
         }
     }
     let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["status"], "done");
     assert_eq!(manifest["jobs_total"], 2);
     assert_eq!(manifest["device"], "cpu");
@@ -81,17 +80,23 @@ fn run_writes_results_and_report_then_reuses_finished_jobs() {
     };
     assert!(auroc_rows("max-softmax") >= 2, "{metrics}");
     assert!(auroc_rows("lgm-likelihood") >= 1, "{metrics}");
-    assert!(!metrics.lines().any(|l| l.contains(",softmax,") && l.contains("lgm-likelihood")));
+    assert!(!metrics
+        .lines()
+        .any(|l| l.contains(",softmax,") && l.contains("lgm-likelihood")));
 
     let report_dir = reports.join("e2e").join(dir.file_name().unwrap());
     let md = std::fs::read_to_string(report_dir.join("report.md")).unwrap();
     assert!(md.contains("softmax") && md.contains("lgm"), "{md}");
-    assert!(std::fs::read_dir(&report_dir)
+    assert!(std::fs::read_dir(&report_dir).unwrap().any(|e| e
         .unwrap()
-        .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "svg")));
+        .path()
+        .extension()
+        .is_some_and(|x| x == "svg")));
 
     // The same suite again: both jobs are found and reused.
     run(true);
+    let md = std::fs::read_to_string(report_dir.join("report.md")).unwrap();
+    assert!(md.contains("2 reused"), "{md}");
 
     // `report` re-renders from the result files alone.
     let again = tmp.path().join("again");
@@ -175,5 +180,8 @@ fn list_names_every_component_and_help_only_implemented_commands() {
     for cmd in ["run", "validate", "list", "report"] {
         assert!(help.contains(cmd), "{help}");
     }
-    assert!(!help.contains("compare") && !help.contains("merge"), "{help}");
+    assert!(
+        !help.contains("compare") && !help.contains("merge"),
+        "{help}"
+    );
 }

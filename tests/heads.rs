@@ -7,7 +7,10 @@ use tch::{nn, Device, Kind, Tensor};
 
 fn close(a: &Tensor, b: &Tensor, tol: f64) {
     let diff = (a - b).abs().max().double_value(&[]);
-    assert!(diff <= tol, "max |a - b| = {diff} > {tol}\na = {a}\nb = {b}");
+    assert!(
+        diff <= tol,
+        "max |a - b| = {diff} > {tol}\na = {a}\nb = {b}"
+    );
 }
 
 fn lgm(alpha: f64, lambda: f64, covariance: Covariance) -> LossSpec {
@@ -36,14 +39,25 @@ fn lgm_identity_logits_are_negative_half_squared_distances() {
     // d_0 = ½(1 + 0) = 0.5, d_1 = ½(0 + 4) = 2, so z = (−0.5, −2).
     let vs = nn::VarStore::new(Device::Cpu);
     let head = heads::build(&vs.root(), &lgm(0.0, 0.0, Covariance::Identity), 2, 2);
-    set(&vs, "means", &Tensor::from_slice(&[0f32, 0., 1., 2.]).view([2, 2]));
+    set(
+        &vs,
+        "means",
+        &Tensor::from_slice(&[0f32, 0., 1., 2.]).view([2, 2]),
+    );
     let f = Tensor::from_slice(&[1f32, 0.]).view([1, 2]);
-    close(&head.logits(&f), &Tensor::from_slice(&[-0.5f32, -2.]).view([1, 2]), 1e-6);
+    close(
+        &head.logits(&f),
+        &Tensor::from_slice(&[-0.5f32, -2.]).view([1, 2]),
+        1e-6,
+    );
     // With α = λ = 0 the loss is plain CE over those logits:
     // −log(e^{−0.5} / (e^{−0.5} + e^{−2})) = log(1 + e^{−1.5}).
     let y = Tensor::from_slice(&[0i64]);
     let loss = head.loss(&f, &y, Progress::default()).double_value(&[]);
-    assert!((loss - (1.0 + (-1.5f64).exp()).ln()).abs() < 1e-6, "loss {loss}");
+    assert!(
+        (loss - (1.0 + (-1.5f64).exp()).ln()).abs() < 1e-6,
+        "loss {loss}"
+    );
     // log N(f; μ_0, I) = −0.5 − log 2π  (D = 2).
     let ll = head.log_likelihood(&f).unwrap();
     let want = -0.5 - (2.0 * std::f64::consts::PI).ln();
@@ -70,15 +84,25 @@ fn lgm_margin_scales_the_true_class_distance_by_one_plus_alpha() {
     let vs0 = nn::VarStore::new(Device::Cpu);
     let plain = heads::build(&vs0.root(), &lgm(0.0, 0.0, Covariance::Identity), 2, 3);
     tch::no_grad(|| {
-        vs0.variables()["head.means"].shallow_clone().copy_(&vs.variables()["head.means"])
+        vs0.variables()["head.means"]
+            .shallow_clone()
+            .copy_(&vs.variables()["head.means"])
     });
     let grad = |h: &dyn heads::Head| {
         let fx = f.detach().set_requires_grad(true);
         let l = h.loss(&fx, &y, Progress::default());
-        Tensor::run_backward(&[l], &[&fx], false, false).pop().unwrap()
+        Tensor::run_backward(&[l], &[&fx], false, false)
+            .pop()
+            .unwrap()
     };
-    let diff = (grad(head.as_ref()) - grad(plain.as_ref())).abs().max().double_value(&[]);
-    assert!(diff > 1e-4, "α did not change the gradient (max diff {diff})");
+    let diff = (grad(head.as_ref()) - grad(plain.as_ref()))
+        .abs()
+        .max()
+        .double_value(&[]);
+    assert!(
+        diff > 1e-4,
+        "α did not change the gradient (max diff {diff})"
+    );
 }
 
 #[test]
@@ -87,8 +111,16 @@ fn lgm_diagonal_distance_and_log_det() {
     // d_0 = ½(4/4 + 1/1) = 1, ½ log|Λ| = ½ ln 4, z_0 = −1 − ln 2.
     let vs = nn::VarStore::new(Device::Cpu);
     let head = heads::build(&vs.root(), &lgm(0.0, 0.0, Covariance::Diagonal), 2, 1);
-    set(&vs, "means", &Tensor::zeros([1, 2], (Kind::Float, Device::Cpu)));
-    set(&vs, "log_var", &Tensor::from_slice(&[4f32.ln(), 0.]).view([1, 2]));
+    set(
+        &vs,
+        "means",
+        &Tensor::zeros([1, 2], (Kind::Float, Device::Cpu)),
+    );
+    set(
+        &vs,
+        "log_var",
+        &Tensor::from_slice(&[4f32.ln(), 0.]).view([1, 2]),
+    );
     let f = Tensor::from_slice(&[2f32, 1.]).view([1, 2]);
     let z = head.logits(&f).double_value(&[0, 0]);
     assert!((z - (-1.0 - 2f64.ln())).abs() < 1e-6, "z {z}");
@@ -99,7 +131,11 @@ fn lgm_likelihood_regulariser_adds_lambda_times_true_class_distance() {
     // α = 0, λ = 0.5, identity: L = CE(z, y) + 0.5 · mean_i d_{y_i}.
     let vs = nn::VarStore::new(Device::Cpu);
     let head = heads::build(&vs.root(), &lgm(0.0, 0.5, Covariance::Identity), 2, 2);
-    set(&vs, "means", &Tensor::from_slice(&[0f32, 0., 1., 2.]).view([2, 2]));
+    set(
+        &vs,
+        "means",
+        &Tensor::from_slice(&[0f32, 0., 1., 2.]).view([2, 2]),
+    );
     let f = Tensor::from_slice(&[1f32, 0.]).view([1, 2]);
     let y = Tensor::from_slice(&[1i64]);
     // d = (0.5, 2); CE for class 1 = log(1 + e^{1.5}); plus 0.5 · 2.
@@ -128,7 +164,11 @@ fn center_update_matches_hand_computation() {
     let y = Tensor::from_slice(&[1i64, 1, 0]);
     head.after_step(&f, &y);
     let c = vs.variables()["head.centers"].shallow_clone();
-    close(&c, &Tensor::from_slice(&[0f32, 0.5, 1., 1. / 3.]).view([2, 2]), 1e-6);
+    close(
+        &c,
+        &Tensor::from_slice(&[0f32, 0.5, 1., 1. / 3.]).view([2, 2]),
+        1e-6,
+    );
 }
 
 fn lsoftmax(m: u32, beta_base: f64) -> LossSpec {
@@ -146,15 +186,27 @@ fn lsoftmax_psi_is_continuous_and_decreasing_on_zero_to_pi() {
     // ψ(θ) = (−1)^k cos(mθ) − 2k must fall monotonically from 1 to 1 − 2m,
     // with no jump at the piece boundaries kπ/m.
     for m in 1..=4u32 {
-        let theta = Tensor::linspace(0.0, std::f64::consts::PI, 20001, (Kind::Double, Device::Cpu));
+        let theta = Tensor::linspace(
+            0.0,
+            std::f64::consts::PI,
+            20001,
+            (Kind::Double, Device::Cpu),
+        );
         let psi = heads::lsoftmax_psi(&theta.cos(), m);
         let v: Vec<f64> = Vec::try_from(&psi).unwrap();
         assert!((v[0] - 1.0).abs() < 1e-9, "m={m}: ψ(0) = {}", v[0]);
         let end = 1.0 - 2.0 * m as f64;
-        assert!((v[v.len() - 1] - end).abs() < 1e-6, "m={m}: ψ(π) = {}", v[v.len() - 1]);
+        assert!(
+            (v[v.len() - 1] - end).abs() < 1e-6,
+            "m={m}: ψ(π) = {}",
+            v[v.len() - 1]
+        );
         let max_step = v.windows(2).map(|w| w[0] - w[1]).fold(f64::MIN, f64::max);
         let min_step = v.windows(2).map(|w| w[0] - w[1]).fold(f64::MAX, f64::min);
-        assert!(min_step >= -1e-12, "m={m}: ψ increases somewhere ({min_step})");
+        assert!(
+            min_step >= -1e-12,
+            "m={m}: ψ increases somewhere ({min_step})"
+        );
         // Continuity: no step larger than the steepest slope allows (|ψ'| ≤ m).
         let h = std::f64::consts::PI / 20000.0;
         assert!(max_step <= m as f64 * h * 1.01, "m={m}: jump of {max_step}");
@@ -178,7 +230,10 @@ fn lsoftmax_with_m_one_or_huge_beta_is_plain_softmax() {
     vs.set_kind(Kind::Double);
     let plain = heads::cross_entropy(&head.logits(&f), &y).double_value(&[]);
     let margin = head.loss(&f, &y, Progress::default()).double_value(&[]);
-    assert!(margin > plain + 1e-3, "margin loss {margin} vs plain {plain}");
+    assert!(
+        margin > plain + 1e-3,
+        "margin loss {margin} vs plain {plain}"
+    );
 }
 
 #[test]
@@ -195,6 +250,11 @@ fn lsoftmax_beta_anneals_to_its_floor() {
     // β(0) = 1000; β(10^4) = 1000 · 1.25^(−35) ≈ 0.4056 (hand computation).
     assert!((head.beta(0) - 1000.0).abs() < 1e-9);
     assert!((head.beta(10_000) - 1000.0 * 1.25f64.powf(-35.0)).abs() < 1e-9);
-    let floored = heads::LsoftmaxHead::new(&(vs.root() / "b"), 2, 3, heads::LsoftmaxParams { beta_min: 5.0, ..p });
+    let floored = heads::LsoftmaxHead::new(
+        &(vs.root() / "b"),
+        2,
+        3,
+        heads::LsoftmaxParams { beta_min: 5.0, ..p },
+    );
     assert!((floored.beta(10_000) - 5.0).abs() < 1e-12);
 }

@@ -31,7 +31,10 @@ fn assert_close(what: &str, got: &Tensor, want: &Tensor) {
     assert_eq!(got.size(), want.size(), "{what}: shape");
     let err = (got - want).abs().max().double_value(&[]);
     let scale = want.abs().max().double_value(&[]).max(1.0);
-    assert!(err <= TOL * scale, "{what}: max abs error {err}\ngot  {got}\nwant {want}");
+    assert!(
+        err <= TOL * scale,
+        "{what}: max abs error {err}\ngot  {got}\nwant {want}"
+    );
 }
 
 fn spec(case: &Value) -> LossSpec {
@@ -108,13 +111,25 @@ fn heads_match_pytorch_loss_and_gradients() {
         let mut inputs = vec![fx.shallow_clone()];
         inputs.extend(names.iter().map(|n| vars[*n].shallow_clone()));
         let grads = Tensor::run_backward(&[loss], &inputs, false, false);
-        assert_close(&format!("{name}: dL/df"), &grads[0], &tensor(&case["grad_f"]));
+        assert_close(
+            &format!("{name}: dL/df"),
+            &grads[0],
+            &tensor(&case["grad_f"]),
+        );
         for (g, n_) in grads[1..].iter().zip(&names) {
-            assert_close(&format!("{name}: dL/d{n_}"), g, &tensor(&case["grads"][*n_]));
+            assert_close(
+                &format!("{name}: dL/d{n_}"),
+                g,
+                &tensor(&case["grads"][*n_]),
+            );
         }
         if let Some(after) = case.get("centers_after_step") {
             head.after_step(&fx.detach(), &y);
-            assert_close(&format!("{name}: centres"), &vars["head.centers"], &tensor(after));
+            assert_close(
+                &format!("{name}: centres"),
+                &vars["head.centers"],
+                &tensor(after),
+            );
         }
         assert_eq!(n, 6);
     }

@@ -2,7 +2,8 @@
 //! stored in `metrics_ref.json`) and the invariants of SPEC §4.
 
 use lossbench::metrics::{
-    aupr, auroc, det_acc, fpr_at_95tpr, mean_std, roc_curve, Detection, MetricError, Roc,
+    aupr, auroc, auroc_bootstrap_ci, det_acc, fpr_at_95tpr, mean_std, roc_curve, Detection,
+    MetricError, Roc, BOOTSTRAP_RESAMPLES,
 };
 use proptest::prelude::*;
 use serde::Deserialize;
@@ -268,6 +269,43 @@ fn mean_std_by_hand() {
     assert_close("std", s, 0.1, 1e-12, 1e-15);
     assert_eq!(n, 3);
     assert_eq!(mean_std(&[0.5]), (0.5, 0.0, 1));
+}
+
+#[test]
+fn bootstrap_interval() {
+    let r = reference();
+    let c = r.cases.iter().find(|c| c.name == "gauss_50_40").unwrap();
+    let a = auroc(&c.pos, &c.neg).unwrap();
+    let (lo, hi) = auroc_bootstrap_ci(&c.pos, &c.neg, BOOTSTRAP_RESAMPLES, 7).unwrap();
+    assert!(lo < a && a < hi, "{lo} < {a} < {hi}");
+    // Normal approximation for n=50, m=40: the interval is about ±0.1 wide.
+    assert!(hi - lo > 0.05 && hi - lo < 0.4, "{lo}..{hi}");
+    // Seeded: the same seed gives the same bounds, another seed others.
+    assert_eq!(
+        auroc_bootstrap_ci(&c.pos, &c.neg, BOOTSTRAP_RESAMPLES, 7).unwrap(),
+        (lo, hi)
+    );
+    assert_ne!(
+        auroc_bootstrap_ci(&c.pos, &c.neg, BOOTSTRAP_RESAMPLES, 8).unwrap(),
+        (lo, hi)
+    );
+    // More data, narrower interval.
+    let big = r
+        .cases
+        .iter()
+        .find(|c| c.name == "gauss_1000_1000")
+        .unwrap();
+    let (blo, bhi) = auroc_bootstrap_ci(&big.pos, &big.neg, 200, 7).unwrap();
+    assert!(bhi - blo < hi - lo);
+    // Separable scores stay separable in every resample.
+    assert_eq!(
+        auroc_bootstrap_ci(&[2.0, 3.0], &[0.0, 1.0], 50, 1).unwrap(),
+        (1.0, 1.0)
+    );
+    assert_eq!(
+        auroc_bootstrap_ci(&[1.0], &[f64::NAN], 10, 1).unwrap_err(),
+        MetricError::NaN { index: 1 }
+    );
 }
 
 fn scores() -> impl Strategy<Value = Vec<f64>> {

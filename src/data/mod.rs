@@ -112,4 +112,3 @@ pub struct Dataset {
     /// Directory the files were read from (None for synthetic).
     pub source: Option<PathBuf>,
 }
-

@@ -47,7 +47,10 @@ impl Head for CenterHead {
     fn loss(&self, f: &Tensor, y: &Tensor, _at: Progress) -> Tensor {
         let ce = super::cross_entropy(&self.logits(f), y);
         let c = self.centers.index_select(0, y);
-        let pull = (f - c).square().sum_dim_intlist(1, false, None::<Kind>).mean(None::<Kind>);
+        let pull = (f - c)
+            .square()
+            .sum_dim_intlist(1, false, None::<Kind>)
+            .mean(None::<Kind>);
         ce + pull * (self.lambda / 2.0)
     }
 

@@ -107,7 +107,11 @@ impl LgmHead {
     /// α and λ at this point of training (linear warm-up).
     pub fn schedule(&self, at: Progress) -> (f64, f64) {
         let w = self.params.warmup_epochs as f64;
-        let ramp = if w > 0.0 { (at.epoch / w).min(1.0) } else { 1.0 };
+        let ramp = if w > 0.0 {
+            (at.epoch / w).min(1.0)
+        } else {
+            1.0
+        };
         (self.params.alpha * ramp, self.params.lambda * ramp)
     }
 

@@ -7,9 +7,11 @@
 //! tables: the runner feeds it slices and stores what it returns.
 
 mod aggregate;
+mod bootstrap;
 mod roc;
 
 pub use aggregate::mean_std;
+pub use bootstrap::{auroc_bootstrap_ci, BOOTSTRAP_RESAMPLES};
 pub use roc::{aupr, auroc, det_acc, fpr_at_95tpr, roc_curve, Detection, Roc};
 
 /// Why a metric could not be computed.

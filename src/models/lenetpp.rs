@@ -57,7 +57,12 @@ impl LeNetPP {
         let flat = 128 * (h / 8) * (w / 8);
         LeNetPP {
             convs,
-            feat: nn::linear(p / "feat", flat, spec.feature_dim as i64, Default::default()),
+            feat: nn::linear(
+                p / "feat",
+                flat,
+                spec.feature_dim as i64,
+                Default::default(),
+            ),
             dropout: spec.dropout,
         }
     }

@@ -23,7 +23,12 @@ impl Mlp {
         Mlp {
             fc1: nn::linear(p / "fc1", inputs, HIDDEN, Default::default()),
             fc2: nn::linear(p / "fc2", HIDDEN, HIDDEN, Default::default()),
-            feat: nn::linear(p / "feat", HIDDEN, spec.feature_dim as i64, Default::default()),
+            feat: nn::linear(
+                p / "feat",
+                HIDDEN,
+                spec.feature_dim as i64,
+                Default::default(),
+            ),
             dropout: spec.dropout,
         }
     }

@@ -38,8 +38,11 @@ impl Normalize {
             let mean32: Vec<f32> = mean.iter().map(|&v| v as f32).collect();
             let std32: Vec<f32> = std.iter().map(|&v| v.max(1e-6) as f32).collect();
             let dev = m.device();
-            m.shallow_clone()
-                .copy_(&Tensor::from_slice(&mean32).view([1, c, 1, 1]).to_device(dev));
+            m.shallow_clone().copy_(
+                &Tensor::from_slice(&mean32)
+                    .view([1, c, 1, 1])
+                    .to_device(dev),
+            );
             s.shallow_clone()
                 .copy_(&Tensor::from_slice(&std32).view([1, c, 1, 1]).to_device(dev));
         });

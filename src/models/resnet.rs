@@ -54,7 +54,9 @@ impl Block {
         } else {
             // Option A: take every stride-th pixel, zero-pad the new channels
             // (split evenly before and after, as in the reference code).
-            let sub = x.slice(2, 0, None, self.stride).slice(3, 0, None, self.stride);
+            let sub = x
+                .slice(2, 0, None, self.stride)
+                .slice(3, 0, None, self.stride);
             let before = self.pad / 2;
             sub.constant_pad_nd([0, 0, 0, 0, before, self.pad - before])
         };

@@ -95,9 +95,15 @@ pub enum OptimizerSpec {
 pub enum ScheduleSpec {
     Constant,
     /// Multiply the learning rate by `gamma` every `step_size` epochs.
-    Step { step_size: usize, gamma: f64 },
+    Step {
+        step_size: usize,
+        gamma: f64,
+    },
     /// Multiply by `gamma` at each epoch in `milestones` (strictly increasing).
-    Multistep { milestones: Vec<usize>, gamma: f64 },
+    Multistep {
+        milestones: Vec<usize>,
+        gamma: f64,
+    },
     /// Cosine annealing from lr to 0 over all epochs.
     Cosine,
 }
@@ -108,7 +114,10 @@ pub enum ScheduleSpec {
 pub enum LossSpec {
     Softmax,
     /// Center loss: weight `lambda` (default 0.01), centre rate `alpha` (0.5).
-    Center { lambda: f64, alpha: f64 },
+    Center {
+        lambda: f64,
+        alpha: f64,
+    },
     /// L-Softmax: margin `m` in 1..=4 (default 2); β annealing
     /// `β = max(beta_min, beta_base · (1 + gamma · step)^(−power))`, defaults
     /// beta_base 1000, gamma 2.5e-5, power 35, beta_min 0.

@@ -1,5 +1,14 @@
-//! Plan (stub; being written).
+//! The plan: a suite expanded into jobs, each with a stable id.
+//!
+//! A job's id is a hash of everything that determines its results (its
+//! resolved config) plus the lossbench version, so a finished job is found
+//! again by id and never recomputed, and a new version never reuses an older
+//! one's results. Anything that does not change results (the suite's name,
+//! description, regression tolerances) stays out of the config, so renaming
+//! a suite or tightening a tolerance keeps every cached job.
+
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// The resolved configuration of one job; its hash (with the lossbench
 /// version) is the job id.
@@ -22,6 +31,55 @@ pub struct Job {
     pub config: JobConfig,
 }
 
-pub fn expand(_suite: &super::Suite) -> Vec<Job> {
-    todo!()
+/// The jobs of `suite`: dataset x model x loss x seed. A suite has one dataset
+/// and one model, so losses are the outer loop and seeds the inner one; every
+/// job gets all of the suite's attacks and detectors.
+pub fn expand(suite: &super::Suite) -> Vec<Job> {
+    suite
+        .losses
+        .iter()
+        .flat_map(|loss| {
+            suite.seeds.iter().map(move |&seed| {
+                let config = JobConfig {
+                    data: suite.data.clone(),
+                    model: suite.model.clone(),
+                    train: suite.train.clone(),
+                    loss: loss.clone(),
+                    seed,
+                    attacks: suite.attacks.clone(),
+                    detectors: suite.detectors.clone(),
+                };
+                Job {
+                    id: job_id(&config),
+                    config,
+                }
+            })
+        })
+        .collect()
+}
+
+/// The first 16 hex digits of SHA-256 over
+/// `serde_json::to_string(config) + "\n" + crate::VERSION`.
+///
+/// The JSON is canonical because every field is a struct field or a list
+/// (serialised in declaration order) and validated numbers are finite.
+/// Reordering or renaming `JobConfig`'s fields (or those of the specs in it)
+/// changes every id; that is deliberate only with a version bump.
+pub fn job_id(config: &JobConfig) -> String {
+    // Serialising plain structs of numbers, strings and lists cannot fail.
+    let json = serde_json::to_string(config).expect("a JobConfig always serialises to JSON");
+    hash_id(&json, crate::VERSION)
+}
+
+/// The first 16 hex digits of SHA-256 over `json + "\n" + version`; split
+/// from [`job_id`] so the hash can be checked against a fixed version.
+pub fn hash_id(json: &str, version: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(json.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(version.as_bytes());
+    hasher.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

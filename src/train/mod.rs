@@ -126,7 +126,12 @@ pub fn fit(net: &Net, data: &Tensors, spec: &TrainSpec, label: &str) -> Result<V
             step += 1;
             tch::no_grad(|| {
                 loss_sum += loss.detach() * y.size()[0];
-                correct += net.head.logits(&f.detach()).argmax(1, false).eq_tensor(&y).sum(Kind::Int64);
+                correct += net
+                    .head
+                    .logits(&f.detach())
+                    .argmax(1, false)
+                    .eq_tensor(&y)
+                    .sum(Kind::Int64);
             });
             if b % 50 == 49 || b == steps_per_epoch - 1 {
                 let seen = ((b + 1) * bs).min(n) as f64;

@@ -30,9 +30,7 @@ pub fn optimizer(vs: &nn::VarStore, spec: &TrainSpec) -> crate::Result<nn::Optim
 pub fn lr_at(spec: &TrainSpec, epoch: usize) -> f64 {
     match &spec.schedule {
         ScheduleSpec::Constant => spec.lr,
-        ScheduleSpec::Step { step_size, gamma } => {
-            spec.lr * gamma.powi((epoch / step_size) as i32)
-        }
+        ScheduleSpec::Step { step_size, gamma } => spec.lr * gamma.powi((epoch / step_size) as i32),
         ScheduleSpec::Multistep { milestones, gamma } => {
             let passed = milestones.iter().filter(|&&m| m <= epoch).count();
             spec.lr * gamma.powi(passed as i32)
