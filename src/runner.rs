@@ -18,7 +18,9 @@ use crate::data::{self, Dataset};
 use crate::detect;
 use crate::device;
 use crate::metrics;
-use crate::results::{JobRow, Manifest, MetricRow, RocRow, RunStore, TrainLogRow};
+use crate::results::{
+    FeatureRow, JobRow, Manifest, MetricRow, RocRow, RunStore, RunTables, TrainLogRow,
+};
 use crate::suite::{Job, Suite};
 use crate::train::{self, EpochLog, Net, Tensors};
 use crate::{Error, Result};
@@ -30,6 +32,9 @@ const ROC_POINTS: usize = 200;
 /// Fraction of (clean, adversarial) pairs used to fit supervised detectors;
 /// every detector is scored on the rest (SPEC §3).
 const FIT_FRACTION: f64 = 0.8;
+/// Test samples whose features go into the `features` table (the same
+/// seeded choice for every job, so plots compare like with like).
+const FEATURE_SAMPLE: usize = 500;
 
 /// Where a run reads and writes.
 #[derive(Debug, Clone)]
@@ -162,7 +167,7 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
                     out.clean_acc,
                     started_job.elapsed().as_secs_f64()
                 );
-                store.record_job(out.job, out.metrics, out.roc, out.log)?;
+                store.record(out.rows)?;
                 manifest.jobs_done += 1;
             }
             Err(e) => {
@@ -211,10 +216,7 @@ struct JobCtx<'a> {
 }
 
 struct JobOutput {
-    job: JobRow,
-    metrics: Vec<MetricRow>,
-    roc: Vec<RocRow>,
-    log: Vec<TrainLogRow>,
+    rows: RunTables,
     clean_acc: f64,
 }
 
@@ -469,13 +471,52 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
             images_per_s: e.images_per_s,
         })
         .collect();
+    let features = feature_sample(ctx, &net, &pred);
     Ok(JobOutput {
-        job,
-        metrics,
-        roc,
-        log,
+        rows: RunTables {
+            jobs: vec![job],
+            metrics,
+            roc,
+            train_log: log,
+            features,
+        },
         clean_acc,
     })
+}
+
+/// The `features` rows: a seeded sample of test features with their labels
+/// and predictions.
+fn feature_sample(ctx: &JobCtx, net: &Net, pred: &Tensor) -> Vec<FeatureRow> {
+    let n = ctx.test.len() as usize;
+    let mut pick: Vec<usize> = (0..n).collect();
+    pick.shuffle(&mut ChaCha8Rng::seed_from_u64(0));
+    pick.truncate(FEATURE_SAMPLE);
+    pick.sort_unstable();
+    let idx = Tensor::from_slice(&pick.iter().map(|&i| i as i64).collect::<Vec<_>>())
+        .to_device(ctx.device);
+    let x = ctx.test.x.index_select(0, &idx);
+    let f = train::map_batches(&x, EVAL_BATCH, |b| net.features(b, false));
+    let dim = f.size()[1] as usize;
+    let values = to_vec_f64(&f);
+    let labels = to_vec_f64(&ctx.test.y.index_select(0, &idx));
+    let preds = to_vec_f64(&pred.index_select(0, &idx));
+    let c = &ctx.job.config;
+    let mut rows = Vec::with_capacity(pick.len() * dim);
+    for (r, &sample) in pick.iter().enumerate() {
+        for d in 0..dim {
+            rows.push(FeatureRow {
+                job_id: ctx.job.id.clone(),
+                loss: c.loss.name().to_string(),
+                seed: c.seed,
+                sample: sample as u64,
+                label: labels[r] as u64,
+                pred: preds[r] as u64,
+                dim: d as u64,
+                value: values[r * dim + d],
+            });
+        }
+    }
+    rows
 }
 
 fn to_vec_f64(t: &Tensor) -> Vec<f64> {

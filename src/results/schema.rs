@@ -71,3 +71,21 @@ pub struct TrainLogRow {
     pub seconds: f64,
     pub images_per_s: f64,
 }
+
+/// `features`: a seeded sample of test-set features, long form: one row per
+/// (job, sample, feature dimension). Reports draw the feature-distribution
+/// figure from it (directly when D = 2, through PCA otherwise).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureRow {
+    pub job_id: String,
+    pub loss: String,
+    pub seed: u64,
+    /// Index of the sample in the (subset) test split.
+    pub sample: u64,
+    pub label: u64,
+    /// Predicted class (inference logits).
+    pub pred: u64,
+    /// Feature dimension, 0-based.
+    pub dim: u64,
+    pub value: f64,
+}

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use super::manifest::Manifest;
-use super::schema::{JobRow, MetricRow, RocRow, TrainLogRow};
+use super::schema::{FeatureRow, JobRow, MetricRow, RocRow, TrainLogRow};
 use crate::{Error, Result};
 
 /// Every table of one run, as rows.
@@ -24,6 +24,7 @@ pub struct RunTables {
     pub metrics: Vec<MetricRow>,
     pub roc: Vec<RocRow>,
     pub train_log: Vec<TrainLogRow>,
+    pub features: Vec<FeatureRow>,
 }
 
 impl RunTables {
@@ -49,6 +50,7 @@ impl RunTables {
             metrics: read_table(dir)?,
             roc: read_table(dir)?,
             train_log: read_table(dir)?,
+            features: read_table(dir)?,
         })
     }
 
@@ -60,6 +62,7 @@ impl RunTables {
         stage_table(dir, &self.metrics, &mut staged)?;
         stage_table(dir, &self.roc, &mut staged)?;
         stage_table(dir, &self.train_log, &mut staged)?;
+        stage_table(dir, &self.features, &mut staged)?;
         // Renames last: a failure while encoding leaves the old files whole.
         for (tmp, path) in staged {
             std::fs::rename(&tmp, &path).map_err(|e| Error::io("cannot replace", &path, e))?;
@@ -73,6 +76,7 @@ impl RunTables {
         self.metrics.retain(|r| r.job_id != job_id);
         self.roc.retain(|r| r.job_id != job_id);
         self.train_log.retain(|r| r.job_id != job_id);
+        self.features.retain(|r| r.job_id != job_id);
     }
 }
 
@@ -124,12 +128,11 @@ impl RunStore {
     }
 
     /// Replaces every row of `job.job_id` in every table, then rewrites all
-    /// tables atomically.
+    /// tables atomically. Shorthand for [`RunStore::record`] without features.
     ///
     /// # Errors
     ///
-    /// [`Error::Job`] when a row belongs to another job (nothing is changed);
-    /// [`Error::Io`] when a file cannot be written.
+    /// As [`RunStore::record`].
     pub fn record_job(
         &mut self,
         job: JobRow,
@@ -137,12 +140,39 @@ impl RunStore {
         roc: Vec<RocRow>,
         log: Vec<TrainLogRow>,
     ) -> Result<()> {
+        self.record(RunTables {
+            jobs: vec![job],
+            metrics,
+            roc,
+            train_log: log,
+            features: Vec::new(),
+        })
+    }
+
+    /// Records the rows of one job (`rows.jobs` holds exactly its job row):
+    /// replaces every earlier row of that job in every table, then rewrites
+    /// all tables atomically.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Job`] when `rows` does not hold exactly one job or a row
+    /// belongs to another job (nothing is changed); [`Error::Io`] when a file
+    /// cannot be written.
+    pub fn record(&mut self, rows: RunTables) -> Result<()> {
+        let [job] = rows.jobs.as_slice() else {
+            return Err(Error::Job {
+                job: "?".into(),
+                msg: format!("record needs exactly one job row, got {}", rows.jobs.len()),
+            });
+        };
         let id = job.job_id.clone();
-        let stray = metrics
+        let stray = rows
+            .metrics
             .iter()
             .map(|r| &r.job_id)
-            .chain(roc.iter().map(|r| &r.job_id))
-            .chain(log.iter().map(|r| &r.job_id))
+            .chain(rows.roc.iter().map(|r| &r.job_id))
+            .chain(rows.train_log.iter().map(|r| &r.job_id))
+            .chain(rows.features.iter().map(|r| &r.job_id))
             .find(|other| **other != id);
         if let Some(other) = stray {
             return Err(Error::Job {
@@ -151,10 +181,11 @@ impl RunStore {
             });
         }
         self.tables.remove_job(&id);
-        self.tables.jobs.push(job);
-        self.tables.metrics.extend(metrics);
-        self.tables.roc.extend(roc);
-        self.tables.train_log.extend(log);
+        self.tables.jobs.extend(rows.jobs);
+        self.tables.metrics.extend(rows.metrics);
+        self.tables.roc.extend(rows.roc);
+        self.tables.train_log.extend(rows.train_log);
+        self.tables.features.extend(rows.features);
         self.tables.write(&self.dir)
     }
 
@@ -374,6 +405,11 @@ table!(
     RocRow,
     "roc",
     [job_id, loss, seed, attack, detector, subset, fpr, tpr, threshold]
+);
+table!(
+    FeatureRow,
+    "features",
+    [job_id, loss, seed, sample, label, pred, dim, value]
 );
 table!(
     TrainLogRow,

@@ -79,6 +79,9 @@ pub struct TrainSpec {
     pub schedule: ScheduleSpec,
     /// L2 weight decay; default 0.
     pub weight_decay: f64,
+    /// CIFAR augmentation: 4-pixel zero pad + random crop back to size, and a
+    /// random horizontal flip, per training batch. Default false.
+    pub augment: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -183,6 +183,8 @@ pub struct RawTrain {
     pub schedule: Option<RawSchedule>,
     /// >= 0; default 0.
     pub weight_decay: Option<f64>,
+    /// Pad-and-crop plus horizontal flip; default false.
+    pub augment: Option<bool>,
 }
 
 /// Parameters of a name that takes none; `{name: {}}` and `{name: null}` are

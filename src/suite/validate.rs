@@ -41,6 +41,8 @@ pub mod defaults {
     pub const LR: f64 = 1e-3;
     /// `train.weight-decay`.
     pub const WEIGHT_DECAY: f64 = 0.0;
+    /// `train.augment`.
+    pub const AUGMENT: bool = false;
     /// `model.*.feature-dim`.
     pub const FEATURE_DIM: usize = 64;
     /// `model.*.dropout`.
@@ -447,6 +449,7 @@ impl Cx<'_> {
             lr,
             schedule,
             weight_decay,
+            augment: raw.augment.unwrap_or(defaults::AUGMENT),
         })
     }
 

@@ -113,7 +113,10 @@ pub fn fit(net: &Net, data: &Tensors, spec: &TrainSpec, label: &str) -> Result<V
         bar.reset();
         for b in 0..steps_per_epoch {
             let idx = perm.narrow(0, b * bs, bs.min(n - b * bs));
-            let x = data.x.index_select(0, &idx);
+            let mut x = data.x.index_select(0, &idx);
+            if spec.augment {
+                x = augment(&x);
+            }
             let y = data.y.index_select(0, &idx);
             let f = net.features(&x, true);
             let at = Progress {
@@ -177,6 +180,31 @@ pub fn fit(net: &Net, data: &Tensors, spec: &TrainSpec, label: &str) -> Result<V
     }
     bar.finish_and_clear();
     Ok(log)
+}
+
+/// CIFAR augmentation (He et al. 2016): zero-pad 4 pixels on each side,
+/// crop back to `H x W` at a random offset, and flip horizontally with
+/// probability ½; independently per sample, from libtorch's generator.
+///
+/// # Shapes
+/// `x: [N, C, H, W]` -> `[N, C, H, W]`.
+pub fn augment(x: &Tensor) -> Tensor {
+    const PAD: i64 = 4;
+    let (n, c, h, w) = x.size4().expect("images are [N, C, H, W]");
+    let dev = x.device();
+    let padded = x.constant_pad_nd([PAD, PAD, PAD, PAD]);
+    let offsets = |len: i64| {
+        let o = Tensor::randint(2 * PAD + 1, [n, 1], (Kind::Int64, dev));
+        o + Tensor::arange(len, (Kind::Int64, dev)).unsqueeze(0) // [N, len]
+    };
+    let rows = offsets(h)
+        .view([n, 1, h, 1])
+        .expand([n, c, h, w + 2 * PAD], false);
+    let cropped = padded.gather(2, &rows, false);
+    let cols = offsets(w).view([n, 1, 1, w]).expand([n, c, h, w], false);
+    let cropped = cropped.gather(3, &cols, false);
+    let flip = Tensor::rand([n, 1, 1, 1], (Kind::Float, dev)).lt(0.5);
+    cropped.flip([3]).where_self(&flip, &cropped)
 }
 
 /// Predicted classes `[N]` (eval mode, batches of `bs`).
