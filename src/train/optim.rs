@@ -56,6 +56,7 @@ mod tests {
             lr: 0.1,
             schedule,
             weight_decay: 0.0,
+            augment: false,
         }
     }
 
