@@ -723,14 +723,15 @@ fn unknown_names() {
         "attacks[0].pgd",
         14,
         5,
-        "unknown attack `pgd`, expected one of `fgsm`",
+        "unknown attack `pgd`, expected one of `fgsm`, `bim`, `deepfool`",
     );
     assert_fails(
-        &edit("lgm-likelihood]", "mahalanobis]"),
+        &edit("lgm-likelihood]", "odin]"),
         "detectors[1]",
         15,
         26,
-        "unknown detector `mahalanobis`, expected one of `max-softmax`, `lgm-likelihood`",
+        "unknown detector `odin`, expected one of `max-softmax`, `lgm-likelihood`, \
+         `mahalanobis`, `kd`, `kd-bu`, `lid`",
     );
     assert_fails(
         &edit("  lr: 0.01\n", "  lr: 0.01\n  optimizer: rmsprop\n"),

@@ -11,21 +11,11 @@
 //! # Shapes
 //! `x, x': [N, C, H, W]`, `y: [N]`.
 
-use serde::{Deserialize, Serialize};
 use tch::{Kind, Reduction, Tensor};
 
 use super::{finish, AdvBatch, Attack};
+use crate::suite::BimStop;
 use crate::train::Net;
-
-/// When BIM stops iterating a sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum BimStop {
-    /// BIM-a: at its first misclassified step.
-    First,
-    /// BIM-b: after all T steps.
-    Last,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bim {

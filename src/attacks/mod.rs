@@ -2,8 +2,10 @@
 //! model in eval mode, pixels clipped to [0, 1], run only on the clean-correct
 //! test samples. Every attack is batched and runs on the model's device.
 
+mod bim;
 mod fgsm;
 
+pub use bim::Bim;
 pub use fgsm::Fgsm;
 
 use tch::{Kind, Reduction, Tensor};
@@ -40,6 +42,23 @@ pub fn build(spec: &AttackSpec) -> Vec<Box<dyn Attack>> {
             .iter()
             .map(|&e| Box::new(Fgsm { eps: e }) as Box<dyn Attack>)
             .collect(),
+        AttackSpec::Bim {
+            eps,
+            step_size,
+            steps,
+            stop,
+        } => eps
+            .iter()
+            .map(|&e| {
+                Box::new(Bim {
+                    eps: e,
+                    step_size: step_size.unwrap_or(e / 4.0),
+                    steps: *steps,
+                    stop: *stop,
+                }) as Box<dyn Attack>
+            })
+            .collect(),
+        AttackSpec::Deepfool { .. } => todo!("DeepFool: being written"),
     }
 }
 

@@ -1,17 +1,52 @@
 //! Detectors (SPEC §3): a score per input, higher = more likely adversarial.
-//! A detector that does not apply to a model (e.g. `lgm-likelihood` on a
-//! softmax head) says why, and the runner records the skip.
+//!
+//! Every detector may fit on clean training data ([`Detector::fit`]); the
+//! supervised ones (`kd-bu`, `lid`) also fit on the fit split of (clean,
+//! adversarial) pairs ([`Detector::fit_pairs`]). All are then scored on the
+//! same held-out pairs by the runner. A detector that does not apply to a
+//! model (`lgm-likelihood` without an L-GM head, `kd-bu` without dropout) is
+//! not built: [`build`] says why, and the runner records the skip.
 
 use tch::{Kind, Tensor};
 
 use crate::suite::DetectorSpec;
 use crate::train::Net;
+use crate::Result;
 
-/// Scores inputs from their features (computed once by the caller).
+/// Clean training data a detector may fit on.
+#[derive(Debug, Clone, Copy)]
+pub struct FitData<'a> {
+    /// Images `[N, C, H, W]` in [0, 1].
+    pub x: &'a Tensor,
+    /// Labels `[N]` (i64).
+    pub y: &'a Tensor,
+    /// `net.features(x, false)`, `[N, D]`, computed once for all detectors.
+    pub features: &'a Tensor,
+}
+
+/// An adversarial-example detector.
 pub trait Detector {
     fn name(&self) -> &'static str;
-    /// Scores `[N]` (f64) for features `f: [N, D]`.
-    fn score(&self, net: &Net, f: &Tensor) -> Tensor;
+
+    /// Fits on clean training data. The default does nothing.
+    fn fit(&mut self, _net: &Net, _train: &FitData) -> Result<()> {
+        Ok(())
+    }
+
+    /// Whether [`Detector::fit_pairs`] must run before [`Detector::score`].
+    fn supervised(&self) -> bool {
+        false
+    }
+
+    /// Fits on (clean, adversarial) image pairs `[M, C, H, W]` of the fit
+    /// split. Called once per attack, before scoring that attack's pairs.
+    fn fit_pairs(&mut self, _net: &Net, _clean: &Tensor, _adv: &Tensor) -> Result<()> {
+        Ok(())
+    }
+
+    /// Scores `[N]` (f64) for images `x: [N, C, H, W]` whose eval-mode
+    /// features `[N, D]` are `features`.
+    fn score(&self, net: &Net, x: &Tensor, features: &Tensor) -> Result<Tensor>;
 }
 
 /// `max-softmax` (Hendrycks & Gimpel 2017).
@@ -26,9 +61,9 @@ impl Detector for MaxSoftmax {
     fn name(&self) -> &'static str {
         "max-softmax"
     }
-    fn score(&self, net: &Net, f: &Tensor) -> Tensor {
+    fn score(&self, net: &Net, _x: &Tensor, f: &Tensor) -> Result<Tensor> {
         let z = net.head.logits(f).to_kind(Kind::Double);
-        -z.softmax(1, Kind::Double).amax([1], false)
+        Ok(-z.softmax(1, Kind::Double).amax([1], false))
     }
 }
 
@@ -45,24 +80,25 @@ impl Detector for LgmLikelihood {
     fn name(&self) -> &'static str {
         "lgm-likelihood"
     }
-    fn score(&self, net: &Net, f: &Tensor) -> Tensor {
+    fn score(&self, net: &Net, _x: &Tensor, f: &Tensor) -> Result<Tensor> {
         let ll = net
             .head
             .log_likelihood(f)
-            .expect("checked by build(): the head models a density")
+            .expect("build() checked that the head models a density")
             .to_kind(Kind::Double);
         let pred = net.head.logits(f).argmax(1, true);
-        -ll.gather(1, &pred, false).squeeze_dim(1)
+        Ok(-ll.gather(1, &pred, false).squeeze_dim(1))
     }
 }
 
 /// Builds the detector, or says why it does not apply to `net`.
-pub fn build(spec: &DetectorSpec, net: &Net) -> Result<Box<dyn Detector>, String> {
+pub fn build(spec: &DetectorSpec, net: &Net) -> std::result::Result<Box<dyn Detector>, String> {
     match spec {
         DetectorSpec::MaxSoftmax => Ok(Box::new(MaxSoftmax)),
         DetectorSpec::LgmLikelihood if net.head.has_density() => Ok(Box::new(LgmLikelihood)),
         DetectorSpec::LgmLikelihood => {
             Err("needs an lgm head (this model has no class-conditional density)".into())
         }
+        _ => todo!("detectors: being written"),
     }
 }

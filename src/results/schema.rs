@@ -89,3 +89,23 @@ pub struct FeatureRow {
     pub dim: u64,
     pub value: f64,
 }
+
+/// `scores`: every detector score of every scored pair, so any detection
+/// metric can be recomputed from this table alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreRow {
+    pub job_id: String,
+    pub loss: String,
+    pub seed: u64,
+    pub attack: String,
+    pub detector: String,
+    /// Index of the pair among the attack's clean-correct test samples.
+    pub sample: u64,
+    /// `clean` or `adversarial`.
+    pub kind: String,
+    /// 1 when the attack succeeded on this pair, else 0.
+    pub success: u64,
+    /// `fit` (80 %, supervised detectors fit here) or `test` (scored, 20 %).
+    pub split: String,
+    pub score: f64,
+}

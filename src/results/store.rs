@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use super::manifest::Manifest;
-use super::schema::{FeatureRow, JobRow, MetricRow, RocRow, TrainLogRow};
+use super::schema::{FeatureRow, JobRow, MetricRow, RocRow, ScoreRow, TrainLogRow};
 use crate::{Error, Result};
 
 /// Every table of one run, as rows.
@@ -25,6 +25,7 @@ pub struct RunTables {
     pub roc: Vec<RocRow>,
     pub train_log: Vec<TrainLogRow>,
     pub features: Vec<FeatureRow>,
+    pub scores: Vec<ScoreRow>,
 }
 
 impl RunTables {
@@ -51,6 +52,7 @@ impl RunTables {
             roc: read_table(dir)?,
             train_log: read_table(dir)?,
             features: read_table(dir)?,
+            scores: read_table(dir)?,
         })
     }
 
@@ -63,6 +65,7 @@ impl RunTables {
         stage_table(dir, &self.roc, &mut staged)?;
         stage_table(dir, &self.train_log, &mut staged)?;
         stage_table(dir, &self.features, &mut staged)?;
+        stage_table(dir, &self.scores, &mut staged)?;
         // Renames last: a failure while encoding leaves the old files whole.
         for (tmp, path) in staged {
             std::fs::rename(&tmp, &path).map_err(|e| Error::io("cannot replace", &path, e))?;
@@ -77,6 +80,7 @@ impl RunTables {
         self.roc.retain(|r| r.job_id != job_id);
         self.train_log.retain(|r| r.job_id != job_id);
         self.features.retain(|r| r.job_id != job_id);
+        self.scores.retain(|r| r.job_id != job_id);
     }
 }
 
@@ -146,6 +150,7 @@ impl RunStore {
             roc,
             train_log: log,
             features: Vec::new(),
+            scores: Vec::new(),
         })
     }
 
@@ -173,6 +178,7 @@ impl RunStore {
             .chain(rows.roc.iter().map(|r| &r.job_id))
             .chain(rows.train_log.iter().map(|r| &r.job_id))
             .chain(rows.features.iter().map(|r| &r.job_id))
+            .chain(rows.scores.iter().map(|r| &r.job_id))
             .find(|other| **other != id);
         if let Some(other) = stray {
             return Err(Error::Job {
@@ -186,6 +192,7 @@ impl RunStore {
         self.tables.roc.extend(rows.roc);
         self.tables.train_log.extend(rows.train_log);
         self.tables.features.extend(rows.features);
+        self.tables.scores.extend(rows.scores);
         self.tables.write(&self.dir)
     }
 
@@ -405,6 +412,11 @@ table!(
     RocRow,
     "roc",
     [job_id, loss, seed, attack, detector, subset, fpr, tpr, threshold]
+);
+table!(
+    ScoreRow,
+    "scores",
+    [job_id, loss, seed, attack, detector, sample, kind, success, split, score]
 );
 table!(
     FeatureRow,

@@ -31,7 +31,8 @@ pub struct CatalogEntry {
 pub struct ParamDoc {
     /// The key as written in a suite (kebab-case).
     pub name: &'static str,
-    /// The default as it would be written in YAML, or `required`.
+    /// The default as it would be written in YAML, `required`, or a rule in
+    /// parentheses when it derives from another value, e.g. `(eps / 4)`.
     pub default: String,
     /// What it does and which values are allowed.
     pub doc: &'static str,
@@ -317,6 +318,43 @@ pub fn catalog() -> Vec<CatalogEntry> {
             )],
         ),
         entry(
+            "attack",
+            "bim",
+            "basic iterative method, projected L-inf steps (SPEC §2)",
+            vec![
+                param(
+                    "eps",
+                    list(d::BIM_EPS),
+                    "L-inf budget in pixel units; a number or a list, each in [0, 1]",
+                ),
+                param("step-size", "(eps / 4)", "step a; in (0, 1]"),
+                param("steps", d::BIM_STEPS, "iterations T; >= 1"),
+                param(
+                    "stop",
+                    "last",
+                    "last (BIM-b: all T steps) or first (BIM-a: stop at the first success)",
+                ),
+            ],
+        ),
+        entry(
+            "attack",
+            "deepfool",
+            "DeepFool, L2, batched over samples (SPEC §2)",
+            vec![
+                param(
+                    "candidates",
+                    d::DEEPFOOL_CANDIDATES,
+                    "top-scoring classes considered; >= 2",
+                ),
+                param(
+                    "overshoot",
+                    real(d::DEEPFOOL_OVERSHOOT),
+                    "applied to the cumulative perturbation; >= 0",
+                ),
+                param("max-iter", d::DEEPFOOL_MAX_ITER, "iterations at most; >= 1"),
+            ],
+        ),
+        entry(
             "detector",
             "max-softmax",
             "maximum softmax probability as a confidence score (SPEC §3)",
@@ -327,6 +365,48 @@ pub fn catalog() -> Vec<CatalogEntry> {
             "lgm-likelihood",
             "L-GM log-likelihood of the features; skipped for other losses (SPEC §3)",
             vec![],
+        ),
+        entry(
+            "detector",
+            "mahalanobis",
+            "min Mahalanobis distance to class means, tied covariance (SPEC §3)",
+            vec![],
+        ),
+        entry(
+            "detector",
+            "kd",
+            "kernel density of training features of the predicted class (SPEC §3)",
+            vec![param(
+                "sigma",
+                real(d::KD_SIGMA),
+                "Gaussian kernel bandwidth; > 0",
+            )],
+        ),
+        entry(
+            "detector",
+            "kd-bu",
+            "logistic regression on kernel density and MC-dropout uncertainty (SPEC §3)",
+            vec![
+                param("sigma", real(d::KD_SIGMA), "Gaussian kernel bandwidth; > 0"),
+                param(
+                    "samples",
+                    d::KD_BU_SAMPLES,
+                    "MC-dropout passes T; >= 2; needs model dropout > 0",
+                ),
+            ],
+        ),
+        entry(
+            "detector",
+            "lid",
+            "logistic regression on per-layer local intrinsic dimensionality (SPEC §3)",
+            vec![
+                param("k", d::LID_K, "neighbours; >= 1 and < batch"),
+                param(
+                    "batch",
+                    d::LID_BATCH,
+                    "clean references per minibatch; >= 2",
+                ),
+            ],
         ),
     ]
 }
@@ -513,7 +593,8 @@ mod tests {
                 e.kind,
                 &written(e.kind, e.name, bare.as_deref()),
             ));
-            for p in e.params.iter().filter(|p| p.default != REQUIRED) {
+            let literal = |p: &&ParamDoc| p.default != REQUIRED && !p.default.starts_with('(');
+            for p in e.params.iter().filter(literal) {
                 let mut all = req.clone();
                 all.push(format!("{}: {}", p.name, p.default));
                 let explicit = written(e.kind, e.name, Some(&all.join(", ")));

@@ -170,14 +170,41 @@ pub enum Covariance {
 pub enum AttackSpec {
     /// FGSM at each eps (pixel units, in [0, 1]); default [0.1].
     Fgsm { eps: Vec<f64> },
+    /// BIM at each eps (default [0.1]); `step_size` a (None = eps / 4),
+    /// `steps` T (default 10), `stop` (default last = BIM-b).
+    Bim {
+        eps: Vec<f64>,
+        step_size: Option<f64>,
+        steps: usize,
+        stop: BimStop,
+    },
+    /// DeepFool (L2): `candidates` top classes (default 10), `overshoot`
+    /// (default 0.02), `max_iter` (default 50).
+    Deepfool {
+        candidates: usize,
+        overshoot: f64,
+        max_iter: usize,
+    },
 }
 
 impl AttackSpec {
     pub fn name(&self) -> &'static str {
         match self {
             AttackSpec::Fgsm { .. } => "fgsm",
+            AttackSpec::Bim { .. } => "bim",
+            AttackSpec::Deepfool { .. } => "deepfool",
         }
     }
+}
+
+/// When BIM stops iterating a sample (SPEC §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BimStop {
+    /// BIM-a: at its first misclassified step.
+    First,
+    /// BIM-b: after all T steps (the default).
+    Last,
 }
 
 /// A detector with resolved parameters (SPEC §3).
@@ -186,6 +213,23 @@ impl AttackSpec {
 pub enum DetectorSpec {
     MaxSoftmax,
     LgmLikelihood,
+    /// Class means and a tied covariance of clean training features.
+    Mahalanobis,
+    /// Kernel density with bandwidth `sigma` (default 1.0).
+    Kd {
+        sigma: f64,
+    },
+    /// Logistic regression on (KD, BU); `samples` MC-dropout passes (default 50).
+    KdBu {
+        sigma: f64,
+        samples: usize,
+    },
+    /// Logistic regression on per-layer LID; `k` neighbours (default 20)
+    /// within minibatches of `batch` clean references (default 100).
+    Lid {
+        k: usize,
+        batch: usize,
+    },
 }
 
 impl DetectorSpec {
@@ -193,6 +237,10 @@ impl DetectorSpec {
         match self {
             DetectorSpec::MaxSoftmax => "max-softmax",
             DetectorSpec::LgmLikelihood => "lgm-likelihood",
+            DetectorSpec::Mahalanobis => "mahalanobis",
+            DetectorSpec::Kd { .. } => "kd",
+            DetectorSpec::KdBu { .. } => "kd-bu",
+            DetectorSpec::Lid { .. } => "lid",
         }
     }
 }

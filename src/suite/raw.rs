@@ -329,6 +329,80 @@ pub struct RawFgsm {
     pub eps: Option<Eps>,
 }
 
+/// `bim` options.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a map of bim options (`eps`, `step-size`, `steps`, `stop`)"
+)]
+pub struct RawBim {
+    /// Each in [0, 1]; default [0.1].
+    pub eps: Option<Eps>,
+    /// In (0, 1]; default eps / 4.
+    pub step_size: Option<f64>,
+    /// >= 1; default 10.
+    pub steps: Option<usize>,
+    /// `first` (BIM-a) or `last` (BIM-b, default).
+    pub stop: Option<super::BimStop>,
+}
+
+/// `deepfool` options.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a map of deepfool options (`candidates`, `overshoot`, `max-iter`)"
+)]
+pub struct RawDeepfool {
+    /// >= 2; default 10.
+    pub candidates: Option<usize>,
+    /// >= 0; default 0.02.
+    pub overshoot: Option<f64>,
+    /// >= 1; default 50.
+    pub max_iter: Option<usize>,
+}
+
+/// `kd` options.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a map of kd options (`sigma`)"
+)]
+pub struct RawKd {
+    /// > 0; default 1.0.
+    pub sigma: Option<f64>,
+}
+
+/// `kd-bu` options.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a map of kd-bu options (`sigma`, `samples`)"
+)]
+pub struct RawKdBu {
+    /// > 0; default 1.0.
+    pub sigma: Option<f64>,
+    /// >= 2; default 50.
+    pub samples: Option<usize>,
+}
+
+/// `lid` options.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a map of lid options (`k`, `batch`)"
+)]
+pub struct RawLid {
+    /// >= 1 and < batch; default 20.
+    pub k: Option<usize>,
+    /// >= 2; default 100.
+    pub batch: Option<usize>,
+}
+
 /// `eps`: one number or a list of them; a scalar is a one-element list.
 /// Which form was written is kept so that errors name `eps` or `eps[i]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -606,6 +680,8 @@ named_enum! {
     /// One item of `attacks:`.
     RawAttack, "attack" {
         "fgsm" => Fgsm(RawFgsm),
+        "bim" => Bim(RawBim),
+        "deepfool" => Deepfool(RawDeepfool),
     }
 }
 
@@ -614,6 +690,10 @@ named_enum! {
     RawDetector, "detector" {
         "max-softmax" => MaxSoftmax(NoParams),
         "lgm-likelihood" => LgmLikelihood(NoParams),
+        "mahalanobis" => Mahalanobis(NoParams),
+        "kd" => Kd(RawKd),
+        "kd-bu" => KdBu(RawKdBu),
+        "lid" => Lid(RawLid),
     }
 }
 

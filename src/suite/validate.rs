@@ -83,6 +83,26 @@ pub mod defaults {
     pub const LGM_WARMUP_EPOCHS: usize = 0;
     /// `attacks[].fgsm.eps`.
     pub const FGSM_EPS: &[f64] = &[0.1];
+    /// `attacks[].bim.eps`.
+    pub const BIM_EPS: &[f64] = &[0.1];
+    /// `attacks[].bim.steps`.
+    pub const BIM_STEPS: usize = 10;
+    /// `attacks[].bim.stop`.
+    pub const BIM_STOP: crate::suite::BimStop = crate::suite::BimStop::Last;
+    /// `attacks[].deepfool.candidates`.
+    pub const DEEPFOOL_CANDIDATES: usize = 10;
+    /// `attacks[].deepfool.overshoot`.
+    pub const DEEPFOOL_OVERSHOOT: f64 = 0.02;
+    /// `attacks[].deepfool.max-iter`.
+    pub const DEEPFOOL_MAX_ITER: usize = 50;
+    /// `detectors[].kd.sigma` and `detectors[].kd-bu.sigma`.
+    pub const KD_SIGMA: f64 = 1.0;
+    /// `detectors[].kd-bu.samples`.
+    pub const KD_BU_SAMPLES: usize = 50;
+    /// `detectors[].lid.k`.
+    pub const LID_K: usize = 20;
+    /// `detectors[].lid.batch`.
+    pub const LID_BATCH: usize = 100;
 }
 
 /// Checks `raw` and fills its defaults; `text` and `file` only serve to
@@ -135,10 +155,7 @@ pub fn validate(raw: RawSuite, text: &str, file: &Path) -> crate::Result<Suite> 
 
     let mut detectors: Vec<DetectorSpec> = Vec::new();
     for (i, detector) in raw.detectors.unwrap_or_default().into_iter().enumerate() {
-        let detector = match detector {
-            RawDetector::MaxSoftmax(_) => DetectorSpec::MaxSoftmax,
-            RawDetector::LgmLikelihood(_) => DetectorSpec::LgmLikelihood,
-        };
+        let detector = cx.detector(i, detector)?;
         if let Some(first) = detectors.iter().position(|d| *d == detector) {
             return Err(cx.fail(
                 &path!["detectors", i],
@@ -556,29 +573,108 @@ impl Cx<'_> {
         })
     }
 
+    /// A list of eps values at `at`, each in [0, 1], distinct, non-empty.
+    fn eps(&self, at: &[PathSeg], written: Eps) -> crate::Result<Vec<f64>> {
+        let eps = written.values();
+        if eps.is_empty() {
+            return Err(self.fail(at, "must list at least one eps"));
+        }
+        for (j, &e) in eps.iter().enumerate() {
+            let mut p = at.to_vec();
+            if let Eps::List(_) = written {
+                p.push(PathSeg::Index(j));
+            }
+            self.real(&p, e, Interval::UnitClosed)?;
+            if let Some(first) = eps[..j].iter().position(|&x| x == e) {
+                return Err(self.fail(&p, format!("duplicate eps {e} (also eps[{first}])")));
+            }
+        }
+        Ok(eps)
+    }
+
     fn attack(&self, i: usize, raw: RawAttack) -> crate::Result<AttackSpec> {
         match raw {
             RawAttack::Fgsm(f) => {
-                let at = path!["attacks", i, "fgsm", "eps"];
                 let written = f
                     .eps
                     .unwrap_or_else(|| Eps::List(defaults::FGSM_EPS.to_vec()));
-                let eps = written.values();
-                if eps.is_empty() {
-                    return Err(self.fail(&at, "must list at least one eps"));
-                }
-                for (j, &e) in eps.iter().enumerate() {
-                    let mut p = at.to_vec();
-                    if let Eps::List(_) = written {
-                        p.push(PathSeg::Index(j));
-                    }
-                    self.real(&p, e, Interval::UnitClosed)?;
-                    if let Some(first) = eps[..j].iter().position(|&x| x == e) {
-                        return Err(self.fail(&p, format!("duplicate eps {e} (also eps[{first}])")));
-                    }
-                }
+                let eps = self.eps(&path!["attacks", i, "fgsm", "eps"], written)?;
                 Ok(AttackSpec::Fgsm { eps })
             }
+            RawAttack::Bim(b) => {
+                let p = |key: &str| path!["attacks", i, "bim", key];
+                let written = b
+                    .eps
+                    .unwrap_or_else(|| Eps::List(defaults::BIM_EPS.to_vec()));
+                let eps = self.eps(&p("eps"), written)?;
+                let step_size = match b.step_size {
+                    Some(a) => Some(self.real(&p("step-size"), a, Interval::UnitLeftOpen)?),
+                    None => None,
+                };
+                Ok(AttackSpec::Bim {
+                    eps,
+                    step_size,
+                    steps: self.at_least(&p("steps"), b.steps.unwrap_or(defaults::BIM_STEPS), 1)?,
+                    stop: b.stop.unwrap_or(defaults::BIM_STOP),
+                })
+            }
+            RawAttack::Deepfool(d) => {
+                let p = |key: &str| path!["attacks", i, "deepfool", key];
+                Ok(AttackSpec::Deepfool {
+                    candidates: self.at_least(
+                        &p("candidates"),
+                        d.candidates.unwrap_or(defaults::DEEPFOOL_CANDIDATES),
+                        2,
+                    )?,
+                    overshoot: self.real(
+                        &p("overshoot"),
+                        d.overshoot.unwrap_or(defaults::DEEPFOOL_OVERSHOOT),
+                        Interval::AtLeast(0.0),
+                    )?,
+                    max_iter: self.at_least(
+                        &p("max-iter"),
+                        d.max_iter.unwrap_or(defaults::DEEPFOOL_MAX_ITER),
+                        1,
+                    )?,
+                })
+            }
         }
+    }
+
+    fn detector(&self, i: usize, raw: RawDetector) -> crate::Result<DetectorSpec> {
+        Ok(match raw {
+            RawDetector::MaxSoftmax(_) => DetectorSpec::MaxSoftmax,
+            RawDetector::LgmLikelihood(_) => DetectorSpec::LgmLikelihood,
+            RawDetector::Mahalanobis(_) => DetectorSpec::Mahalanobis,
+            RawDetector::Kd(k) => DetectorSpec::Kd {
+                sigma: self.real(
+                    &path!["detectors", i, "kd", "sigma"],
+                    k.sigma.unwrap_or(defaults::KD_SIGMA),
+                    Interval::Positive,
+                )?,
+            },
+            RawDetector::KdBu(k) => {
+                let p = |key: &str| path!["detectors", i, "kd-bu", key];
+                DetectorSpec::KdBu {
+                    sigma: self.real(
+                        &p("sigma"),
+                        k.sigma.unwrap_or(defaults::KD_SIGMA),
+                        Interval::Positive,
+                    )?,
+                    samples: self.at_least(
+                        &p("samples"),
+                        k.samples.unwrap_or(defaults::KD_BU_SAMPLES),
+                        2,
+                    )?,
+                }
+            }
+            RawDetector::Lid(l) => {
+                let p = |key: &str| path!["detectors", i, "lid", key];
+                let batch =
+                    self.at_least(&p("batch"), l.batch.unwrap_or(defaults::LID_BATCH), 2)?;
+                let k = self.between(&p("k"), l.k.unwrap_or(defaults::LID_K), 1, batch - 1)?;
+                DetectorSpec::Lid { k, batch }
+            }
+        })
     }
 }

@@ -5,6 +5,8 @@
 //! Results are recorded after every job, so an interrupted run keeps every
 //! finished job, and a rerun of the same suite (same run id) skips them.
 
+mod evaluate;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -13,25 +15,15 @@ use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha256};
 use tch::{Device, Kind, Tensor};
 
-use crate::attacks;
 use crate::data::{self, Dataset};
-use crate::detect;
 use crate::device;
-use crate::metrics;
-use crate::results::{
-    FeatureRow, JobRow, Manifest, MetricRow, RocRow, RunStore, RunTables, TrainLogRow,
-};
+use crate::results::{FeatureRow, JobRow, Manifest, RunStore, RunTables, TrainLogRow};
 use crate::suite::{Job, Suite};
 use crate::train::{self, EpochLog, Net, Tensors};
 use crate::{Error, Result};
 
 /// Batch size for evaluation and attacks.
 const EVAL_BATCH: i64 = 1000;
-/// ROC points kept per curve in the `roc` table (metrics use every point).
-const ROC_POINTS: usize = 200;
-/// Fraction of (clean, adversarial) pairs used to fit supervised detectors;
-/// every detector is scored on the rest (SPEC §3).
-const FIT_FRACTION: f64 = 0.8;
 /// Test samples whose features go into the `features` table (the same
 /// seeded choice for every job, so plots compare like with like).
 const FEATURE_SAMPLE: usize = 500;
@@ -204,7 +196,7 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     })
 }
 
-struct JobCtx<'a> {
+pub(crate) struct JobCtx<'a> {
     job: &'a Job,
     label: &'a str,
     ds: &'a Dataset,
@@ -281,180 +273,9 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
     let train_seconds = t0.elapsed().as_secs_f64();
 
     let t1 = Instant::now();
-    let mut metrics = Vec::new();
-    let mut roc = Vec::new();
-    let row = |attack: &str, detector: &str, subset: &str, metric: &str, value: f64| MetricRow {
-        job_id: ctx.job.id.clone(),
-        dataset: c.data.dataset.as_str().to_string(),
-        model: model_name(ctx.job),
-        loss: c.loss.name().to_string(),
-        seed: c.seed,
-        attack: attack.to_string(),
-        detector: detector.to_string(),
-        subset: subset.to_string(),
-        metric: metric.to_string(),
-        value,
-    };
-
+    let mut rows = RunTables::default();
     let pred = train::predict(&net, &ctx.test.x, EVAL_BATCH);
-    let correct = pred.eq_tensor(&ctx.test.y);
-    let n_test = ctx.test.len();
-    let clean_acc = correct.sum(Kind::Int64).int64_value(&[]) as f64 / n_test as f64;
-    metrics.push(row("none", "none", "clean", "clean_acc", clean_acc));
-
-    let keep = correct.nonzero().squeeze_dim(1);
-    let xs = ctx.test.x.index_select(0, &keep);
-    let ys = ctx.test.y.index_select(0, &keep);
-    let n_eval = xs.size()[0];
-    let detectors: Vec<_> = c
-        .detectors
-        .iter()
-        .filter_map(|d| match detect::build(d, &net) {
-            Ok(det) => Some(det),
-            Err(why) => {
-                println!("{}: detector '{}' skipped: {why}", ctx.label, d.name());
-                None
-            }
-        })
-        .collect();
-    // One seeded fit/test split of the pairs, shared by every attack and detector.
-    let mut order: Vec<usize> = (0..n_eval as usize).collect();
-    order.shuffle(&mut ChaCha8Rng::seed_from_u64(c.seed));
-    let n_fit = (order.len() as f64 * FIT_FRACTION).round() as usize;
-    let test_pairs = &order[n_fit..];
-
-    for spec in &c.attacks {
-        for attack in attacks::build(spec) {
-            let label = attack.label();
-            if n_eval == 0 {
-                println!(
-                    "{}: {label} skipped: no clean-correct test sample",
-                    ctx.label
-                );
-                continue;
-            }
-            let t = Instant::now();
-            let mut parts = Vec::new();
-            for s in (0..n_eval).step_by(EVAL_BATCH as usize) {
-                let len = EVAL_BATCH.min(n_eval - s);
-                parts.push(attack.run(&net, &xs.narrow(0, s, len), &ys.narrow(0, s, len)));
-            }
-            device::synchronize(ctx.device);
-            let seconds = t.elapsed().as_secs_f64();
-            let cat = |f: fn(&attacks::AdvBatch) -> &Tensor| {
-                Tensor::cat(&parts.iter().map(f).collect::<Vec<_>>(), 0)
-            };
-            let x_adv = cat(|b| &b.x_adv);
-            let success = cat(|b| &b.success);
-            let l2 = to_vec_f64(&cat(|b| &b.l2));
-            let linf = to_vec_f64(&cat(|b| &b.linf));
-            let iters = to_vec_f64(&cat(|b| &b.iters).to_kind(Kind::Double));
-            let ok: Vec<bool> = Vec::<bool>::try_from(&success.to_device(Device::Cpu))?;
-            let n_success = ok.iter().filter(|&&s| s).count();
-            let pick = |v: &[f64]| -> Vec<f64> {
-                v.iter()
-                    .zip(&ok)
-                    .filter(|(_, &s)| s)
-                    .map(|(&x, _)| x)
-                    .collect()
-            };
-            let (l2s, linfs) = (pick(&l2), pick(&linf));
-            metrics.push(row(&label, "none", "all", "n_eval", n_eval as f64));
-            metrics.push(row(
-                &label,
-                "none",
-                "all",
-                "robust_acc",
-                (n_eval as usize - n_success) as f64 / n_test as f64,
-            ));
-            metrics.push(row(
-                &label,
-                "none",
-                "all",
-                "asr",
-                n_success as f64 / n_eval as f64,
-            ));
-            if n_success > 0 {
-                metrics.push(row(&label, "none", "successful", "l2_mean", mean(&l2s)));
-                metrics.push(row(&label, "none", "successful", "l2_median", median(&l2s)));
-                metrics.push(row(&label, "none", "successful", "linf_mean", mean(&linfs)));
-            }
-            metrics.push(row(&label, "none", "all", "iters_mean", mean(&iters)));
-            metrics.push(row(&label, "none", "all", "seconds", seconds));
-            metrics.push(row(
-                &label,
-                "none",
-                "all",
-                "images_per_s",
-                n_eval as f64 / seconds.max(1e-9),
-            ));
-
-            if detectors.is_empty() {
-                continue;
-            }
-            let f_clean = train::map_batches(&xs, EVAL_BATCH, |b| net.features(b, false));
-            let f_adv = train::map_batches(&x_adv, EVAL_BATCH, |b| net.features(b, false));
-            for det in &detectors {
-                let s_clean = to_vec_f64(&tch::no_grad(|| det.score(&net, &f_clean)));
-                let s_adv = to_vec_f64(&tch::no_grad(|| det.score(&net, &f_adv)));
-                for subset in ["successful", "all"] {
-                    let idx: Vec<usize> = test_pairs
-                        .iter()
-                        .copied()
-                        .filter(|&i| subset == "all" || ok[i])
-                        .collect();
-                    let pos: Vec<f64> = idx.iter().map(|&i| s_adv[i]).collect();
-                    let neg: Vec<f64> = idx.iter().map(|&i| s_clean[i]).collect();
-                    if idx.is_empty() {
-                        println!(
-                            "{}: {label} / {}: no {subset} pair in the test split, no AUROC",
-                            ctx.label,
-                            det.name()
-                        );
-                        continue;
-                    }
-                    let metric_err = |source| Error::Metric {
-                        detector: det.name().to_string(),
-                        source,
-                    };
-                    let det_m = metrics::Detection::compute(&pos, &neg).map_err(metric_err)?;
-                    let (ci_low, ci_high) = metrics::auroc_bootstrap_ci(
-                        &pos,
-                        &neg,
-                        metrics::BOOTSTRAP_RESAMPLES,
-                        c.seed,
-                    )
-                    .map_err(metric_err)?;
-                    for (metric, value) in [
-                        ("auroc", det_m.auroc),
-                        ("aupr", det_m.aupr),
-                        ("fpr_at_95tpr", det_m.fpr_at_95tpr),
-                        ("det_acc", det_m.det_acc),
-                        ("auroc_ci_low", ci_low),
-                        ("auroc_ci_high", ci_high),
-                        ("n_pairs", idx.len() as f64),
-                    ] {
-                        metrics.push(row(&label, det.name(), subset, metric, value));
-                    }
-                    let small = det_m.roc.downsample(ROC_POINTS);
-                    for ((fpr, tpr), thr) in small.fpr.iter().zip(&small.tpr).zip(&small.thresholds)
-                    {
-                        roc.push(RocRow {
-                            job_id: ctx.job.id.clone(),
-                            loss: c.loss.name().to_string(),
-                            seed: c.seed,
-                            attack: label.clone(),
-                            detector: det.name().to_string(),
-                            subset: subset.to_string(),
-                            fpr: *fpr,
-                            tpr: *tpr,
-                            threshold: *thr,
-                        });
-                    }
-                }
-            }
-        }
-    }
+    let clean_acc = evaluate::evaluate(ctx, &net, &pred, &mut rows)?;
     let eval_seconds = t1.elapsed().as_secs_f64();
     let mut job = job_row(ctx, "done");
     job.train_seconds = train_seconds;
@@ -471,17 +292,10 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
             images_per_s: e.images_per_s,
         })
         .collect();
-    let features = feature_sample(ctx, &net, &pred);
-    Ok(JobOutput {
-        rows: RunTables {
-            jobs: vec![job],
-            metrics,
-            roc,
-            train_log: log,
-            features,
-        },
-        clean_acc,
-    })
+    rows.jobs = vec![job];
+    rows.train_log = log;
+    rows.features = feature_sample(ctx, &net, &pred);
+    Ok(JobOutput { rows, clean_acc })
 }
 
 /// The `features` rows: a seeded sample of test features with their labels
@@ -519,28 +333,13 @@ fn feature_sample(ctx: &JobCtx, net: &Net, pred: &Tensor) -> Vec<FeatureRow> {
     rows
 }
 
-fn to_vec_f64(t: &Tensor) -> Vec<f64> {
+pub(crate) fn to_vec_f64(t: &Tensor) -> Vec<f64> {
     Vec::<f64>::try_from(
         &t.to_kind(Kind::Double)
             .to_device(Device::Cpu)
             .flatten(0, -1),
     )
     .expect("a 1-d double tensor converts")
-}
-
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len().max(1) as f64
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    match n {
-        0 => f64::NAN,
-        _ if n % 2 == 1 => s[n / 2],
-        _ => 0.5 * (s[n / 2 - 1] + s[n / 2]),
-    }
 }
 
 fn rename(from: &Path, to: &Path) -> Result<()> {

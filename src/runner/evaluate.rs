@@ -1,0 +1,329 @@
+//! Evaluation of one trained job: clean accuracy, then for every attack the
+//! attack metrics (SPEC §2) and, for every detector, the detection metrics on
+//! the held-out pairs (SPEC §3, §4), with every score kept in `scores`.
+
+use std::time::Instant;
+
+use rand::{seq::SliceRandom, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tch::{Device, Kind, Tensor};
+
+use super::{to_vec_f64, JobCtx, EVAL_BATCH};
+use crate::attacks::{self, AdvBatch, Attack};
+use crate::detect::{self, Detector, FitData};
+use crate::metrics;
+use crate::results::{MetricRow, RocRow, RunTables, ScoreRow};
+use crate::train::{self, Net};
+use crate::{device, Error, Result};
+
+/// ROC points kept per curve in the `roc` table (metrics use every point).
+const ROC_POINTS: usize = 200;
+/// Fraction of (clean, adversarial) pairs used to fit supervised detectors;
+/// every detector is scored on the rest (SPEC §3).
+const FIT_FRACTION: f64 = 0.8;
+
+/// Row builders that know the job.
+struct Out<'a> {
+    ctx: &'a JobCtx<'a>,
+    rows: &'a mut RunTables,
+}
+
+impl Out<'_> {
+    fn metric(&mut self, attack: &str, detector: &str, subset: &str, metric: &str, value: f64) {
+        let c = &self.ctx.job.config;
+        self.rows.metrics.push(MetricRow {
+            job_id: self.ctx.job.id.clone(),
+            dataset: c.data.dataset.as_str().to_string(),
+            model: super::model_name(self.ctx.job),
+            loss: c.loss.name().to_string(),
+            seed: c.seed,
+            attack: attack.to_string(),
+            detector: detector.to_string(),
+            subset: subset.to_string(),
+            metric: metric.to_string(),
+            value,
+        });
+    }
+}
+
+/// The clean-correct test samples, the pairs' fit/test split, and the
+/// detectors fitted on clean training data.
+struct Stage {
+    xs: Tensor,
+    ys: Tensor,
+    n_test: i64,
+    /// `true` for pairs in the fit split (by pair index).
+    in_fit: Vec<bool>,
+    detectors: Vec<Box<dyn Detector>>,
+}
+
+/// Evaluates the trained `net`; returns the clean accuracy.
+pub(super) fn evaluate(
+    ctx: &JobCtx,
+    net: &Net,
+    pred: &Tensor,
+    rows: &mut RunTables,
+) -> Result<f64> {
+    let c = &ctx.job.config;
+    let mut out = Out { ctx, rows };
+    let correct = pred.eq_tensor(&ctx.test.y);
+    let n_test = ctx.test.len();
+    let clean_acc = correct.sum(Kind::Int64).int64_value(&[]) as f64 / n_test as f64;
+    out.metric("none", "none", "clean", "clean_acc", clean_acc);
+    if c.attacks.is_empty() {
+        return Ok(clean_acc);
+    }
+
+    let keep = correct.nonzero().squeeze_dim(1);
+    let xs = ctx.test.x.index_select(0, &keep);
+    let ys = ctx.test.y.index_select(0, &keep);
+    let n_eval = xs.size()[0] as usize;
+    // One seeded fit/test split of the pairs, shared by every attack and detector.
+    let mut order: Vec<usize> = (0..n_eval).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(c.seed));
+    let n_fit = (n_eval as f64 * FIT_FRACTION).round() as usize;
+    let mut in_fit = vec![false; n_eval];
+    for &i in &order[..n_fit] {
+        in_fit[i] = true;
+    }
+    let mut stage = Stage {
+        xs,
+        ys,
+        n_test,
+        in_fit,
+        detectors: fit_detectors(ctx, net)?,
+    };
+    for spec in &c.attacks {
+        for attack in attacks::build(spec) {
+            if n_eval == 0 {
+                println!(
+                    "{}: {} skipped: no clean-correct test sample",
+                    ctx.label,
+                    attack.label()
+                );
+                continue;
+            }
+            run_attack(&mut out, net, &mut stage, attack.as_ref())?;
+        }
+    }
+    Ok(clean_acc)
+}
+
+/// Builds every applicable detector and fits it on clean training data.
+fn fit_detectors(ctx: &JobCtx, net: &Net) -> Result<Vec<Box<dyn Detector>>> {
+    let mut detectors = Vec::new();
+    for spec in &ctx.job.config.detectors {
+        match detect::build(spec, net) {
+            Ok(d) => detectors.push(d),
+            Err(why) => println!("{}: detector '{}' skipped: {why}", ctx.label, spec.name()),
+        }
+    }
+    if detectors.is_empty() {
+        return Ok(detectors);
+    }
+    let features = train::map_batches(&ctx.train.x, EVAL_BATCH, |b| net.features(b, false));
+    let fit = FitData {
+        x: &ctx.train.x,
+        y: &ctx.train.y,
+        features: &features,
+    };
+    for d in &mut detectors {
+        d.fit(net, &fit).map_err(|e| Error::Job {
+            job: ctx.job.id.clone(),
+            msg: format!("detector '{}' failed to fit: {e}", d.name()),
+        })?;
+    }
+    Ok(detectors)
+}
+
+fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) -> Result<()> {
+    let ctx = out.ctx;
+    let label = attack.label();
+    let n_eval = stage.xs.size()[0];
+    let t = Instant::now();
+    let mut parts: Vec<AdvBatch> = Vec::new();
+    for s in (0..n_eval).step_by(EVAL_BATCH as usize) {
+        let len = EVAL_BATCH.min(n_eval - s);
+        parts.push(attack.run(
+            net,
+            &stage.xs.narrow(0, s, len),
+            &stage.ys.narrow(0, s, len),
+        ));
+    }
+    device::synchronize(ctx.device);
+    let seconds = t.elapsed().as_secs_f64();
+    let cat =
+        |f: fn(&AdvBatch) -> &Tensor| Tensor::cat(&parts.iter().map(f).collect::<Vec<_>>(), 0);
+    let x_adv = cat(|b| &b.x_adv);
+    let ok: Vec<bool> = Vec::<bool>::try_from(&cat(|b| &b.success).to_device(Device::Cpu))?;
+    let l2 = to_vec_f64(&cat(|b| &b.l2));
+    let linf = to_vec_f64(&cat(|b| &b.linf));
+    let iters = to_vec_f64(&cat(|b| &b.iters));
+    let n_success = ok.iter().filter(|&&s| s).count();
+    let pick = |v: &[f64]| -> Vec<f64> {
+        v.iter()
+            .zip(&ok)
+            .filter(|(_, &s)| s)
+            .map(|(&x, _)| x)
+            .collect()
+    };
+    let (l2s, linfs) = (pick(&l2), pick(&linf));
+    let n = n_eval as f64;
+    out.metric(&label, "none", "all", "n_eval", n);
+    let robust = (n_eval as usize - n_success) as f64 / stage.n_test as f64;
+    out.metric(&label, "none", "all", "robust_acc", robust);
+    out.metric(&label, "none", "all", "asr", n_success as f64 / n);
+    if n_success > 0 {
+        out.metric(&label, "none", "successful", "l2_mean", mean(&l2s));
+        out.metric(&label, "none", "successful", "l2_median", median(&l2s));
+        out.metric(&label, "none", "successful", "linf_mean", mean(&linfs));
+    }
+    out.metric(&label, "none", "all", "iters_mean", mean(&iters));
+    out.metric(&label, "none", "all", "seconds", seconds);
+    out.metric(&label, "none", "all", "images_per_s", n / seconds.max(1e-9));
+
+    if stage.detectors.is_empty() {
+        return Ok(());
+    }
+    let f_clean = train::map_batches(&stage.xs, EVAL_BATCH, |b| net.features(b, false));
+    let f_adv = train::map_batches(&x_adv, EVAL_BATCH, |b| net.features(b, false));
+    // Supervised detectors fit on the successful pairs of the fit split.
+    let fit_idx: Vec<i64> = (0..ok.len())
+        .filter(|&i| stage.in_fit[i] && ok[i])
+        .map(|i| i as i64)
+        .collect();
+    let fit_idx = Tensor::from_slice(&fit_idx).to_device(stage.xs.device());
+    for det in &mut stage.detectors {
+        let name = det.name();
+        if det.supervised() {
+            if fit_idx.size()[0] < 2 {
+                println!(
+                    "{}: {label} / {name}: fewer than 2 successful pairs to fit on, skipped",
+                    ctx.label
+                );
+                continue;
+            }
+            let clean = stage.xs.index_select(0, &fit_idx);
+            let adv = x_adv.index_select(0, &fit_idx);
+            det.fit_pairs(net, &clean, &adv)
+                .map_err(|e| job_error(ctx, name, &label, e))?;
+        }
+        let score = |x: &Tensor, f: &Tensor| -> Result<Vec<f64>> {
+            let s = tch::no_grad(|| det.score(net, x, f))?;
+            Ok(to_vec_f64(&s))
+        };
+        let s_clean = score(&stage.xs, &f_clean).map_err(|e| job_error(ctx, name, &label, e))?;
+        let s_adv = score(&x_adv, &f_adv).map_err(|e| job_error(ctx, name, &label, e))?;
+        record_scores(out, &label, name, &s_clean, &s_adv, &ok, &stage.in_fit);
+        for subset in ["successful", "all"] {
+            let idx: Vec<usize> = (0..ok.len())
+                .filter(|&i| !stage.in_fit[i] && (subset == "all" || ok[i]))
+                .collect();
+            if idx.is_empty() {
+                println!(
+                    "{}: {label} / {name}: no {subset} pair in the test split, no AUROC",
+                    ctx.label
+                );
+                continue;
+            }
+            let pos: Vec<f64> = idx.iter().map(|&i| s_adv[i]).collect();
+            let neg: Vec<f64> = idx.iter().map(|&i| s_clean[i]).collect();
+            detection_metrics(out, &label, name, subset, &pos, &neg)?;
+        }
+    }
+    Ok(())
+}
+
+fn job_error(ctx: &JobCtx, detector: &str, attack: &str, e: Error) -> Error {
+    Error::Job {
+        job: ctx.job.id.clone(),
+        msg: format!("detector '{detector}' on {attack}: {e}"),
+    }
+}
+
+fn record_scores(
+    out: &mut Out,
+    attack: &str,
+    detector: &str,
+    s_clean: &[f64],
+    s_adv: &[f64],
+    ok: &[bool],
+    in_fit: &[bool],
+) {
+    let c = &out.ctx.job.config;
+    for (i, (&sc, &sa)) in s_clean.iter().zip(s_adv).enumerate() {
+        for (kind, score) in [("clean", sc), ("adversarial", sa)] {
+            out.rows.scores.push(ScoreRow {
+                job_id: out.ctx.job.id.clone(),
+                loss: c.loss.name().to_string(),
+                seed: c.seed,
+                attack: attack.to_string(),
+                detector: detector.to_string(),
+                sample: i as u64,
+                kind: kind.to_string(),
+                success: ok[i] as u64,
+                split: if in_fit[i] { "fit" } else { "test" }.to_string(),
+                score,
+            });
+        }
+    }
+}
+
+fn detection_metrics(
+    out: &mut Out,
+    attack: &str,
+    detector: &str,
+    subset: &str,
+    pos: &[f64],
+    neg: &[f64],
+) -> Result<()> {
+    let c = &out.ctx.job.config;
+    let metric_err = |source| Error::Metric {
+        detector: detector.to_string(),
+        source,
+    };
+    let m = metrics::Detection::compute(pos, neg).map_err(metric_err)?;
+    let (ci_low, ci_high) =
+        metrics::auroc_bootstrap_ci(pos, neg, metrics::BOOTSTRAP_RESAMPLES, c.seed)
+            .map_err(metric_err)?;
+    for (metric, value) in [
+        ("auroc", m.auroc),
+        ("aupr", m.aupr),
+        ("fpr_at_95tpr", m.fpr_at_95tpr),
+        ("det_acc", m.det_acc),
+        ("auroc_ci_low", ci_low),
+        ("auroc_ci_high", ci_high),
+        ("n_pairs", pos.len() as f64),
+    ] {
+        out.metric(attack, detector, subset, metric, value);
+    }
+    let small = m.roc.downsample(ROC_POINTS);
+    for ((fpr, tpr), thr) in small.fpr.iter().zip(&small.tpr).zip(&small.thresholds) {
+        out.rows.roc.push(RocRow {
+            job_id: out.ctx.job.id.clone(),
+            loss: c.loss.name().to_string(),
+            seed: c.seed,
+            attack: attack.to_string(),
+            detector: detector.to_string(),
+            subset: subset.to_string(),
+            fpr: *fpr,
+            tpr: *tpr,
+            threshold: *thr,
+        });
+    }
+    Ok(())
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    match s.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => s[n / 2],
+        n => 0.5 * (s[n / 2 - 1] + s[n / 2]),
+    }
+}
