@@ -49,7 +49,15 @@ fn run_writes_results_and_report_then_reuses_finished_jobs() {
     };
     run(false);
     let dir = run_dir(&results, "e2e");
-    for table in ["jobs", "metrics", "roc", "train_log", "features", "scores"] {
+    for table in [
+        "jobs",
+        "metrics",
+        "roc",
+        "train_log",
+        "features",
+        "scores",
+        "examples",
+    ] {
         for ext in ["parquet", "csv"] {
             let f = dir.join(format!("{table}.{ext}"));
             assert!(f.metadata().map(|m| m.len() > 0).unwrap_or(false), "{f:?}");

@@ -2,7 +2,7 @@
 //! DataFrames, atomic parquet + CSV writing, reading back, and the manifest.
 //!
 //! Layout of a run directory `results/<suite>/<run-id>/`:
-//! `manifest.json`, and for each table (jobs, metrics, roc, train_log, features, scores) `<table>.parquet` and `<table>.csv`.
+//! `manifest.json`, and for each table (jobs, metrics, roc, train_log, features, scores, examples) `<table>.parquet` and `<table>.csv`.
 //! Tables are rewritten atomically (temp file + rename) after every job, so an
 //! interrupted run keeps every finished job. This room knows nothing of tch.
 
@@ -11,5 +11,5 @@ pub mod schema;
 pub mod store;
 
 pub use manifest::Manifest;
-pub use schema::{FeatureRow, JobRow, MetricRow, RocRow, ScoreRow, TrainLogRow};
+pub use schema::{ExampleRow, FeatureRow, JobRow, MetricRow, RocRow, ScoreRow, TrainLogRow};
 pub use store::{RunStore, RunTables};

@@ -109,3 +109,26 @@ pub struct ScoreRow {
     pub split: String,
     pub score: f64,
 }
+
+/// `examples`: a small seeded sample of attacked images per job and attack,
+/// for the report's image grid: the clean image, the adversarial image and
+/// the perturbation (rescaled to [0, 255] around mid-grey 128).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExampleRow {
+    pub job_id: String,
+    pub loss: String,
+    pub seed: u64,
+    pub attack: String,
+    /// Index of the pair among the attack's clean-correct test samples.
+    pub sample: u64,
+    pub label: u64,
+    /// Prediction on the adversarial image.
+    pub pred_adv: u64,
+    /// `clean`, `adversarial` or `perturbation`.
+    pub kind: String,
+    pub channels: u64,
+    pub height: u64,
+    pub width: u64,
+    /// `[C, H, W]` bytes as lowercase hex (two digits per byte).
+    pub pixels: String,
+}

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use super::manifest::Manifest;
-use super::schema::{FeatureRow, JobRow, MetricRow, RocRow, ScoreRow, TrainLogRow};
+use super::schema::{ExampleRow, FeatureRow, JobRow, MetricRow, RocRow, ScoreRow, TrainLogRow};
 use crate::{Error, Result};
 
 /// Every table of one run, as rows.
@@ -26,6 +26,7 @@ pub struct RunTables {
     pub train_log: Vec<TrainLogRow>,
     pub features: Vec<FeatureRow>,
     pub scores: Vec<ScoreRow>,
+    pub examples: Vec<ExampleRow>,
 }
 
 impl RunTables {
@@ -53,6 +54,7 @@ impl RunTables {
             train_log: read_table(dir)?,
             features: read_table(dir)?,
             scores: read_table(dir)?,
+            examples: read_table(dir)?,
         })
     }
 
@@ -66,6 +68,7 @@ impl RunTables {
         stage_table(dir, &self.train_log, &mut staged)?;
         stage_table(dir, &self.features, &mut staged)?;
         stage_table(dir, &self.scores, &mut staged)?;
+        stage_table(dir, &self.examples, &mut staged)?;
         // Renames last: a failure while encoding leaves the old files whole.
         for (tmp, path) in staged {
             std::fs::rename(&tmp, &path).map_err(|e| Error::io("cannot replace", &path, e))?;
@@ -81,6 +84,7 @@ impl RunTables {
         self.train_log.retain(|r| r.job_id != job_id);
         self.features.retain(|r| r.job_id != job_id);
         self.scores.retain(|r| r.job_id != job_id);
+        self.examples.retain(|r| r.job_id != job_id);
     }
 }
 
@@ -151,6 +155,7 @@ impl RunStore {
             train_log: log,
             features: Vec::new(),
             scores: Vec::new(),
+            examples: Vec::new(),
         })
     }
 
@@ -179,6 +184,7 @@ impl RunStore {
             .chain(rows.train_log.iter().map(|r| &r.job_id))
             .chain(rows.features.iter().map(|r| &r.job_id))
             .chain(rows.scores.iter().map(|r| &r.job_id))
+            .chain(rows.examples.iter().map(|r| &r.job_id))
             .find(|other| **other != id);
         if let Some(other) = stray {
             return Err(Error::Job {
@@ -193,6 +199,7 @@ impl RunStore {
         self.tables.train_log.extend(rows.train_log);
         self.tables.features.extend(rows.features);
         self.tables.scores.extend(rows.scores);
+        self.tables.examples.extend(rows.examples);
         self.tables.write(&self.dir)
     }
 
@@ -412,6 +419,11 @@ table!(
     RocRow,
     "roc",
     [job_id, loss, seed, attack, detector, subset, fpr, tpr, threshold]
+);
+table!(
+    ExampleRow,
+    "examples",
+    [job_id, loss, seed, attack, sample, label, pred_adv, kind, channels, height, width, pixels]
 );
 table!(
     ScoreRow,

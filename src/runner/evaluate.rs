@@ -12,7 +12,7 @@ use super::{to_vec_f64, JobCtx, EVAL_BATCH};
 use crate::attacks::{self, AdvBatch, Attack};
 use crate::detect::{self, Detector, FitData};
 use crate::metrics;
-use crate::results::{MetricRow, RocRow, RunTables, ScoreRow};
+use crate::results::{ExampleRow, MetricRow, RocRow, RunTables, ScoreRow};
 use crate::train::{self, Net};
 use crate::{device, Error, Result};
 
@@ -21,6 +21,8 @@ const ROC_POINTS: usize = 200;
 /// Fraction of (clean, adversarial) pairs used to fit supervised detectors;
 /// every detector is scored on the rest (SPEC §3).
 const FIT_FRACTION: f64 = 0.8;
+/// Attacked images per job and attack kept in the `examples` table.
+const EXAMPLES: usize = 8;
 
 /// Row builders that know the job.
 struct Out<'a> {
@@ -181,6 +183,7 @@ fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) 
     out.metric(&label, "none", "all", "iters_mean", mean(&iters));
     out.metric(&label, "none", "all", "seconds", seconds);
     out.metric(&label, "none", "all", "images_per_s", n / seconds.max(1e-9));
+    record_examples(out, net, &label, &stage.xs, &stage.ys, &x_adv, &ok);
 
     if stage.detectors.is_empty() {
         return Ok(());
@@ -232,6 +235,76 @@ fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) 
         }
     }
     Ok(())
+}
+
+/// Keeps [`EXAMPLES`] attacked images, successful ones first, chosen by a
+/// seeded shuffle (the same pairs for every attack of the job).
+fn record_examples(
+    out: &mut Out,
+    net: &Net,
+    attack: &str,
+    xs: &Tensor,
+    ys: &Tensor,
+    x_adv: &Tensor,
+    ok: &[bool],
+) {
+    let c = &out.ctx.job.config;
+    let mut order: Vec<usize> = (0..ok.len()).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(c.seed ^ 0xe8a3));
+    order.sort_by_key(|&i| !ok[i]);
+    order.truncate(EXAMPLES);
+    let idx = Tensor::from_slice(&order.iter().map(|&i| i as i64).collect::<Vec<_>>())
+        .to_device(xs.device());
+    let clean = xs.index_select(0, &idx);
+    let adv = x_adv.index_select(0, &idx);
+    let pred = to_vec_f64(&tch::no_grad(|| net.logits(&adv).argmax(1, false)));
+    let labels = to_vec_f64(&ys.index_select(0, &idx));
+    let delta = &adv - &clean;
+    // Perturbations are shown around mid-grey, scaled to the largest |δ| of
+    // each image so that small budgets stay visible.
+    let scale = delta
+        .abs()
+        .flatten(1, -1)
+        .amax([1], true)
+        .clamp_min(1e-12)
+        .view([-1, 1, 1, 1]);
+    let delta_img = (&delta / scale) * 0.5 + 0.5;
+    let (_, ch, h, w) = clean.size4().expect("images are [N, C, H, W]");
+    for (kind, imgs) in [
+        ("clean", &clean),
+        ("adversarial", &adv),
+        ("perturbation", &delta_img),
+    ] {
+        let bytes = Vec::<u8>::try_from(
+            &(imgs.clamp(0.0, 1.0) * 255.0)
+                .round()
+                .to_kind(Kind::Uint8)
+                .to_device(Device::Cpu)
+                .flatten(0, -1),
+        )
+        .expect("u8 pixels");
+        let per = (ch * h * w) as usize;
+        for (r, &sample) in order.iter().enumerate() {
+            let pixels = bytes[r * per..(r + 1) * per]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            out.rows.examples.push(ExampleRow {
+                job_id: out.ctx.job.id.clone(),
+                loss: c.loss.name().to_string(),
+                seed: c.seed,
+                attack: attack.to_string(),
+                sample: sample as u64,
+                label: labels[r] as u64,
+                pred_adv: pred[r] as u64,
+                kind: kind.to_string(),
+                channels: ch as u64,
+                height: h as u64,
+                width: w as u64,
+                pixels,
+            });
+        }
+    }
 }
 
 fn job_error(ctx: &JobCtx, detector: &str, attack: &str, e: Error) -> Error {
