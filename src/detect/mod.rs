@@ -6,12 +6,46 @@
 //! same held-out pairs by the runner. A detector that does not apply to a
 //! model (`lgm-likelihood` without an L-GM head, `kd-bu` without dropout) is
 //! not built: [`build`] says why, and the runner records the skip.
+//!
+//! This room sees models only through [`Net`] (features, MC-dropout features,
+//! per-layer activations, logits); it knows nothing of attacks, splits or
+//! metrics.
 
-use tch::{Kind, Tensor};
+pub mod kd;
+pub mod kd_bu;
+pub mod lid;
+pub mod logistic;
+pub mod mahalanobis;
+
+pub use kd::Kd;
+pub use kd_bu::KdBu;
+pub use lid::Lid;
+pub use mahalanobis::Mahalanobis;
+
+use tch::{Device, Kind, Tensor};
 
 use crate::suite::DetectorSpec;
 use crate::train::Net;
-use crate::Result;
+use crate::{Error, Result};
+
+/// An error raised inside a detector. The runner wraps it with the job,
+/// attack and detector; until [`Error`] has a detector variant it travels as
+/// [`Error::Job`] naming the detector.
+pub(crate) fn error(detector: &str, msg: impl Into<String>) -> Error {
+    Error::Job {
+        job: format!("detector '{detector}'"),
+        msg: msg.into(),
+    }
+}
+
+/// A tensor's values as f64, row-major, on the CPU.
+pub(crate) fn to_vec_f64(t: &Tensor) -> Result<Vec<f64>> {
+    Ok(Vec::<f64>::try_from(
+        &t.to_kind(Kind::Double)
+            .to_device(Device::Cpu)
+            .flatten(0, -1),
+    )?)
+}
 
 /// Clean training data a detector may fit on.
 #[derive(Debug, Clone, Copy)]
@@ -99,6 +133,15 @@ pub fn build(spec: &DetectorSpec, net: &Net) -> std::result::Result<Box<dyn Dete
         DetectorSpec::LgmLikelihood => {
             Err("needs an lgm head (this model has no class-conditional density)".into())
         }
-        _ => todo!("detectors: being written"),
+        DetectorSpec::Mahalanobis => Ok(Box::new(Mahalanobis::new())),
+        DetectorSpec::Kd { sigma } => Ok(Box::new(Kd::new(*sigma))),
+        DetectorSpec::KdBu { sigma, samples } if net.dropout() > 0.0 => {
+            Ok(Box::new(KdBu::new(*sigma, *samples)))
+        }
+        DetectorSpec::KdBu { .. } => Err(
+            "needs a backbone with dropout (model.dropout is 0, so MC-dropout predictions never vary)"
+                .into(),
+        ),
+        DetectorSpec::Lid { k, batch } => Ok(Box::new(Lid::new(*k, *batch))),
     }
 }

@@ -9,10 +9,12 @@
 //! ```
 //! Convolutions pad by 2 ("same"); PReLU slopes are per channel, initialised
 //! at 0.25 as in Caffe.
+//!
+//! Tapped activations (LID): each of the three conv stages after its pooling.
 
 use tch::{nn, Tensor};
 
-use super::Backbone;
+use super::{tap, Backbone, Mode};
 use crate::suite::ModelSpec;
 
 #[derive(Debug)]
@@ -69,13 +71,18 @@ impl LeNetPP {
 }
 
 impl Backbone for LeNetPP {
-    fn features(&self, x: &Tensor, train: bool) -> Tensor {
+    fn forward(&self, x: &Tensor, mode: Mode, mut taps: Option<&mut Vec<Tensor>>) -> Tensor {
         let mut h = x.shallow_clone();
         for pair in self.convs.chunks(2) {
             h = pair[1].forward(&pair[0].forward(&h)).max_pool2d_default(2);
+            tap(&mut taps, &h);
         }
         h.flatten(1, -1)
-            .dropout(self.dropout, train)
+            .dropout(self.dropout, mode.dropout())
             .apply(&self.feat)
+    }
+
+    fn dropout(&self) -> f64 {
+        self.dropout
     }
 }

@@ -1,10 +1,12 @@
 //! `mlp`: flatten, two hidden layers of 256 ReLU units, dropout, then a linear
 //! feature layer of `feature_dim` units (no activation: the head sees raw
 //! features, as the L-GM paper's models do).
+//!
+//! Tapped activations (LID): the two hidden layers after their ReLU.
 
 use tch::{nn, Tensor};
 
-use super::Backbone;
+use super::{tap, Backbone, Mode};
 use crate::suite::ModelSpec;
 
 const HIDDEN: i64 = 256;
@@ -35,13 +37,15 @@ impl Mlp {
 }
 
 impl Backbone for Mlp {
-    fn features(&self, x: &Tensor, train: bool) -> Tensor {
-        let h = x
-            .flatten(1, -1)
-            .apply(&self.fc1)
-            .relu()
-            .apply(&self.fc2)
-            .relu();
-        h.dropout(self.dropout, train).apply(&self.feat)
+    fn forward(&self, x: &Tensor, mode: Mode, mut taps: Option<&mut Vec<Tensor>>) -> Tensor {
+        let h = x.flatten(1, -1).apply(&self.fc1).relu();
+        tap(&mut taps, &h);
+        let h = h.apply(&self.fc2).relu();
+        tap(&mut taps, &h);
+        h.dropout(self.dropout, mode.dropout()).apply(&self.feat)
+    }
+
+    fn dropout(&self) -> f64 {
+        self.dropout
     }
 }

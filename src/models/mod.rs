@@ -14,10 +14,74 @@ use tch::{nn, Tensor};
 
 use crate::suite::{ModelKind, ModelSpec};
 
-/// A feature extractor. `train` switches dropout / batch norm to training mode.
+/// How a forward pass treats dropout and batch norm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Training: dropout active, batch norm normalises with (and updates its
+    /// running statistics from) the batch.
+    Train,
+    /// Inference: no dropout, batch norm uses its running statistics.
+    Eval,
+    /// MC dropout (Gal & Ghahramani 2016; the BU feature of `kd-bu`, SPEC §3):
+    /// dropout active, batch norm in eval mode, so that passes differ only by
+    /// their dropout masks and no running statistic moves.
+    McDropout,
+}
+
+impl Mode {
+    /// [`Mode::Train`] for `true`, [`Mode::Eval`] for `false`.
+    pub fn from_train(train: bool) -> Mode {
+        if train {
+            Mode::Train
+        } else {
+            Mode::Eval
+        }
+    }
+
+    /// Whether dropout draws masks.
+    pub fn dropout(self) -> bool {
+        matches!(self, Mode::Train | Mode::McDropout)
+    }
+
+    /// Whether batch norm uses batch statistics (and updates running ones).
+    pub fn batch_norm_train(self) -> bool {
+        self == Mode::Train
+    }
+}
+
+/// A feature extractor.
 pub trait Backbone: std::fmt::Debug + Send {
-    /// `x: [N, C, H, W]` in [0, 1] (already normalised by [`Normalize`]) -> `[N, D]`.
-    fn features(&self, x: &Tensor, train: bool) -> Tensor;
+    /// One forward pass `x: [N, C, H, W]` (already normalised by
+    /// [`Normalize`]) -> features `[N, D]`. When `taps` is given, the
+    /// intermediate activations the backbone exposes (each stage's output, see
+    /// the backbone's docs) are pushed onto it, flattened to `[N, *]`, in
+    /// forward order; the features are not among them.
+    fn forward(&self, x: &Tensor, mode: Mode, taps: Option<&mut Vec<Tensor>>) -> Tensor;
+
+    /// The dropout probability before the feature layer (0 = no dropout).
+    fn dropout(&self) -> f64;
+
+    /// Features `[N, D]`; `train` switches dropout and batch norm to training
+    /// mode ([`Mode::from_train`]).
+    fn features(&self, x: &Tensor, train: bool) -> Tensor {
+        self.forward(x, Mode::from_train(train), None)
+    }
+
+    /// Eval-mode activations for LID (SPEC §3): every tapped intermediate
+    /// activation, then the features, each flattened to `[N, *]`.
+    fn activations(&self, x: &Tensor) -> Vec<Tensor> {
+        let mut taps = Vec::new();
+        let f = self.forward(x, Mode::Eval, Some(&mut taps));
+        taps.push(f);
+        taps
+    }
+}
+
+/// Pushes `t`, flattened per sample, onto `taps` when there is one.
+fn tap(taps: &mut Option<&mut Vec<Tensor>>, t: &Tensor) {
+    if let Some(v) = taps.as_deref_mut() {
+        v.push(t.flatten(1, -1));
+    }
 }
 
 /// Per-channel `(x - mean) / std`, with mean and std stored as non-trainable

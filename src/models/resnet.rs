@@ -4,10 +4,13 @@
 //! global average pooling, then a linear feature layer of `feature_dim`.
 //! Shortcuts are option A (identity; subsample and zero-pad channels when the
 //! shape changes), as in the paper's CIFAR experiments.
+//!
+//! Tapped activations (LID): the stem (conv-BN-ReLU) and each of the three
+//! stages' last block output.
 
 use tch::{nn, Tensor};
 
-use super::Backbone;
+use super::{tap, Backbone, Mode};
 use crate::suite::ModelSpec;
 
 fn conv3x3(p: nn::Path, cin: i64, cout: i64, stride: i64) -> nn::Conv2D {
@@ -42,13 +45,13 @@ impl Block {
         }
     }
 
-    fn forward(&self, x: &Tensor, train: bool) -> Tensor {
+    fn forward(&self, x: &Tensor, bn_train: bool) -> Tensor {
         let h = x
             .apply(&self.conv1)
-            .apply_t(&self.bn1, train)
+            .apply_t(&self.bn1, bn_train)
             .relu()
             .apply(&self.conv2)
-            .apply_t(&self.bn2, train);
+            .apply_t(&self.bn2, bn_train);
         let shortcut = if self.stride == 1 && self.pad == 0 {
             x.shallow_clone()
         } else {
@@ -98,14 +101,24 @@ impl ResNet {
 }
 
 impl Backbone for ResNet {
-    fn features(&self, x: &Tensor, train: bool) -> Tensor {
-        let mut h = x.apply(&self.conv).apply_t(&self.bn, train).relu();
-        for b in &self.blocks {
-            h = b.forward(&h, train);
+    fn forward(&self, x: &Tensor, mode: Mode, mut taps: Option<&mut Vec<Tensor>>) -> Tensor {
+        let bn_train = mode.batch_norm_train();
+        let mut h = x.apply(&self.conv).apply_t(&self.bn, bn_train).relu();
+        tap(&mut taps, &h);
+        let per_stage = self.blocks.len() / 3;
+        for (i, b) in self.blocks.iter().enumerate() {
+            h = b.forward(&h, bn_train);
+            if (i + 1) % per_stage == 0 {
+                tap(&mut taps, &h);
+            }
         }
         h.adaptive_avg_pool2d([1, 1])
             .flatten(1, -1)
-            .dropout(self.dropout, train)
+            .dropout(self.dropout, mode.dropout())
             .apply(&self.feat)
+    }
+
+    fn dropout(&self) -> f64 {
+        self.dropout
     }
 }

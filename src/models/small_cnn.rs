@@ -1,10 +1,13 @@
 //! `small-cnn`, the fast CPU default: conv(32, 3x3, pad 1)-ReLU-maxpool(2),
 //! conv(64, 3x3, pad 1)-ReLU-maxpool(2), flatten, linear(128)-ReLU, dropout,
 //! then a linear feature layer of `feature_dim` units (no activation).
+//!
+//! Tapped activations (LID): each conv block after its pooling, and the
+//! 128-unit layer after its ReLU.
 
 use tch::{nn, Tensor};
 
-use super::Backbone;
+use super::{tap, Backbone, Mode};
 use crate::suite::ModelSpec;
 
 #[derive(Debug)]
@@ -35,17 +38,17 @@ impl SmallCnn {
 }
 
 impl Backbone for SmallCnn {
-    fn features(&self, x: &Tensor, train: bool) -> Tensor {
-        x.apply(&self.conv1)
-            .relu()
-            .max_pool2d_default(2)
-            .apply(&self.conv2)
-            .relu()
-            .max_pool2d_default(2)
-            .flatten(1, -1)
-            .apply(&self.fc)
-            .relu()
-            .dropout(self.dropout, train)
-            .apply(&self.feat)
+    fn forward(&self, x: &Tensor, mode: Mode, mut taps: Option<&mut Vec<Tensor>>) -> Tensor {
+        let h = x.apply(&self.conv1).relu().max_pool2d_default(2);
+        tap(&mut taps, &h);
+        let h = h.apply(&self.conv2).relu().max_pool2d_default(2);
+        tap(&mut taps, &h);
+        let h = h.flatten(1, -1).apply(&self.fc).relu();
+        tap(&mut taps, &h);
+        h.dropout(self.dropout, mode.dropout()).apply(&self.feat)
+    }
+
+    fn dropout(&self) -> f64 {
+        self.dropout
     }
 }

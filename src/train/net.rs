@@ -5,7 +5,7 @@ use std::path::Path;
 use tch::{nn, Device, Tensor};
 
 use crate::heads::{self, Head};
-use crate::models::{self, Backbone, Normalize};
+use crate::models::{self, Backbone, Mode, Normalize};
 use crate::suite::{LossSpec, ModelSpec};
 
 /// `x in [0, 1] -> normalise -> backbone -> features -> head`.
@@ -45,6 +45,29 @@ impl Net {
     /// Features `[N, D]` of images `[N, C, H, W]` in [0, 1].
     pub fn features(&self, x: &Tensor, train: bool) -> Tensor {
         self.backbone.features(&self.norm.apply(x), train)
+    }
+
+    /// Features `[N, D]` in an explicit [`Mode`] (e.g. [`Mode::McDropout`]
+    /// for the BU feature of `kd-bu`).
+    pub fn features_mode(&self, x: &Tensor, mode: Mode) -> Tensor {
+        self.backbone.forward(&self.norm.apply(x), mode, None)
+    }
+
+    /// Eval-mode activations for LID (SPEC §3), each flattened to `[N, *]`:
+    /// the backbone's tapped layers ([`Backbone::activations`]), then the
+    /// features `[N, D]`, then the inference logits `[N, K]`.
+    pub fn activations(&self, x: &Tensor) -> Vec<Tensor> {
+        let mut acts = self.backbone.activations(&self.norm.apply(x));
+        let logits = self
+            .head
+            .logits(acts.last().expect("activations end with the features"));
+        acts.push(logits);
+        acts
+    }
+
+    /// The backbone's dropout probability (0 = no dropout).
+    pub fn dropout(&self) -> f64 {
+        self.backbone.dropout()
     }
 
     /// Inference logits in eval mode.

@@ -1,0 +1,128 @@
+//! `kd-bu` (Feinman et al. 2017, SPEC §3): a logistic regression on two
+//! features, the kernel density score of [`Kd`] and the Bayesian uncertainty
+//! (BU) of MC-dropout predictions.
+
+use tch::{Kind, Tensor};
+
+use super::kd::Kd;
+use super::logistic::{StandardizedLogistic, DEFAULT_C};
+use super::{Detector, FitData};
+use crate::models::Mode;
+use crate::train::{self, Net};
+use crate::Result;
+
+/// Images per forward pass.
+const BATCH: i64 = 500;
+
+/// Bayesian uncertainty of `T` stochastic softmax outputs, as Feinman et al.'s
+/// code computes it (`preds_mc.var(axis=0).mean(axis=1)`): the population
+/// variance over the passes, averaged over the classes.
+///
+/// ```text
+/// p̄_k   = (1/T) Σ_t p_tk
+/// BU    = (1/K) Σ_k (1/T) Σ_t (p_tk − p̄_k)²
+///       = (1/K) [ (1/T) Σ_t ‖p_t‖² − ‖p̄‖² ]
+/// ```
+///
+/// (The paper writes the bracket without `1/K`; the constant factor does not
+/// matter after standardisation.)
+///
+/// # Shapes
+/// `probs: [T, N, K]` -> `[N]`, f64.
+pub fn bayesian_uncertainty(probs: &Tensor) -> Tensor {
+    probs
+        .to_kind(Kind::Double)
+        .var_correction(Some(&[0i64][..]), 0, false)
+        .mean_dim(Some(&[1i64][..]), false, Kind::Double)
+}
+
+/// BU of `x` over `samples` MC-dropout passes ([`Mode::McDropout`]: dropout
+/// on, batch norm in eval mode) of the inference softmax. Draws from
+/// libtorch's global generator.
+///
+/// # Shapes
+/// `x: [N, C, H, W]` -> `[N]`, f64.
+pub fn mc_dropout_uncertainty(net: &Net, x: &Tensor, samples: usize) -> Tensor {
+    train::map_batches(x, BATCH, |b| {
+        let probs: Vec<Tensor> = (0..samples)
+            .map(|_| {
+                net.head
+                    .logits(&net.features_mode(b, Mode::McDropout))
+                    .softmax(1, Kind::Double)
+            })
+            .collect();
+        bayesian_uncertainty(&Tensor::stack(&probs, 0))
+    })
+}
+
+/// `kd-bu`: Feinman et al. 2017 (SPEC §3).
+///
+/// ```text
+/// KD(x)  = kd score (see Kd): −log mean_{x' ∈ X_ŷ} exp(−‖f(x) − f(x')‖²/σ²)
+/// BU(x)  = bayesian_uncertainty of T MC-dropout softmax outputs
+/// s(x)   = w·z(KD, BU) + b,   z = z-score on the fit pairs
+/// ```
+///
+/// `w, b` fit a [`StandardizedLogistic`] (`C = 1`) with the adversarial
+/// images of the fit split as positives and their clean counterparts as
+/// negatives; the score is its decision function (higher = adversarial).
+/// Applies only to a backbone with dropout ([`super::build`] says so).
+///
+/// # Shapes
+/// Scores `[N]` f64 for images `x: [N, C, H, W]` with features `f: [N, D]`.
+#[derive(Debug)]
+pub struct KdBu {
+    kd: Kd,
+    samples: usize,
+    model: Option<StandardizedLogistic>,
+}
+
+impl KdBu {
+    pub fn new(sigma: f64, samples: usize) -> KdBu {
+        KdBu {
+            kd: Kd::new(sigma),
+            samples,
+            model: None,
+        }
+    }
+
+    /// `(KD, BU)` per image, row-major `[N, 2]`.
+    fn features(&self, net: &Net, x: &Tensor, f: &Tensor) -> Result<Vec<f64>> {
+        let kd = self.kd.score_features(net, f)?;
+        let bu = tch::no_grad(|| mc_dropout_uncertainty(net, x, self.samples));
+        super::to_vec_f64(&Tensor::stack(&[kd, bu], 1))
+    }
+}
+
+impl Detector for KdBu {
+    fn name(&self) -> &'static str {
+        "kd-bu"
+    }
+
+    fn fit(&mut self, net: &Net, train: &FitData) -> Result<()> {
+        self.kd.fit(net, train)
+    }
+
+    fn supervised(&self) -> bool {
+        true
+    }
+
+    fn fit_pairs(&mut self, net: &Net, clean: &Tensor, adv: &Tensor) -> Result<()> {
+        let eval = |x: &Tensor| train::map_batches(x, BATCH, |b| net.features(b, false));
+        let mut x = self.features(net, clean, &eval(clean))?;
+        x.extend(self.features(net, adv, &eval(adv))?);
+        let m = clean.size()[0] as usize;
+        let y: Vec<bool> = (0..2 * m).map(|i| i >= m).collect();
+        self.model = Some(StandardizedLogistic::fit(&x, 2, &y, DEFAULT_C)?);
+        Ok(())
+    }
+
+    fn score(&self, net: &Net, x: &Tensor, f: &Tensor) -> Result<Tensor> {
+        let model = self
+            .model
+            .as_ref()
+            .ok_or_else(|| super::error(self.name(), "scored before fit_pairs"))?;
+        let s = model.decision_function(&self.features(net, x, f)?);
+        Ok(Tensor::from_slice(&s))
+    }
+}
