@@ -40,7 +40,11 @@ fn main() {
     };
     let epochs: usize = arg(&args, "--epochs", "1").parse().unwrap();
     let batch: usize = arg(&args, "--batch", "128").parse().unwrap();
-    let n_train: usize = arg(&args, "--train", "60000").parse().unwrap();
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this
+    // binary without it, and then a small smoke run is enough.
+    let full = args.iter().any(|a| a == "--bench");
+    let default_train = if full { "60000" } else { "512" };
+    let n_train: usize = arg(&args, "--train", default_train).parse().unwrap();
     let threads: i32 = arg(&args, "--threads", "0").parse().unwrap();
     if threads > 0 {
         tch::set_num_threads(threads);

@@ -31,6 +31,8 @@ apt_install() {
 if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     apt_install dataset-fashion-mnist
 fi
+# Headless Chromium for scripts/check_report.sh (tests/report_browser.rs).
+command -v chromium >/dev/null || apt_install chromium
 
 # 2. Python venv with the pinned torch.
 command -v cargo >/dev/null || { log "cargo not found: install Rust (rustup) first"; exit 1; }

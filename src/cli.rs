@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::report::compare;
+
 /// lossbench: train, attack and score loss functions for image classification.
 #[derive(Debug, Parser)]
 #[command(name = "lossbench", version, about, long_about = None)]
@@ -47,5 +49,48 @@ pub enum Command {
         /// Root directory for reports, used when --out is not given.
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
+    },
+    /// Compare a candidate run's metrics with a baseline's; exit code 1 on a
+    /// regression (or a baseline row missing from the candidate), 2 on bad input.
+    ///
+    /// Each side is a run directory, a suite's results directory holding one
+    /// run, or a metrics file (metrics.parquet or metrics.csv). Rows are joined
+    /// on (dataset, model, loss, attack, detector, subset, metric) and averaged
+    /// over seeds. A metric regresses when it worsens by more than
+    /// max(tolerance, 2·sqrt(s_b²/n_b + s_c²/n_c)) (the noise term only with at
+    /// least 2 seeds on both sides). The Markdown report goes to stdout.
+    Compare {
+        /// The baseline: run directory or metrics file.
+        baseline: PathBuf,
+        /// The candidate: run directory or metrics file; its manifest.json
+        /// gives the suite's `regression:` tolerances.
+        candidate: PathBuf,
+        /// Tolerance for one metric, METRIC=VALUE (absolute, in the metric's
+        /// units); repeatable; wins over the suite's tolerance.
+        #[arg(long = "tolerance", value_name = "METRIC=VALUE", value_parser = compare::parse_tolerance)]
+        tolerances: Vec<(String, f64)>,
+        /// Tolerance for directional, non-timing metrics that have none.
+        /// Default: none (such metrics are reported, not gated).
+        #[arg(long, value_name = "VALUE", value_parser = compare::parse_tolerance_value)]
+        default_tolerance: Option<f64>,
+        /// List baseline rows missing from the candidate without failing.
+        #[arg(long)]
+        allow_missing: bool,
+        /// Also write the Markdown report to FILE.
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
+        /// Write the comparison as JSON to FILE.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Write JUnit XML (one test case per metric row) to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Write the candidate's metrics in github-action-benchmark's
+        /// customBiggerIsBetter format to FILE.
+        #[arg(long, value_name = "FILE")]
+        benchmark_json: Option<PathBuf>,
+        /// Do not print the Markdown report to stdout.
+        #[arg(long, short)]
+        quiet: bool,
     },
 }

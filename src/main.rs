@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use lossbench::cli::{Cli, Command};
+use lossbench::report::compare;
 use lossbench::results::Manifest;
 use lossbench::runner::{self, RunOptions};
 use lossbench::suite::{catalog, Suite};
@@ -92,6 +93,40 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
             let path = report::render(&run_dir, &out)?;
             println!("report: {}", path.display());
             Ok(0)
+        }
+        Command::Compare {
+            baseline,
+            candidate,
+            tolerances,
+            default_tolerance,
+            allow_missing,
+            markdown,
+            json,
+            junit,
+            benchmark_json,
+            quiet,
+        } => {
+            let baseline = compare::Input::load(&baseline)?;
+            let candidate = compare::Input::load(&candidate)?;
+            let options = compare::Options {
+                tolerances: tolerances.into_iter().collect(),
+                default_tolerance,
+                allow_missing,
+            };
+            let result = compare::compare(&baseline, &candidate, &options)?;
+            compare::write_outputs(
+                &result,
+                &compare::Outputs {
+                    markdown,
+                    json,
+                    junit,
+                    benchmark_json,
+                },
+            )?;
+            if !quiet {
+                print!("{}", compare::markdown(&result));
+            }
+            Ok(result.exit_code())
         }
     }
 }

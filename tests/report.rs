@@ -1,10 +1,16 @@
 //! Result store (parquet + CSV round trips, resume, replacement, schema
-//! errors), manifest, and the rendered report (markdown tables, SVG text).
+//! errors), manifest, and the rendered report: `report.md` as an insta
+//! snapshot (`tests/snapshots/report__*.snap`), every plot checked for its
+//! title, axis labels and legend entries (SVG text), `index.html` for being
+//! self-contained. `tests/report_browser.rs` opens the page in Chromium.
 
 use std::path::Path;
 
 use lossbench::report::render;
-use lossbench::results::{JobRow, Manifest, MetricRow, RocRow, RunStore, RunTables, TrainLogRow};
+use lossbench::results::{
+    ExampleRow, FeatureRow, JobRow, Manifest, MetricRow, RocRow, RunStore, RunTables, ScoreRow,
+    TrainLogRow,
+};
 use lossbench::Error;
 use polars::prelude::*;
 
@@ -413,10 +419,80 @@ fn manifest_round_trips() {
     assert_eq!(file, store.dir().join("manifest.json"));
 }
 
-/// A run with two losses x two seeds, one attack, one detector, one failed job.
+const FGSM: &str = "fgsm(eps=0.1)";
+const BIM: [&str; 2] = [
+    "bim(eps=0.1,a=0.01,T=10,stop=first)",
+    "bim(eps=0.2,a=0.01,T=10,stop=first)",
+];
+
+/// The feature, score and example rows of one job: softmax has 3-D features
+/// (the plot goes through PCA), lgm 2-D (drawn as they are).
+fn job_samples(j: &JobRow, shift: f64) -> (Vec<FeatureRow>, Vec<ScoreRow>, Vec<ExampleRow>) {
+    let dims = if j.loss == "softmax" { 3 } else { 2 };
+    let mut features = Vec::new();
+    for sample in 0..8u64 {
+        let label = sample % 2;
+        for dim in 0..dims {
+            features.push(FeatureRow {
+                job_id: j.job_id.clone(),
+                loss: j.loss.clone(),
+                seed: j.seed,
+                sample,
+                label,
+                pred: label,
+                dim,
+                value: (label as f64) * 4.0 + (sample * (dim + 1)) as f64 * 0.25 - shift,
+            });
+        }
+    }
+    let mut scores = Vec::new();
+    for sample in 0..6u64 {
+        let split = if sample < 2 { "fit" } else { "test" };
+        for (kind, base) in [("clean", 0.1), ("adversarial", 0.6)] {
+            scores.push(ScoreRow {
+                job_id: j.job_id.clone(),
+                loss: j.loss.clone(),
+                seed: j.seed,
+                attack: FGSM.into(),
+                detector: "max-softmax".into(),
+                sample,
+                kind: kind.into(),
+                success: u64::from(sample != 5),
+                split: split.into(),
+                score: base + 0.05 * sample as f64 + shift,
+            });
+        }
+    }
+    let mut examples = Vec::new();
+    for (sample, pred_adv) in [(3u64, 0u64), (4, 1)] {
+        for (kind, pixels) in [
+            ("clean", "00408000"),
+            ("adversarial", "1a5a9a1a"),
+            ("perturbation", "a6a6a6a6"),
+        ] {
+            examples.push(ExampleRow {
+                job_id: j.job_id.clone(),
+                loss: j.loss.clone(),
+                seed: j.seed,
+                attack: FGSM.into(),
+                sample,
+                label: 1,
+                pred_adv,
+                kind: kind.into(),
+                channels: 1,
+                height: 2,
+                width: 2,
+                pixels: pixels.into(),
+            });
+        }
+    }
+    (features, scores, examples)
+}
+
+/// A run with two losses x two seeds, FGSM and two BIM budgets, one
+/// detector, every table filled, and one failed job.
 fn tiny_run(dir: &Path) {
     let mut store = RunStore::open(dir).unwrap();
-    let atk = "fgsm(eps=0.1)";
     // (loss, seed, clean_acc, robust_acc, asr, auroc, aupr)
     let rows = [
         ("softmax", 0, 0.90, 0.30, 0.60, 0.70, 0.75),
@@ -426,16 +502,59 @@ fn tiny_run(dir: &Path) {
     ];
     for (i, &(loss, seed, clean, robust, asr, auroc, aupr)) in rows.iter().enumerate() {
         let j = job(&format!("job-{i}"), loss, seed, "done");
-        let m = vec![
+        let mut m = vec![
             metric(&j, "none", "none", "clean", "clean_acc", clean),
-            metric(&j, atk, "none", "all", "robust_acc", robust),
-            metric(&j, atk, "none", "all", "asr", asr),
-            metric(&j, atk, "max-softmax", "successful", "auroc", auroc),
-            metric(&j, atk, "max-softmax", "successful", "aupr", aupr),
+            metric(&j, FGSM, "none", "all", "n_eval", 120.0 + seed as f64),
+            metric(&j, FGSM, "none", "all", "robust_acc", robust),
+            metric(&j, FGSM, "none", "all", "asr", asr),
+            metric(
+                &j,
+                FGSM,
+                "none",
+                "successful",
+                "l2_mean",
+                1.5 + 0.25 * seed as f64,
+            ),
+            metric(&j, FGSM, "none", "all", "seconds", 2.0 + seed as f64),
+            metric(
+                &j,
+                FGSM,
+                "none",
+                "all",
+                "images_per_s",
+                60.0 - 20.0 * seed as f64,
+            ),
+            metric(&j, FGSM, "max-softmax", "successful", "auroc", auroc),
+            metric(&j, FGSM, "max-softmax", "successful", "aupr", aupr),
+            metric(
+                &j,
+                FGSM,
+                "max-softmax",
+                "successful",
+                "auroc_ci_low",
+                auroc - 0.1,
+            ),
+            metric(
+                &j,
+                FGSM,
+                "max-softmax",
+                "successful",
+                "auroc_ci_high",
+                auroc + 0.02,
+            ),
+            metric(&j, FGSM, "max-softmax", "successful", "n_pairs", 40.0),
         ];
+        // One seed without norms (no successful example): a cell with n=1.
+        if loss == "lgm" && seed == 1 {
+            m.retain(|r| r.metric != "l2_mean");
+        }
+        for (k, bim) in BIM.iter().enumerate() {
+            let r = robust * 0.5 / (k + 1) as f64;
+            m.push(metric(&j, bim, "none", "all", "robust_acc", r));
+        }
         let r = roc(
             &j,
-            atk,
+            FGSM,
             "max-softmax",
             &[
                 (0.0, 0.0, f64::INFINITY),
@@ -443,7 +562,18 @@ fn tiny_run(dir: &Path) {
                 (1.0, 1.0, -1.0),
             ],
         );
-        store.record_job(j.clone(), m, r, log(&j, 2)).unwrap();
+        let (features, scores, examples) = job_samples(&j, i as f64);
+        store
+            .record(RunTables {
+                jobs: vec![j.clone()],
+                metrics: m,
+                roc: r,
+                train_log: log(&j, 2),
+                features,
+                scores,
+                examples,
+            })
+            .unwrap();
     }
     store
         .record_job(job("job-x", "center", 0, "failed"), vec![], vec![], vec![])
@@ -451,81 +581,264 @@ fn tiny_run(dir: &Path) {
     store.write_manifest(&manifest()).unwrap();
 }
 
+/// The report's text with the lossbench version masked, so that a version
+/// bump leaves the snapshot alone.
+fn masked(md: &str) -> String {
+    md.replace(lossbench::VERSION, "[version]")
+}
+
+fn assert_svg_has(svg: &str, file: &str, wants: &[&str]) {
+    assert!(svg.starts_with("<svg"), "{file} is not an SVG document");
+    for want in wants {
+        assert!(svg.contains(want), "missing {want:?} in {file}");
+    }
+}
+
 #[test]
-fn report_tables_and_plot() {
+fn report_markdown_snapshot() {
     let run = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     tiny_run(run.path());
     let md_path = render(run.path(), &out.path().join("report")).unwrap();
     assert_eq!(md_path, out.path().join("report/report.md"));
     let md = std::fs::read_to_string(&md_path).unwrap();
+    insta::assert_snapshot!("report_md", masked(&md));
+}
 
-    // Header.
-    for want in [
-        "# lossbench report: tiny",
-        "| run id | 20250101-000000 |",
-        "| device | cpu |",
-        "| git commit | abc1234 |",
-        "| wall time | 62.5 s |",
-        "| jobs | 5 total: 4 done, 1 failed, 2 reused |",
-    ] {
-        assert!(md.contains(want), "missing {want:?} in\n{md}");
-    }
-    assert!(md.contains(&format!(
-        "| lossbench | {} (tch 0.26.0, libtorch 2.13.0) |",
-        lossbench::VERSION
-    )));
+#[test]
+fn report_tables() {
+    let run = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    tiny_run(run.path());
+    let md = std::fs::read_to_string(render(run.path(), out.path()).unwrap()).unwrap();
 
     // Hand-computed: two seeds a, b give mean (a+b)/2 and sample std |a−b|/√2.
     //   softmax clean 0.90, 0.94 → 0.9200 ± 0.0283;  lgm 0.95, 0.97 → 0.9600 ± 0.0141
     //   softmax robust 0.30, 0.40 → 0.3500 ± 0.0707; asr 0.60, 0.50 → 0.5500 ± 0.0707
     //   lgm robust 0.50, 0.60 → 0.5500 ± 0.0707;     asr 0.45, 0.35 → 0.4000 ± 0.0707
+    //   l2_mean 1.5, 1.75 → 1.6250 ± 0.1768 (lgm: seed 0 only, 1.5000 (n=1));
+    //   n_eval 120, 121 → 120.5 ± 0.7
     //   softmax auroc 0.70, 0.80 → 0.7500 ± 0.0707;  aupr 0.75, 0.85 → 0.8000 ± 0.0707
     //   lgm auroc 0.90, 0.96 → 0.9300 ± 0.0424;      aupr 0.91, 0.97 → 0.9400 ± 0.0424
+    //   CI: softmax [0.65, 0.77], lgm [0.83, 0.95]; n_pairs 40 in every seed → 40
+    //   timing: seconds 2, 3 → 2.50; images_per_s 60, 40 → 50
     // softmax comes before lgm (fixed loss order), whatever the job order.
     let lines = [
-        "| dataset | model | loss | clean_acc |",
-        "| synthetic | mlp | softmax | 0.9200 ± 0.0283 (n=2) |",
-        "| synthetic | mlp | lgm | 0.9600 ± 0.0141 (n=2) |",
-        "| dataset | model | loss | attack | robust_acc | asr |",
-        "| synthetic | mlp | softmax | fgsm(eps=0.1) | 0.3500 ± 0.0707 (n=2) | 0.5500 ± 0.0707 (n=2) |",
-        "| synthetic | mlp | lgm | fgsm(eps=0.1) | 0.5500 ± 0.0707 (n=2) | 0.4000 ± 0.0707 (n=2) |",
-        "| dataset | model | loss | attack | detector | auroc | aupr |",
-        "| synthetic | mlp | softmax | fgsm(eps=0.1) | max-softmax | 0.7500 ± 0.0707 (n=2) | 0.8000 ± 0.0707 (n=2) |",
-        "| synthetic | mlp | lgm | fgsm(eps=0.1) | max-softmax | 0.9300 ± 0.0424 (n=2) | 0.9400 ± 0.0424 (n=2) |",
+        "| loss | seeds | clean_acc |",
+        "| softmax | 2 | 0.9200 ± 0.0283 |",
+        "| lgm | 2 | 0.9600 ± 0.0141 |",
+        "| loss | attack | seeds | robust_acc | asr | l2_mean | n_eval |",
+        "| softmax | fgsm(eps=0.1) | 2 | 0.3500 ± 0.0707 | 0.5500 ± 0.0707 | 1.6250 ± 0.1768 | 120.5 ± 0.7 |",
+        "| lgm | fgsm(eps=0.1) | 2 | 0.5500 ± 0.0707 | 0.4000 ± 0.0707 | 1.5000 (n=1) | 120.5 ± 0.7 |",
+        "| loss | attack | detector | seeds | auroc | aupr | auroc 95 % CI | n_pairs |",
+        "| softmax | fgsm(eps=0.1) | max-softmax | 2 | 0.7500 ± 0.0707 | 0.8000 ± 0.0707 | [0.6500, 0.7700] | 40 |",
+        "| lgm | fgsm(eps=0.1) | max-softmax | 2 | 0.9300 ± 0.0424 | 0.9400 ± 0.0424 | [0.8300, 0.9500] | 40 |",
+        "| loss | attack | seconds | images_per_s |",
+        "| softmax | fgsm(eps=0.1) | 2.50 | 50 |",
         "- `job-x` (synthetic / mlp / center, seed 0): failed: loss diverged (NaN) at epoch 3",
-        "![ROC, fgsm(eps=0.1)](roc_fgsm_eps_0.1.svg)",
+        "![ROC: fgsm(eps=0.1)](roc_fgsm_eps_0.1.svg)",
+        "![Training curves](training.svg)",
+        "![Robust accuracy vs ε: fgsm](robust_acc_fgsm.svg)",
+        "![Robust accuracy vs ε: bim(a=0.01,T=10,stop=first)](robust_acc_bim_a_0.01_T_10_stop_first.svg)",
+        "![Scores: max-softmax, fgsm(eps=0.1)](scores_max-softmax_fgsm_eps_0.1.svg)",
+        "![Features: softmax (seed 0, PCA of 3-D)](features_softmax.svg)",
+        "![Features: lgm (seed 0, 2-D)](features_lgm.svg)",
+        "![Adversarial examples: fgsm(eps=0.1)](examples_fgsm_eps_0.1.svg)",
     ];
     let md_lines: Vec<&str> = md.lines().collect();
+    // One dataset / model pair: in the header, not in the tables.
+    assert!(
+        md_lines.contains(&"| dataset / model | synthetic / mlp |"),
+        "{md}"
+    );
     for want in lines {
         assert!(md_lines.contains(&want), "missing line {want:?} in\n{md}");
     }
+    assert!(md.contains("| loss | train_seconds | eval_seconds | train images_per_s |"));
+    assert!(md.contains("| softmax | 1.2 | 0.5 | 2048 |"), "{md}");
     let pos = |s: &str| md.find(s).unwrap();
-    assert!(pos("| softmax | 0.9200") < pos("| lgm | 0.9600"));
+    assert!(pos("| softmax | 2 | 0.9200") < pos("| lgm | 2 | 0.9600"));
+    // Timings stay out of the attack table; counts that agree print as integers.
+    let attack_table = &md[pos("## Attacks")..pos("## Detection")];
+    assert!(!attack_table.contains("seconds") && !attack_table.contains("images_per_s"));
+    assert!(!md.contains("40.0000"), "counts without decimals");
+}
 
-    // The plot: title, axes, legend entries (lowest seed), chance line.
-    let svg = std::fs::read_to_string(out.path().join("report/roc_fgsm_eps_0.1.svg")).unwrap();
-    for want in [
-        "<svg",
-        "ROC: fgsm(eps=0.1)",
-        "false positive rate",
-        "true positive rate",
-        "softmax / max-softmax (seed 0)",
-        "lgm / max-softmax (seed 0)",
-        "chance",
+#[test]
+fn report_plots_are_labelled() {
+    let run = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    tiny_run(run.path());
+    render(run.path(), out.path()).unwrap();
+    let read = |f: &'static str| {
+        let svg =
+            std::fs::read_to_string(out.path().join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        (svg, f)
+    };
+
+    // ROC: title, axes, legend entries (lowest seed, named once), chance line.
+    let (svg, f) = read("roc_fgsm_eps_0.1.svg");
+    assert_svg_has(
+        &svg,
+        f,
+        &[
+            "ROC: fgsm(eps=0.1)",
+            "false positive rate",
+            "true positive rate",
+            "loss / detector (seed 0)",
+            "softmax / max-softmax",
+            "lgm / max-softmax",
+            "chance",
+        ],
+    );
+    assert!(!svg.contains("seed 1"));
+    // Loss colours: softmax the first palette colour, lgm the fourth, in every plot.
+    let has = |svg: &str, hex: &str| svg.contains(hex) || svg.contains(&hex.to_lowercase());
+    for f in [
+        "roc_fgsm_eps_0.1.svg",
+        "training.svg",
+        "robust_acc_fgsm.svg",
     ] {
-        assert!(svg.contains(want), "missing {want:?} in the SVG");
+        let (svg, _) = read(f);
+        assert!(has(&svg, "#1F77B4"), "softmax colour in {f}");
+        assert!(has(&svg, "#D62728"), "lgm colour in {f}");
     }
-    assert!(!svg.contains("(seed 1)"));
-    // softmax is drawn in the first palette colour, lgm in the fourth.
-    assert!(
-        svg.contains("#1F77B4") || svg.contains("#1f77b4"),
-        "softmax colour"
+
+    let (svg, f) = read("training.svg");
+    assert_svg_has(
+        &svg,
+        f,
+        &[
+            "Training curves",
+            "training loss",
+            "training accuracy",
+            "epoch",
+            "train accuracy",
+            "loss (seed)",
+            "softmax (seed 0)",
+            "softmax (seed 1)",
+            "lgm (seed 1)",
+        ],
     );
-    assert!(
-        svg.contains("#D62728") || svg.contains("#d62728"),
-        "lgm colour"
+
+    for (f, title) in [
+        ("robust_acc_fgsm.svg", "Robust accuracy vs ε: fgsm"),
+        (
+            "robust_acc_bim_a_0.01_T_10_stop_first.svg",
+            "Robust accuracy vs ε: bim(a=0.01,T=10,stop=first)",
+        ),
+    ] {
+        let (svg, f) = read(f);
+        assert_svg_has(
+            &svg,
+            f,
+            &[title, "ε (L∞ budget)", "robust accuracy", "softmax", "lgm"],
+        );
+    }
+
+    let (svg, f) = read("scores_max-softmax_fgsm_eps_0.1.svg");
+    assert_svg_has(
+        &svg,
+        f,
+        &[
+            "Scores: max-softmax, fgsm(eps=0.1)",
+            "detector score",
+            "fraction of group",
+            "clean",
+            "softmax: adversarial",
+            "lgm: adversarial",
+            // Test split, successful pairs only: samples 2, 3, 4.
+            "softmax (seed 0, 3 pairs)",
+        ],
     );
+
+    let (svg, f) = read("features_softmax.svg");
+    assert_svg_has(
+        &svg,
+        f,
+        &[
+            "Features: softmax (seed 0, PCA of 3-D)",
+            "PC 1 (",
+            "PC 2 (",
+            "% of variance)",
+            "true class",
+            "class 0",
+            "class 1",
+        ],
+    );
+    let (svg, f) = read("features_lgm.svg");
+    assert_svg_has(
+        &svg,
+        f,
+        &[
+            "Features: lgm (seed 0, 2-D)",
+            "feature 0",
+            "feature 1",
+            "class 1",
+        ],
+    );
+
+    let (svg, f) = read("examples_fgsm_eps_0.1.svg");
+    assert_svg_has(
+        &svg,
+        f,
+        &[
+            "Adversarial examples: fgsm(eps=0.1)",
+            "softmax (seed 0)",
+            "lgm (seed 0)",
+            "clean",
+            "adversarial",
+            "perturbation",
+            "y=1",
+            "pred 0",
+            "pred 1",
+        ],
+    );
+    // 2 losses x 2 samples x 3 kinds, each a PNG data URI.
+    assert_eq!(svg.matches("href=\"data:image/png;base64,").count(), 12);
+}
+
+#[test]
+fn index_html_is_self_contained() {
+    let run = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    tiny_run(run.path());
+    render(run.path(), out.path()).unwrap();
+    let html = std::fs::read_to_string(out.path().join("index.html")).unwrap();
+    let svg_files: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".svg"))
+        .collect();
+    assert_eq!(svg_files.len(), 8, "{svg_files:?}");
+    // Every plot inline, and the page says how many to expect.
+    assert_eq!(html.matches("<figure aria-label=").count(), svg_files.len());
+    assert_eq!(html.matches("<svg ").count(), svg_files.len());
+    assert!(html.contains(&format!("data-expected-plots=\"{}\"", svg_files.len())));
+    assert!(html.contains("data-expected-images=\"12\""));
+    // The same tables as the Markdown.
+    for want in [
+        "<h1>lossbench report: tiny</h1>",
+        "<th class=\"num\">clean_acc</th>",
+        "<td class=\"num\">0.9200 ± 0.0283</td>",
+        "<th class=\"num\">auroc 95 % CI</th>",
+        "<a href=\"#timing\">Timing</a>",
+        "<code>job-x</code>",
+    ] {
+        assert!(html.contains(want), "missing {want:?} in index.html");
+    }
+    // Nothing to fetch: every src/href is a data URI or an anchor.
+    for attr in [" src=\"", " href=\""] {
+        for (i, _) in html.match_indices(attr) {
+            let value = &html[i + attr.len()..];
+            assert!(
+                value.starts_with("data:") || value.starts_with('#'),
+                "external reference: {}",
+                &value[..value.len().min(60)]
+            );
+        }
+    }
+    assert!(!html.contains("<link") && !html.contains("@import"));
 }
 
 #[test]
@@ -537,15 +850,58 @@ fn report_without_attacks_or_failures() {
     store.record_job(j, m, vec![], vec![]).unwrap();
     store.write_manifest(&manifest()).unwrap();
     let md = std::fs::read_to_string(render(run.path(), run.path()).unwrap()).unwrap();
-    assert!(
-        md.contains("| synthetic | mlp | softmax | 0.5000 ± 0.0000 (n=1) |"),
-        "{md}"
-    );
+    // One seed: the value alone.
+    assert!(md.contains("| softmax | 1 | 0.5000 |"), "{md}");
     assert!(md.contains("## Failed jobs\n\nNone."), "{md}");
-    assert!(md.contains("No ROC curves recorded."), "{md}");
+    for missing in [
+        "No ROC curves recorded.",
+        "No training log recorded.",
+        "No attack with an ε recorded.",
+        "No detector scores recorded.",
+        "No features recorded.",
+        "No adversarial examples recorded.",
+    ] {
+        assert!(md.contains(missing), "{missing:?} in\n{md}");
+    }
     assert!(!run.path().read_dir().unwrap().any(|e| e
         .unwrap()
         .file_name()
         .to_string_lossy()
         .ends_with(".svg")));
+    let html = std::fs::read_to_string(run.path().join("index.html")).unwrap();
+    assert!(html.contains("data-expected-plots=\"0\""));
+}
+
+#[test]
+fn report_with_two_datasets_keeps_them_apart() {
+    let run = tempfile::tempdir().unwrap();
+    let mut store = RunStore::open(run.path()).unwrap();
+    let a = job("a", "softmax", 0, "done");
+    let mut b = job("b", "softmax", 0, "done");
+    b.dataset = "mnist".into();
+    b.model = "lenetpp".into();
+    for (j, acc) in [(&a, 0.5), (&b, 0.75)] {
+        let m = vec![metric(j, "none", "none", "clean", "clean_acc", acc)];
+        let r = roc(j, FGSM, "max-softmax", &[(0.0, 0.0, 1.0), (1.0, 1.0, 0.0)]);
+        store.record_job(j.clone(), m, r, log(j, 2)).unwrap();
+    }
+    store.write_manifest(&manifest()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let md = std::fs::read_to_string(render(run.path(), out.path()).unwrap()).unwrap();
+    for want in [
+        "| dataset | model | loss | seeds | clean_acc |",
+        "| synthetic | mlp | softmax | 1 | 0.5000 |",
+        "| mnist | lenetpp | softmax | 1 | 0.7500 |",
+        "![ROC: fgsm(eps=0.1), mnist / lenetpp](roc_mnist_lenetpp_fgsm_eps_0.1.svg)",
+        "![Training curves, synthetic / mlp](training_synthetic_mlp.svg)",
+    ] {
+        assert!(md.lines().any(|l| l == want), "missing {want:?} in\n{md}");
+    }
+    assert!(!md.contains("| dataset / model |"));
+    let svg = std::fs::read_to_string(out.path().join("training_mnist_lenetpp.svg")).unwrap();
+    assert_svg_has(
+        &svg,
+        "training_mnist_lenetpp.svg",
+        &["Training curves, mnist / lenetpp"],
+    );
 }

@@ -13,7 +13,7 @@
 
 use tch::{Kind, Reduction, Tensor};
 
-use super::{finish, AdvBatch, Attack};
+use super::{finish, summarize, AdvBatch, Attack};
 use crate::suite::BimStop;
 use crate::train::Net;
 
@@ -52,7 +52,10 @@ impl Attack for Bim {
                 let fooled = tch::no_grad(|| logits.argmax(1, false).ne_tensor(y));
                 active = active.logical_and(&fooled.logical_not());
                 if active.any().int64_value(&[]) == 0 {
-                    break;
+                    // Every sample was frozen on a misclassified iterate:
+                    // no forward pass needed to know the outcome.
+                    let success = Tensor::ones([n], (Kind::Bool, x.device()));
+                    return summarize(x, xt, success, iters);
                 }
             }
             let loss = logits.cross_entropy_loss::<Tensor>(y, None, Reduction::Sum, -100, 0.0);

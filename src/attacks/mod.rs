@@ -3,9 +3,11 @@
 //! test samples. Every attack is batched and runs on the model's device.
 
 mod bim;
+mod deepfool;
 mod fgsm;
 
 pub use bim::Bim;
+pub use deepfool::DeepFool;
 pub use fgsm::Fgsm;
 
 use tch::{Kind, Reduction, Tensor};
@@ -58,7 +60,15 @@ pub fn build(spec: &AttackSpec) -> Vec<Box<dyn Attack>> {
                 }) as Box<dyn Attack>
             })
             .collect(),
-        AttackSpec::Deepfool { .. } => todo!("DeepFool: being written"),
+        AttackSpec::Deepfool {
+            candidates,
+            overshoot,
+            max_iter,
+        } => vec![Box::new(DeepFool {
+            candidates: *candidates,
+            overshoot: *overshoot,
+            max_iter: *max_iter,
+        })],
     }
 }
 
@@ -74,10 +84,16 @@ pub fn input_gradient(net: &Net, x: &Tensor, y: &Tensor) -> Tensor {
         .expect("one input, one gradient")
 }
 
-/// Fills an [`AdvBatch`] from the clean and adversarial images.
+/// Fills an [`AdvBatch`] from the clean and adversarial images, with one
+/// forward pass on `x_adv` for the success flags.
 pub fn finish(net: &Net, x: &Tensor, x_adv: Tensor, y: &Tensor, iters: Tensor) -> AdvBatch {
+    let success = tch::no_grad(|| net.logits(&x_adv).argmax(1, false).ne_tensor(y));
+    summarize(x, x_adv, success, iters)
+}
+
+/// Fills an [`AdvBatch`] when the attack already knows which samples it fooled.
+pub fn summarize(x: &Tensor, x_adv: Tensor, success: Tensor, iters: Tensor) -> AdvBatch {
     tch::no_grad(|| {
-        let success = net.logits(&x_adv).argmax(1, false).ne_tensor(y);
         let delta = (&x_adv - x).flatten(1, -1).to_kind(Kind::Double);
         let l2 = delta.norm_scalaropt_dim(2, [1], false);
         let linf = delta.abs().amax([1], false);

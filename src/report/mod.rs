@@ -1,24 +1,36 @@
-//! Reports: a markdown summary and ROC plots rendered from a run directory's
-//! result files alone.
+//! Reports: `report.md`, a self-contained `index.html` and one SVG per plot,
+//! rendered from a run directory's result files alone.
 //!
 //! This room reads `manifest.json` and the result tables, aggregates over
-//! seeds with [`crate::metrics::mean_std`], and writes `report.md` beside one
-//! `roc_<attack>.svg` per attack. It never recomputes a metric and never
-//! imports tch, so `lossbench report <run-dir>` re-renders any earlier run.
+//! seeds with [`crate::metrics::mean_std`] (`tables`), draws the plots with
+//! plotters (`plot`, `images`, `pca`) and writes them out as Markdown
+//! ([`markdown()`]) and HTML ([`html()`]). It never recomputes a metric and
+//! never imports tch, so `lossbench report <run-dir>` re-renders any earlier
+//! run. [`compare`], a baseline run against a candidate, lives here too and
+//! shares the display order (`Order`).
 
+pub mod compare;
+mod html;
+mod images;
 mod markdown;
+mod pca;
 mod plot;
+mod tables;
 
 use std::path::{Path, PathBuf};
+
+use plotters::style::RGBColor;
 
 use crate::results::{Manifest, RunTables};
 use crate::{Error, Result};
 
+pub use html::html;
 pub use markdown::markdown;
-pub use plot::{roc_plots, RocPlot};
+pub use plot::{plots, Plot, PlotKind};
 
 /// Renders the run in `run_dir` into `out_dir` (created if needed): one SVG
-/// per attack and `report.md`, which links them by relative path.
+/// per plot, `report.md`, which links them by relative path, and
+/// `index.html`, which inlines them and needs no other file.
 ///
 /// Returns the path of `report.md`.
 ///
@@ -32,20 +44,41 @@ pub fn render(run_dir: &Path, out_dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(out_dir)
         .map_err(|e| Error::io("cannot create directory", out_dir, e))?;
 
-    let plots = roc_plots(&tables)?;
+    let plots = plots(&tables)?;
     for p in &plots {
-        let path = out_dir.join(&p.file_name);
-        std::fs::write(&path, &p.svg).map_err(|e| Error::io("cannot write", &path, e))?;
+        write(&out_dir.join(&p.file_name), &p.svg)?;
     }
+    write(
+        &out_dir.join("index.html"),
+        &html(&manifest, &tables, &plots),
+    )?;
     let path = out_dir.join("report.md");
-    std::fs::write(&path, markdown(&manifest, &tables, &plots))
-        .map_err(|e| Error::io("cannot write", &path, e))?;
+    write(&path, &markdown(&manifest, &tables, &plots))?;
     Ok(path)
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| Error::io("cannot write", path, e))
 }
 
 /// Losses with a fixed place (and colour), in this order; others follow in
 /// order of first appearance.
 const KNOWN_LOSSES: [&str; 4] = ["softmax", "center", "lsoftmax", "lgm"];
+
+/// Colours by loss rank (matplotlib's tab10): softmax, center, lsoftmax, lgm,
+/// then the others. Every plot and table takes a loss's colour from here.
+const LOSS_PALETTE: [RGBColor; 10] = [
+    RGBColor(0x1f, 0x77, 0xb4),
+    RGBColor(0xff, 0x7f, 0x0e),
+    RGBColor(0x2c, 0xa0, 0x2c),
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0x8c, 0x56, 0x4b),
+    RGBColor(0xe3, 0x77, 0xc2),
+    RGBColor(0x7f, 0x7f, 0x7f),
+    RGBColor(0xbc, 0xbd, 0x22),
+    RGBColor(0x17, 0xbe, 0xcf),
+];
 
 /// The display order of every dimension: first appearance in the tables,
 /// except losses, which put [`KNOWN_LOSSES`] first so that each keeps its
@@ -92,6 +125,18 @@ impl Order {
             push_new(&mut o.attacks, &r.attack);
             push_new(&mut o.detectors, &r.detector);
         }
+        for r in &t.scores {
+            push_new(&mut o.losses, &r.loss);
+            push_new(&mut o.attacks, &r.attack);
+            push_new(&mut o.detectors, &r.detector);
+        }
+        for r in &t.examples {
+            push_new(&mut o.losses, &r.loss);
+            push_new(&mut o.attacks, &r.attack);
+        }
+        for r in &t.features {
+            push_new(&mut o.losses, &r.loss);
+        }
         o
     }
 
@@ -116,6 +161,11 @@ impl Order {
     /// The loss's place in the fixed palette order.
     pub(crate) fn loss_rank(&self, loss: &str) -> usize {
         rank(&self.losses, loss)
+    }
+
+    /// The loss's colour, the same in every plot and table of a report.
+    pub(crate) fn loss_colour(&self, loss: &str) -> RGBColor {
+        LOSS_PALETTE[self.loss_rank(loss) % LOSS_PALETTE.len()]
     }
 }
 

@@ -1,0 +1,245 @@
+//! The machine-readable renderings of a [`Comparison`]: JSON (everything),
+//! JUnit XML (one test case per key, for CI test views) and
+//! github-action-benchmark's `customBiggerIsBetter` file; and writing the
+//! requested files. Text only: nothing here decides a verdict.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::markdown::{allowed, markdown, num, stats_cell, RULE};
+use super::{Comparison, Direction, Status};
+use crate::{Error, Result};
+
+/// The whole comparison as pretty JSON: `verdict` (`pass` or `fail`),
+/// `exit_code`, `counts`, `rule`, both sides, the tolerances and every row
+/// with its seed values and the rule's numbers. Non-finite numbers are `null`.
+pub fn json(c: &Comparison) -> String {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        verdict: &'static str,
+        exit_code: u8,
+        counts: super::Counts,
+        rule: &'static str,
+        #[serde(flatten)]
+        comparison: &'a Comparison,
+    }
+    let out = Out {
+        verdict: if c.failed() { "fail" } else { "pass" },
+        exit_code: c.exit_code(),
+        counts: c.counts(),
+        rule: RULE,
+        comparison: c,
+    };
+    let mut s = serde_json::to_string_pretty(&out).expect("a comparison always serialises");
+    s.push('\n');
+    s
+}
+
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            c if (c as u32) < 0x20 && c != '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JUnit XML: one `<testcase>` per row (classname `dataset.model.loss`, name
+/// `metric [attack / detector / subset]`). Regressions and failing missing
+/// rows are `<failure>`s; reported-only, extra and allowed missing rows are
+/// `<skipped>`; within-threshold and improved rows pass.
+pub fn junit(c: &Comparison) -> String {
+    let mut cases = String::new();
+    let (mut failures, mut skipped) = (0, 0);
+    for r in &c.rows {
+        let k = &r.key;
+        let _ = write!(
+            cases,
+            "    <testcase classname=\"{}\" name=\"{}\"",
+            xml(&format!("{}.{}.{}", k.dataset, k.model, k.loss)),
+            xml(&format!(
+                "{} [{} / {} / {}]",
+                k.metric, k.attack, k.detector, k.subset
+            ))
+        );
+        let sides = format!(
+            "baseline: {}\ncandidate: {}",
+            stats_cell(r.baseline.as_ref()),
+            stats_cell(r.candidate.as_ref())
+        );
+        let body = match r.status {
+            Status::Regression => {
+                failures += 1;
+                let g = r.gate.as_ref().expect("a regression has a gate");
+                Some(format!(
+                    "<failure type=\"regression\" message=\"{}\">{}</failure>",
+                    xml(&format!(
+                        "{} worsened by {} (allowed {})",
+                        k.metric,
+                        num(g.worsening),
+                        allowed(r)
+                    )),
+                    xml(&sides)
+                ))
+            }
+            Status::Missing if !c.allow_missing => {
+                failures += 1;
+                Some(format!(
+                    "<failure type=\"missing\" message=\"in the baseline, not in the candidate\">{}</failure>",
+                    xml(&sides)
+                ))
+            }
+            Status::Missing | Status::Extra | Status::Reported => {
+                skipped += 1;
+                let note = r.note.as_deref().unwrap_or("");
+                let why = match r.status {
+                    Status::Reported => format!("reported only: {note}"),
+                    _ => note.to_owned(),
+                };
+                Some(format!("<skipped message=\"{}\"/>", xml(&why)))
+            }
+            Status::Ok | Status::Improved => None,
+        };
+        match body {
+            Some(b) => {
+                let _ = writeln!(cases, ">\n      {b}\n    </testcase>");
+            }
+            None => cases.push_str("/>\n"),
+        }
+    }
+    let tests = c.rows.len();
+    let counts =
+        format!("tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\"");
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(out, "<testsuites name=\"lossbench compare\" {counts}>");
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{}\" {counts}>",
+        xml(&format!(
+            "lossbench compare: {} vs {}",
+            c.candidate.label, c.baseline.label
+        ))
+    );
+    out.push_str("    <properties>\n");
+    for (name, value) in [
+        ("baseline", &c.baseline.metrics_file),
+        ("candidate", &c.candidate.metrics_file),
+    ] {
+        let _ = writeln!(
+            out,
+            "      <property name=\"{name}\" value=\"{}\"/>",
+            xml(value)
+        );
+    }
+    out.push_str("    </properties>\n");
+    out.push_str(&cases);
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// One entry of github-action-benchmark's `customBiggerIsBetter` file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchEntry {
+    pub name: String,
+    pub unit: String,
+    pub value: f64,
+    /// `± std` over seeds, with two or more seeds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<String>,
+    pub extra: String,
+}
+
+/// The candidate's metrics as `customBiggerIsBetter` entries (mean over
+/// seeds), named `dataset/model/loss/attack/detector/subset: metric`.
+/// Higher-is-better metrics as they are; lower-is-better fractions (`asr`,
+/// `fpr_at_95tpr`) as `1 - metric` = 1 − value; `seconds` left out
+/// (`images_per_s` is its bigger-is-better twin); informational metrics and
+/// non-finite means left out.
+pub fn benchmark_entries(c: &Comparison) -> Vec<BenchEntry> {
+    let mut out = Vec::new();
+    for r in &c.rows {
+        let Some(s) = &r.candidate else { continue };
+        if !s.mean.is_finite() {
+            continue;
+        }
+        let Some(info) = super::metric_info(&r.key.metric) else {
+            continue;
+        };
+        let (metric, value) = match (info.direction, info.unit) {
+            (Direction::HigherIsBetter, _) => (info.name.to_owned(), s.mean),
+            (Direction::LowerIsBetter, "fraction") => (format!("1 - {}", info.name), 1.0 - s.mean),
+            _ => continue,
+        };
+        let k = &r.key;
+        out.push(BenchEntry {
+            name: format!(
+                "{}/{}/{}/{}/{}/{}: {metric}",
+                k.dataset, k.model, k.loss, k.attack, k.detector, k.subset
+            ),
+            unit: info.unit.to_owned(),
+            value,
+            range: (s.n >= 2).then(|| format!("± {}", num(s.std))),
+            extra: format!(
+                "mean over {} seed(s): {}",
+                s.n,
+                s.seeds
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    out
+}
+
+/// [`benchmark_entries`] as pretty JSON.
+pub fn benchmark_json(c: &Comparison) -> String {
+    let mut s = serde_json::to_string_pretty(&benchmark_entries(c))
+        .expect("benchmark entries always serialise");
+    s.push('\n');
+    s
+}
+
+/// Output files of `lossbench compare`; `None` = not written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outputs {
+    pub markdown: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    pub junit: Option<PathBuf>,
+    pub benchmark_json: Option<PathBuf>,
+}
+
+/// Writes every requested rendering of `c` (parent directories created).
+///
+/// # Errors
+///
+/// [`Error::Io`] naming the file that cannot be written.
+pub fn write_outputs(c: &Comparison, outputs: &Outputs) -> Result<()> {
+    type Render = fn(&Comparison) -> String;
+    let renderings: [(&Option<PathBuf>, Render); 4] = [
+        (&outputs.markdown, markdown),
+        (&outputs.json, json),
+        (&outputs.junit, junit),
+        (&outputs.benchmark_json, benchmark_json),
+    ];
+    for (path, render) in renderings {
+        let Some(path) = path else { continue };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io("cannot create directory", dir, e))?;
+        }
+        std::fs::write(path, render(c)).map_err(|e| Error::io("cannot write", path, e))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,285 @@
+//! The report's text and tables, built once and written out twice: as
+//! Markdown ([`super::markdown`]) and as HTML ([`super::html`]).
+//!
+//! Every metric cell is `mean ± std` over the jobs (seeds) that reported it:
+//! sample standard deviation, 4 decimals (SPEC §4, last line). Each row says
+//! how many seeds it has (`seeds`); a cell with fewer says `(n=…)`, a cell
+//! from one seed shows the value alone, and counts (`n_…`) that agree across
+//! seeds show as integers ([`metric`]). Timings are shown apart, as plain
+//! means, because their spread says more about the machine than about the
+//! loss.
+
+mod metric;
+
+use metric::{
+    attack_timing, metric_table, training_timing, Layout, ATTACK_METRICS, DETECTION_METRICS,
+    TIMING_METRICS,
+};
+
+use super::Order;
+use crate::results::{Manifest, RunTables};
+
+/// A heading and what follows it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Section {
+    /// 1 for the page title, 2 for sections, 3 for sub-sections.
+    pub level: usize,
+    pub title: String,
+    /// HTML anchor, unique within the report.
+    pub id: String,
+    pub blocks: Vec<Block>,
+}
+
+/// One paragraph, table or list. Text may hold `` `code` `` spans and
+/// nothing else of Markdown.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Block {
+    Text(String),
+    Table(Table),
+    List(Vec<String>),
+}
+
+/// A table of plain-text cells.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Table {
+    pub head: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Columns before this one are keys (left-aligned), later ones numbers.
+    pub first_value: usize,
+    /// The column that names the loss, so HTML can show its plot colour.
+    pub loss_column: Option<usize>,
+}
+/// The report's sections, from the header to the failed jobs; plots are
+/// added by the writers.
+pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
+    let order = Order::new(t);
+    let pairs = scopes(t);
+    // One dataset / model pair: named once in the header, not in every row.
+    let scope = pairs.len() != 1;
+    let mut out = vec![Section {
+        level: 1,
+        title: format!("lossbench report: {}", m.suite_name),
+        id: "top".into(),
+        blocks: vec![Block::Table(header(m, &pairs))],
+    }];
+
+    out.push(section(
+        2,
+        "Clean accuracy",
+        "clean-accuracy",
+        vec![
+            Block::Text(SEEDS_NOTE.into()),
+            metric_table(
+                t,
+                &order,
+                &Layout {
+                    scope,
+                    attack: false,
+                    detector: false,
+                    preferred: &["clean_acc"],
+                    only_preferred: true,
+                },
+                |r| r.attack == "none" && r.detector == "none" && r.subset == "clean",
+            ),
+        ],
+    ));
+
+    out.push(section(
+        2,
+        "Attacks",
+        "attacks",
+        vec![
+            Block::Text(
+                "`robust_acc` over all test samples, `asr` over the clean-correct ones \
+                 (`n_eval` of them), perturbation norms over successful examples \
+                 (SPEC §2). Timings are in [Timing](#timing)."
+                    .into(),
+            ),
+            metric_table(
+                t,
+                &order,
+                &Layout {
+                    scope,
+                    attack: true,
+                    detector: false,
+                    preferred: &ATTACK_METRICS,
+                    only_preferred: false,
+                },
+                |r| {
+                    r.attack != "none"
+                        && r.detector == "none"
+                        && !TIMING_METRICS.contains(&r.metric.as_str())
+                },
+            ),
+        ],
+    ));
+
+    let detection = |subset: &'static str| {
+        metric_table(
+            t,
+            &order,
+            &Layout {
+                scope,
+                attack: true,
+                detector: true,
+                preferred: &DETECTION_METRICS,
+                only_preferred: false,
+            },
+            move |r| r.detector != "none" && r.subset == subset,
+        )
+    };
+    out.push(section(
+        2,
+        "Detection",
+        "detection",
+        vec![
+            Block::Text(
+                "Positives: successful adversarial examples; negatives: their clean \
+                 counterparts, on the held-out 20 % (SPEC §3, §4). `auroc 95 % CI`: \
+                 percentile bootstrap, both ends averaged over seeds; `n_pairs`: \
+                 scored pairs."
+                    .into(),
+            ),
+            detection("successful"),
+        ],
+    ));
+    if t.metrics
+        .iter()
+        .any(|r| r.detector != "none" && r.subset == "all")
+    {
+        out.push(section(
+            3,
+            "Detection, all adversarial examples",
+            "detection-all",
+            vec![
+                Block::Text("Positives: every adversarial example, successful or not.".into()),
+                detection("all"),
+            ],
+        ));
+    }
+
+    out.push(section(
+        2,
+        "Timing",
+        "timing",
+        vec![
+            Block::Text(
+                "Means over seeds, in seconds of wall time on the run's device; \
+                 throughput in images per second."
+                    .into(),
+            ),
+            training_timing(t, &order, scope),
+            attack_timing(t, &order, scope),
+        ],
+    ));
+
+    let failed: Vec<String> = t
+        .jobs
+        .iter()
+        .filter(|j| j.status != "done")
+        .map(|j| {
+            format!(
+                "`{}` ({} / {} / {}, seed {}): {}: {}",
+                j.job_id,
+                j.dataset,
+                j.model,
+                j.loss,
+                j.seed,
+                j.status,
+                one_line(&j.error)
+            )
+        })
+        .collect();
+    out.push(section(
+        2,
+        "Failed jobs",
+        "failed-jobs",
+        vec![if failed.is_empty() {
+            Block::Text("None.".into())
+        } else {
+            Block::List(failed)
+        }],
+    ));
+    out
+}
+
+const SEEDS_NOTE: &str = "Cells: mean ± sample standard deviation over the row's `seeds` (one \
+                          job each); a cell that fewer seeds reported says `(n=…)`, and a row \
+                          of one seed shows the value alone.";
+
+fn section(level: usize, title: &str, id: &str, blocks: Vec<Block>) -> Section {
+    Section {
+        level,
+        title: title.into(),
+        id: id.into(),
+        blocks,
+    }
+}
+
+/// The distinct (dataset, model) pairs of the jobs and metrics.
+fn scopes(t: &RunTables) -> Vec<(&str, &str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    let jobs = t
+        .jobs
+        .iter()
+        .map(|j| (j.dataset.as_str(), j.model.as_str()));
+    let metrics = t
+        .metrics
+        .iter()
+        .map(|r| (r.dataset.as_str(), r.model.as_str()));
+    for p in jobs.chain(metrics) {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn header(m: &Manifest, pairs: &[(&str, &str)]) -> Table {
+    let mut rows = Vec::new();
+    let mut row = |k: &str, v: String| rows.push(vec![k.to_owned(), v]);
+    row("suite", format!("{} (`{}`)", m.suite_name, m.suite_file));
+    if let [(dataset, model)] = pairs {
+        row("dataset / model", format!("{dataset} / {model}"));
+    }
+    row("run id", m.run_id.clone());
+    row("status", m.status.clone());
+    row("device", m.device.clone());
+    row(
+        "lossbench",
+        format!(
+            "{} (tch {}, libtorch {})",
+            m.lossbench_version, m.tch_version, m.libtorch_version
+        ),
+    );
+    row(
+        "git commit",
+        m.git_commit.clone().unwrap_or_else(|| "unknown".into()),
+    );
+    row(
+        "started",
+        match &m.finished_at {
+            Some(end) => format!("{} (finished {end})", m.started_at),
+            None => format!("{} (not finished)", m.started_at),
+        },
+    );
+    row("wall time", format!("{:.1} s", m.wall_seconds));
+    row(
+        "jobs",
+        format!(
+            "{} total: {} done, {} failed, {} reused",
+            m.jobs_total, m.jobs_done, m.jobs_failed, m.jobs_reused
+        ),
+    );
+    Table {
+        head: vec![String::new(), String::new()],
+        rows,
+        first_value: 2,
+        loss_column: None,
+    }
+}
+
+/// Text on one line: runs of whitespace become one space.
+pub(crate) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
