@@ -49,8 +49,10 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
                     suite_file: suite,
                 },
             )?;
+            let tables = lossbench::results::RunTables::read(&summary.run_dir)?;
+            println!("\n{}", report::summary(&tables));
             println!(
-                "\n{} job(s): {} done ({} reused), {} failed, {:.1} s",
+                "{} job(s): {} done ({} reused), {} failed, {:.1} s",
                 summary.jobs_total,
                 summary.jobs_done,
                 summary.jobs_reused,

@@ -15,6 +15,7 @@ mod images;
 mod markdown;
 mod pca;
 mod plot;
+mod summary;
 mod tables;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ use crate::{Error, Result};
 pub use html::html;
 pub use markdown::markdown;
 pub use plot::{plots, Plot, PlotKind};
+pub use summary::summary;
 
 /// Renders the run in `run_dir` into `out_dir` (created if needed): one SVG
 /// per plot, `report.md`, which links them by relative path, and
