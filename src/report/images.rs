@@ -198,6 +198,9 @@ pub(crate) fn xml_escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            // XML 1.0 forbids other control characters.
+            c if (c as u32) < 0x20 && c != '\t' => out.push(' '),
             c => out.push(c),
         }
     }

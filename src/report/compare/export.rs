@@ -38,20 +38,7 @@ pub fn json(c: &Comparison) -> String {
 }
 
 fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            c if (c as u32) < 0x20 && c != '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::report::images::xml_escape(text)
 }
 
 /// JUnit XML: one `<testcase>` per row (classname `dataset.model.loss`, name
