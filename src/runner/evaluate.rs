@@ -176,11 +176,29 @@ fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) 
     out.metric(&label, "none", "all", "robust_acc", robust);
     out.metric(&label, "none", "all", "asr", n_success as f64 / n);
     if n_success > 0 {
-        out.metric(&label, "none", "successful", "l2_mean", mean(&l2s));
+        out.metric(
+            &label,
+            "none",
+            "successful",
+            "l2_mean",
+            metrics::mean_std(&l2s).0,
+        );
         out.metric(&label, "none", "successful", "l2_median", median(&l2s));
-        out.metric(&label, "none", "successful", "linf_mean", mean(&linfs));
+        out.metric(
+            &label,
+            "none",
+            "successful",
+            "linf_mean",
+            metrics::mean_std(&linfs).0,
+        );
     }
-    out.metric(&label, "none", "all", "iters_mean", mean(&iters));
+    out.metric(
+        &label,
+        "none",
+        "all",
+        "iters_mean",
+        metrics::mean_std(&iters).0,
+    );
     out.metric(&label, "none", "all", "seconds", seconds);
     out.metric(&label, "none", "all", "images_per_s", n / seconds.max(1e-9));
     record_examples(out, net, &label, &stage.xs, &stage.ys, &x_adv, &ok);
@@ -385,10 +403,6 @@ fn detection_metrics(
         });
     }
     Ok(())
-}
-
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len().max(1) as f64
 }
 
 fn median(v: &[f64]) -> f64 {

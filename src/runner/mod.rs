@@ -12,12 +12,12 @@ use std::time::Instant;
 
 use rand::{seq::SliceRandom, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sha2::{Digest, Sha256};
 use tch::{Device, Kind, Tensor};
 
 use crate::data::{self, Dataset};
 use crate::device;
 use crate::results::{FeatureRow, JobRow, Manifest, RunStore, RunTables, TrainLogRow};
+use crate::suite::plan::hash_id;
 use crate::suite::{Job, Suite};
 use crate::train::{self, EpochLog, Net, Tensors};
 use crate::{Error, Result};
@@ -56,12 +56,7 @@ pub struct RunSummary {
 /// that rerunning the same suite continues the same run.
 pub fn run_id(suite: &Suite) -> String {
     let json = serde_json::to_string(suite).expect("suite serialises");
-    hex16(&format!("{json}\n{}", crate::VERSION))[..12].to_string()
-}
-
-fn hex16(s: &str) -> String {
-    let digest = Sha256::digest(s.as_bytes());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    hash_id(&json, crate::VERSION)[..12].to_string()
 }
 
 /// The checkpoint key: only what changes the trained weights (not attacks or
@@ -70,7 +65,7 @@ fn train_key(job: &Job) -> String {
     let c = &job.config;
     let json = serde_json::to_string(&(&c.data, &c.model, &c.train, &c.loss, c.seed))
         .expect("config serialises");
-    hex16(&format!("{json}\n{}", crate::VERSION))
+    hash_id(&json, crate::VERSION)
 }
 
 /// Runs every job of `suite` and renders the report.
