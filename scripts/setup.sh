@@ -45,8 +45,18 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want_stamp" ]; then
         log "creating venv in $VENV"
         "$PY" -m venv "$VENV"
     fi
+    # The torch wheel and its CUDA libraries take ~5 GB installed plus ~3 GB of
+    # downloaded wheels while pip works. Say so up front instead of failing
+    # half-way with ENOSPC; no pip cache, so nothing is kept twice.
+    need_kb=$((9 * 1024 * 1024))
+    avail_kb=$(df -Pk "$ROOT" | awk 'NR==2 {print $4}')
+    if [ -n "$avail_kb" ] && [ "$avail_kb" -lt "$need_kb" ]; then
+        log "warning: $((avail_kb / 1024)) MiB free on the filesystem of $ROOT;" \
+            "the venv install needs about 9 GiB (8 GiB peak, 5 GiB kept), the build ~3 GiB more"
+    fi
     log "installing torch==2.13.0, numpy, scikit-learn (first time: a few GB)"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -c constraints.txt -r requirements.txt
+    PIP_NO_CACHE_DIR=1 "$VENV/bin/pip" install -q --disable-pip-version-check \
+        -c constraints.txt -r requirements.txt
     echo "$want_stamp" > "$STAMP"
 fi
 
