@@ -2,7 +2,9 @@
 //! and inputs read from a safetensors fixture, for the side-by-side comparison
 //! with torchattacks and foolbox (`benches/attack_peers.py` writes a fixture,
 //! runs this and the peers, and prints the ratios). Not a criterion bench:
-//! timed runs, one JSON line per attack.
+//! timed runs, two JSON lines per attack: `lossbench` times `Attack::run`
+//! (images, success flags, norms), `lossbench-images` times `Attack::perturb`
+//! (the images alone).
 //!
 //! ```text
 //! cargo bench --bench attack_throughput -- [--fixture tests/reference/attacks_ref.safetensors]
@@ -120,32 +122,42 @@ fn main() {
         if !wanted.split(',').any(|w| w == name) {
             continue;
         }
-        let run = || {
-            let mut fooled = 0;
-            let mut iters = 0;
-            for s in (0..n).step_by(batch as usize) {
-                let len = batch.min(n - s);
-                let out = attack.run(&net, &x.narrow(0, s, len), &y.narrow(0, s, len));
-                fooled += out.success.sum(Kind::Int64).int64_value(&[]);
-                iters += out.iters.sum(Kind::Int64).int64_value(&[]);
+        // `run` is what the runner calls (images, success flags, norms);
+        // `perturb` the images alone, the work torchattacks' attacks do.
+        for (suffix, full) in [("", true), ("-images", false)] {
+            let run = || {
+                let mut fooled = 0;
+                let mut iters = 0;
+                for s in (0..n).step_by(batch as usize) {
+                    let len = batch.min(n - s);
+                    let (xb, yb) = (x.narrow(0, s, len), y.narrow(0, s, len));
+                    if full {
+                        let out = attack.run(&net, &xb, &yb);
+                        fooled += out.success.sum(Kind::Int64).int64_value(&[]);
+                        iters += out.iters.sum(Kind::Int64).int64_value(&[]);
+                    } else {
+                        let out = attack.perturb(&net, &xb, &yb);
+                        iters += out.iters.sum(Kind::Int64).int64_value(&[]);
+                    }
+                }
+                (fooled, iters)
+            };
+            run(); // warm-up
+            let mut best = f64::INFINITY;
+            let mut stats = (0, 0);
+            for _ in 0..repeats.max(1) {
+                let t = Instant::now();
+                stats = run();
+                best = best.min(t.elapsed().as_secs_f64());
             }
-            (fooled, iters)
-        };
-        run(); // warm-up
-        let mut best = f64::INFINITY;
-        let mut stats = (0, 0);
-        for _ in 0..repeats.max(1) {
-            let t = Instant::now();
-            stats = run();
-            best = best.min(t.elapsed().as_secs_f64());
+            println!(
+                "{{\"impl\": \"lossbench{suffix}\", \"attack\": \"{name}\", \"label\": \"{}\", \"threads\": {}, \"images\": {n}, \"batch\": {batch}, \"seconds\": {best:.4}, \"images_per_s\": {:.1}, \"success\": {}, \"iters_mean\": {:.2}}}",
+                attack.label(),
+                tch::get_num_threads(),
+                n as f64 / best,
+                if full { stats.0.to_string() } else { "null".into() },
+                stats.1 as f64 / n as f64
+            );
         }
-        println!(
-            "{{\"impl\": \"lossbench\", \"attack\": \"{name}\", \"label\": \"{}\", \"threads\": {}, \"images\": {n}, \"batch\": {batch}, \"seconds\": {best:.4}, \"images_per_s\": {:.1}, \"success\": {}, \"iters_mean\": {:.2}}}",
-            attack.label(),
-            tch::get_num_threads(),
-            n as f64 / best,
-            stats.0,
-            stats.1 as f64 / n as f64
-        );
     }
 }

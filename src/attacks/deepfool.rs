@@ -37,7 +37,7 @@
 
 use tch::{Kind, Tensor};
 
-use super::{summarize, AdvBatch, Attack};
+use super::{summarize, AdvBatch, Attack, Perturbed};
 use crate::train::Net;
 
 /// The constant that pushes the step past the linearised boundary (SPEC §2).
@@ -64,8 +64,8 @@ impl Attack for DeepFool {
         )
     }
 
-    fn run(&self, net: &Net, x: &Tensor, y: &Tensor) -> AdvBatch {
-        self.run_with(|x| net.logits(x), x, y)
+    fn perturb(&self, net: &Net, x: &Tensor, y: &Tensor) -> Perturbed {
+        self.perturb_with(|x| net.logits(x), x, y)
     }
 }
 
@@ -74,6 +74,18 @@ impl DeepFool {
     /// -> [N, K]` whose samples do not interact (a model in eval mode);
     /// [`Attack::run`] passes the net's inference logits.
     pub fn run_with(&self, logits: impl Fn(&Tensor) -> Tensor, x: &Tensor, y: &Tensor) -> AdvBatch {
+        let p = self.perturb_with(logits, x, y);
+        let success = p.success.expect("DeepFool knows its successes");
+        summarize(x, p.x_adv, success, p.iters)
+    }
+
+    /// [`DeepFool::run_with`] without the norms.
+    pub fn perturb_with(
+        &self,
+        logits: impl Fn(&Tensor) -> Tensor,
+        x: &Tensor,
+        y: &Tensor,
+    ) -> Perturbed {
         let n = x.size()[0];
         let kind = x.kind();
         // The clean forward pass keeps its graph: it gives the candidates and,
@@ -150,7 +162,10 @@ impl DeepFool {
         }
         // Active samples still carry ŷ₀ = y; every other one was frozen on a
         // prediction other than ŷ₀ = y or was misclassified from the start.
-        let success = active.logical_not();
-        summarize(&x, x_adv, success, iters)
+        Perturbed {
+            x_adv,
+            iters,
+            success: Some(active.logical_not()),
+        }
     }
 }

@@ -8,7 +8,7 @@
 
 use tch::{Kind, Tensor};
 
-use super::{finish, input_gradient, AdvBatch, Attack};
+use super::{input_gradient, Attack, Perturbed};
 use crate::train::Net;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -22,10 +22,14 @@ impl Attack for Fgsm {
         format!("fgsm(eps={})", self.eps)
     }
 
-    fn run(&self, net: &Net, x: &Tensor, y: &Tensor) -> AdvBatch {
+    fn perturb(&self, net: &Net, x: &Tensor, y: &Tensor) -> Perturbed {
         let g = input_gradient(net, x, y);
         let x_adv = tch::no_grad(|| (x + g.sign() * self.eps).clamp(0.0, 1.0));
         let iters = Tensor::ones([x.size()[0]], (Kind::Int64, x.device()));
-        finish(net, x, x_adv, y, iters)
+        Perturbed {
+            x_adv,
+            iters,
+            success: None,
+        }
     }
 }

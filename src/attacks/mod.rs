@@ -29,12 +29,35 @@ pub struct AdvBatch {
     pub iters: Tensor,
 }
 
+/// The adversarial images alone, before the outcome is measured.
+#[derive(Debug)]
+pub struct Perturbed {
+    /// Adversarial images `[N, C, H, W]` in [0, 1].
+    pub x_adv: Tensor,
+    /// `[N]` i64: iterations used.
+    pub iters: Tensor,
+    /// `[N]` bool success flags when the attack already knows them from its
+    /// own forward passes (DeepFool, BIM stopping early); `None` when finding
+    /// them takes one more forward pass on `x_adv`.
+    pub success: Option<Tensor>,
+}
+
 /// An adversarial attack with fixed parameters.
 pub trait Attack {
     /// Label with parameters, e.g. `fgsm(eps=0.1)`; used in result tables.
     fn label(&self) -> String;
-    /// Attacks `x: [N, C, H, W]` with true labels `y: [N]`.
-    fn run(&self, net: &Net, x: &Tensor, y: &Tensor) -> AdvBatch;
+    /// The adversarial images for `x: [N, C, H, W]` with true labels `y: [N]`:
+    /// the attack's own work, as the PyTorch attack libraries return it.
+    fn perturb(&self, net: &Net, x: &Tensor, y: &Tensor) -> Perturbed;
+    /// [`Attack::perturb`] and its outcome: success flags (one forward pass
+    /// on `x_adv` unless the attack knows them), L2 and L∞ norms.
+    fn run(&self, net: &Net, x: &Tensor, y: &Tensor) -> AdvBatch {
+        let p = self.perturb(net, x, y);
+        match p.success {
+            Some(success) => summarize(x, p.x_adv, success, p.iters),
+            None => finish(net, x, p.x_adv, y, p.iters),
+        }
+    }
 }
 
 /// One attack per swept parameter value of `spec`.
