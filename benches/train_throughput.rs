@@ -54,6 +54,7 @@ fn main() {
         path: None,
         train_subset: Some(n_train),
         test_subset: Some(100),
+        attack_subset: None,
         synthetic: SyntheticSpec::default(),
     })
     .expect("Fashion-MNIST (run `make setup`)");

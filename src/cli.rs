@@ -29,6 +29,10 @@ pub enum Command {
         /// Root directory for reports.
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
+        /// Replace the suite's `seeds` list, e.g. `--seeds 0,1,2` (a run of
+        /// its own; trained models of seeds already run are reused).
+        #[arg(long, value_delimiter = ',', num_args = 1..)]
+        seeds: Option<Vec<u64>>,
     },
     /// Check suite files without running anything; exit code 2 if any is invalid.
     Validate {

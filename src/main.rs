@@ -37,8 +37,12 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
             device,
             results,
             reports,
+            seeds,
         } => {
-            let parsed = Suite::load(&suite)?;
+            let mut parsed = Suite::load(&suite)?;
+            if let Some(seeds) = seeds {
+                parsed.set_seeds(seeds)?;
+            }
             let device = device::parse(&device)?;
             let summary = runner::run_suite(
                 &parsed,

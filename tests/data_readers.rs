@@ -77,6 +77,7 @@ fn spec(dataset: DatasetName, path: Option<&Path>) -> DataSpec {
         path: path.map(Path::to_path_buf),
         train_subset: None,
         test_subset: None,
+        attack_subset: None,
         synthetic: SyntheticSpec::default(),
     }
 }

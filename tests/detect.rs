@@ -21,7 +21,7 @@ use serde_json::Value;
 use tch::{Device, Kind, Tensor};
 
 /// libtorch's generator is global and tests run on parallel threads: every
-/// test that seeds it holds this lock.
+/// test holds this lock, since building a net draws from it too.
 static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
@@ -88,6 +88,7 @@ fn net(spec: &ModelSpec, shape: [usize; 3], classes: usize) -> Net {
 
 #[test]
 fn mahalanobis_matches_numpy() {
+    let _rng = rng_lock();
     let r = &reference()["mahalanobis"];
     let classes = r["classes"].as_i64().unwrap();
     let f = tensor(&r["f"]);
@@ -148,6 +149,7 @@ fn mahalanobis_matches_numpy() {
 
 #[test]
 fn kernel_density_matches_a_direct_computation() {
+    let _rng = rng_lock();
     for case in reference()["kd"].as_array().unwrap() {
         let sigma = case["sigma"].as_f64().unwrap();
         let got = neg_log_kernel_density(&tensor(&case["query"]), &tensor(&case["refs"]), sigma);
@@ -239,6 +241,7 @@ fn kd_scores_against_the_predicted_class_by_naive_double_loop() {
 /// Σ = log ½, LID = 2/log 2. With k = 1 every estimate is infinite (capped).
 #[test]
 fn lid_matches_the_hand_derivation_and_numpy() {
+    let _rng = rng_lock();
     let line = |ts: &[f64]| {
         let v: Vec<f64> = ts.iter().flat_map(|t| [0.6 * t, 0.8 * t]).collect();
         Tensor::from_slice(&v).view([ts.len() as i64, 2])
@@ -296,6 +299,7 @@ fn lid_matches_the_hand_derivation_and_numpy() {
 
 #[test]
 fn logistic_regression_matches_sklearn() {
+    let _rng = rng_lock();
     for case in reference()["logistic"].as_array().unwrap() {
         let d = case["d"].as_u64().unwrap() as usize;
         let x = floats(&case["x"]["data"]);
@@ -358,6 +362,7 @@ fn logistic_regression_matches_sklearn() {
 
 #[test]
 fn logistic_regression_rejects_degenerate_input() {
+    let _rng = rng_lock();
     let x = [0.0, 1.0, 2.0, 3.0];
     assert!(
         LogisticRegression::fit(&x, 1, &[true; 4], 1.0).is_err(),
@@ -379,6 +384,7 @@ fn logistic_regression_rejects_degenerate_input() {
 
 #[test]
 fn bayesian_uncertainty_matches_numpy() {
+    let _rng = rng_lock();
     let r = &reference()["bu"];
     let got = bayesian_uncertainty(&tensor(&r["probs"]));
     assert_close(
@@ -471,6 +477,15 @@ fn mc_dropout_mode_and_activations() {
         let b = drop.features_mode(&x, Mode::McDropout);
         assert!(!a.equal(&b), "{kind:?}: MC-dropout passes differ");
         assert!(drop.features(&x, false).equal(&drop.features(&x, false)));
+        // Running the trunk once and the dropout + feature layer T times is
+        // the same as T full passes, mask for mask.
+        tch::manual_seed(11);
+        let once = drop.mc_dropout_logits(&x, 3);
+        tch::manual_seed(11);
+        for (t, z) in once.iter().enumerate() {
+            let full = drop.head.logits(&drop.features_mode(&x, Mode::McDropout));
+            assert!(z.equal(&full), "{kind:?}: MC pass {t} differs");
+        }
     }
 }
 

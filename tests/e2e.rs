@@ -195,3 +195,73 @@ fn list_names_every_component_and_help_only_implemented_commands() {
     }
     assert!(!help.contains("merge"), "{help}");
 }
+
+/// `data.attack-subset` attacks a seeded sample of the test set (clean
+/// accuracy still uses all of it), and `--seeds` replaces the suite's seeds.
+#[test]
+fn attack_subset_and_seeds_override() {
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = tmp.path().join("subset.yaml");
+    let text = std::fs::read_to_string(fixture("e2e.yaml"))
+        .unwrap()
+        .replace("name: e2e", "name: subset")
+        .replace(
+            "  dataset: synthetic\n",
+            "  dataset: synthetic\n  attack-subset: 40\n",
+        )
+        .replace("  - lgm\n", "")
+        .replace("eps: [0.1, 0.3]", "eps: [0.3]");
+    std::fs::write(&suite, text).unwrap();
+    let results = tmp.path().join("results");
+    let base = |cmd: &mut Command| {
+        cmd.args(["run", "--device", "cpu", "--results"])
+            .arg(&results)
+            .arg("--reports")
+            .arg(tmp.path().join("reports"))
+            .arg(&suite);
+    };
+
+    let mut twice = lossbench();
+    base(&mut twice);
+    twice
+        .args(["--seeds", "1,1"])
+        .assert()
+        .code(2)
+        .stderr(contains("--seeds: seed 1 is given twice"));
+
+    let mut cmd = lossbench();
+    base(&mut cmd);
+    cmd.args(["--seeds", "3,4"]).assert().success();
+    let dir = run_dir(&results, "subset");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["jobs_total"], 2);
+    assert_eq!(manifest["suite"]["seeds"], serde_json::json!([3, 4]));
+    assert_eq!(manifest["suite"]["data"]["attack_subset"], 40);
+
+    let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    let value = |seed: &str, metric: &str| -> f64 {
+        let rows: Vec<&str> = metrics
+            .lines()
+            .filter(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                f[4] == seed && f[8] == metric
+            })
+            .collect();
+        assert_eq!(rows.len(), 1, "{seed} {metric}: {metrics}");
+        rows[0].rsplit(',').next().unwrap().parse().unwrap()
+    };
+    for seed in ["3", "4"] {
+        // Clean accuracy over all 128 test samples, attacks over 40 of them.
+        let clean = value(seed, "clean_acc") * 128.0;
+        assert!((clean - clean.round()).abs() < 1e-9, "{clean}");
+        let n_eval = value(seed, "n_eval");
+        assert!((1.0..=40.0).contains(&n_eval), "n_eval {n_eval}");
+        let asr = value(seed, "asr");
+        let robust = value(seed, "robust_acc");
+        assert!(
+            (robust - n_eval * (1.0 - asr) / 40.0).abs() < 1e-12,
+            "robust_acc {robust} is not over the 40 attacked samples (n_eval {n_eval}, asr {asr})"
+        );
+    }
+}

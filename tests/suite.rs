@@ -111,6 +111,7 @@ fn minimal_file_gets_every_default() {
             path: None,
             train_subset: None,
             test_subset: None,
+            attack_subset: None,
             synthetic: SyntheticSpec::default(),
         },
         model: ModelSpec {
@@ -137,6 +138,7 @@ fn full_suite() -> Suite {
             path: Some(PathBuf::from("/tmp/data")),
             train_subset: Some(400),
             test_subset: Some(200),
+            attack_subset: None,
             synthetic: SyntheticSpec {
                 seed: 7,
                 classes: 3,
@@ -470,7 +472,7 @@ fn wrong_type() {
         2,
         7,
         "invalid type: string \"synthetic\", expected the data section: a map with `dataset` \
-         and optional `path`, `train-subset`, `test-subset`, `synthetic`",
+         and optional `path`, `train-subset`, `test-subset`, `attack-subset`, `synthetic`",
     );
 }
 

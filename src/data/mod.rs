@@ -51,6 +51,12 @@ pub struct DataSpec {
     pub train_subset: Option<usize>,
     /// Use only the first N test samples (None = all).
     pub test_subset: Option<usize>,
+    /// Attack (and score detectors on) a seeded sample of N test samples,
+    /// of which the clean-correct ones are attacked; clean accuracy still uses
+    /// every test sample (None = attack all). Not serialised when unset, so
+    /// job ids of suites without it do not change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack_subset: Option<usize>,
     /// Parameters of the synthetic dataset (ignored for real datasets).
     pub synthetic: SyntheticSpec,
 }

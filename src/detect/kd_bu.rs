@@ -7,7 +7,6 @@ use tch::{Kind, Tensor};
 use super::kd::Kd;
 use super::logistic::{StandardizedLogistic, DEFAULT_C};
 use super::{Detector, FitData};
-use crate::models::Mode;
 use crate::train::{self, Net};
 use crate::Result;
 
@@ -36,20 +35,19 @@ pub fn bayesian_uncertainty(probs: &Tensor) -> Tensor {
         .mean_dim(Some(&[1i64][..]), false, Kind::Double)
 }
 
-/// BU of `x` over `samples` MC-dropout passes ([`Mode::McDropout`]: dropout
-/// on, batch norm in eval mode) of the inference softmax. Draws from
-/// libtorch's global generator.
+/// BU of `x` over `samples` MC-dropout passes ([`Mode::McDropout`](crate::models::Mode::McDropout): dropout
+/// on, batch norm in eval mode) of the inference softmax
+/// ([`Net::mc_dropout_logits`]: the trunk runs once). Draws from libtorch's
+/// global generator.
 ///
 /// # Shapes
 /// `x: [N, C, H, W]` -> `[N]`, f64.
 pub fn mc_dropout_uncertainty(net: &Net, x: &Tensor, samples: usize) -> Tensor {
     train::map_batches(x, BATCH, |b| {
-        let probs: Vec<Tensor> = (0..samples)
-            .map(|_| {
-                net.head
-                    .logits(&net.features_mode(b, Mode::McDropout))
-                    .softmax(1, Kind::Double)
-            })
+        let probs: Vec<Tensor> = net
+            .mc_dropout_logits(b, samples)
+            .iter()
+            .map(|z| z.softmax(1, Kind::Double))
             .collect();
         bayesian_uncertainty(&Tensor::stack(&probs, 0))
     })

@@ -71,15 +71,17 @@ impl LeNetPP {
 }
 
 impl Backbone for LeNetPP {
-    fn forward(&self, x: &Tensor, mode: Mode, mut taps: Option<&mut Vec<Tensor>>) -> Tensor {
+    fn trunk(&self, x: &Tensor, _mode: Mode, mut taps: Option<&mut Vec<Tensor>>) -> Tensor {
         let mut h = x.shallow_clone();
         for pair in self.convs.chunks(2) {
             h = pair[1].forward(&pair[0].forward(&h)).max_pool2d_default(2);
             tap(&mut taps, &h);
         }
         h.flatten(1, -1)
-            .dropout(self.dropout, mode.dropout())
-            .apply(&self.feat)
+    }
+
+    fn feature_layer(&self) -> &nn::Linear {
+        &self.feat
     }
 
     fn dropout(&self) -> f64 {

@@ -37,12 +37,16 @@ impl Mlp {
 }
 
 impl Backbone for Mlp {
-    fn forward(&self, x: &Tensor, mode: Mode, mut taps: Option<&mut Vec<Tensor>>) -> Tensor {
+    fn trunk(&self, x: &Tensor, _mode: Mode, mut taps: Option<&mut Vec<Tensor>>) -> Tensor {
         let h = x.flatten(1, -1).apply(&self.fc1).relu();
         tap(&mut taps, &h);
         let h = h.apply(&self.fc2).relu();
         tap(&mut taps, &h);
-        h.dropout(self.dropout, mode.dropout()).apply(&self.feat)
+        h
+    }
+
+    fn feature_layer(&self) -> &nn::Linear {
+        &self.feat
     }
 
     fn dropout(&self) -> f64 {

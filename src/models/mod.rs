@@ -51,12 +51,30 @@ impl Mode {
 
 /// A feature extractor.
 pub trait Backbone: std::fmt::Debug + Send {
-    /// One forward pass `x: [N, C, H, W]` (already normalised by
-    /// [`Normalize`]) -> features `[N, D]`. When `taps` is given, the
-    /// intermediate activations the backbone exposes (each stage's output, see
-    /// the backbone's docs) are pushed onto it, flattened to `[N, *]`, in
-    /// forward order; the features are not among them.
-    fn forward(&self, x: &Tensor, mode: Mode, taps: Option<&mut Vec<Tensor>>) -> Tensor;
+    /// Everything before the dropout and the feature layer: `x: [N, C, H, W]`
+    /// (already normalised by [`Normalize`]) -> `[N, H]`. When `taps` is
+    /// given, the intermediate activations the backbone exposes (each stage's
+    /// output, see the backbone's docs) are pushed onto it, flattened to
+    /// `[N, *]`, in forward order.
+    fn trunk(&self, x: &Tensor, mode: Mode, taps: Option<&mut Vec<Tensor>>) -> Tensor;
+
+    /// The linear feature layer `[N, H] -> [N, D]` that follows the dropout.
+    fn feature_layer(&self) -> &nn::Linear;
+
+    /// One forward pass: [`Backbone::trunk`], dropout, the feature layer.
+    /// The tapped activations are the trunk's; the features are not among
+    /// them.
+    fn forward(&self, x: &Tensor, mode: Mode, taps: Option<&mut Vec<Tensor>>) -> Tensor {
+        self.from_trunk(&self.trunk(x, mode, taps), mode)
+    }
+
+    /// Dropout (when `mode` draws masks) and the feature layer on a trunk
+    /// output. Every backbone's only stochastic layer sits here, so MC
+    /// dropout may run the trunk once and this `T` times.
+    fn from_trunk(&self, h: &Tensor, mode: Mode) -> Tensor {
+        h.dropout(self.dropout(), mode.dropout())
+            .apply(self.feature_layer())
+    }
 
     /// The dropout probability before the feature layer (0 = no dropout).
     fn dropout(&self) -> f64;

@@ -101,7 +101,7 @@ impl ResNet {
 }
 
 impl Backbone for ResNet {
-    fn forward(&self, x: &Tensor, mode: Mode, mut taps: Option<&mut Vec<Tensor>>) -> Tensor {
+    fn trunk(&self, x: &Tensor, mode: Mode, mut taps: Option<&mut Vec<Tensor>>) -> Tensor {
         let bn_train = mode.batch_norm_train();
         let mut h = x.apply(&self.conv).apply_t(&self.bn, bn_train).relu();
         tap(&mut taps, &h);
@@ -112,10 +112,11 @@ impl Backbone for ResNet {
                 tap(&mut taps, &h);
             }
         }
-        h.adaptive_avg_pool2d([1, 1])
-            .flatten(1, -1)
-            .dropout(self.dropout, mode.dropout())
-            .apply(&self.feat)
+        h.adaptive_avg_pool2d([1, 1]).flatten(1, -1)
+    }
+
+    fn feature_layer(&self) -> &nn::Linear {
+        &self.feat
     }
 
     fn dropout(&self) -> f64 {

@@ -38,14 +38,18 @@ impl SmallCnn {
 }
 
 impl Backbone for SmallCnn {
-    fn forward(&self, x: &Tensor, mode: Mode, mut taps: Option<&mut Vec<Tensor>>) -> Tensor {
+    fn trunk(&self, x: &Tensor, _mode: Mode, mut taps: Option<&mut Vec<Tensor>>) -> Tensor {
         let h = x.apply(&self.conv1).relu().max_pool2d_default(2);
         tap(&mut taps, &h);
         let h = h.apply(&self.conv2).relu().max_pool2d_default(2);
         tap(&mut taps, &h);
         let h = h.flatten(1, -1).apply(&self.fc).relu();
         tap(&mut taps, &h);
-        h.dropout(self.dropout, mode.dropout()).apply(&self.feat)
+        h
+    }
+
+    fn feature_layer(&self) -> &nn::Linear {
+        &self.feat
     }
 
     fn dropout(&self) -> f64 {

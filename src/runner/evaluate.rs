@@ -21,6 +21,9 @@ const ROC_POINTS: usize = 200;
 /// Fraction of (clean, adversarial) pairs used to fit supervised detectors;
 /// every detector is scored on the rest (SPEC §3).
 const FIT_FRACTION: f64 = 0.8;
+/// Mixed into the job seed for the `attack-subset` draw, so that it does not
+/// share its random stream with the fit/test split.
+const ATTACK_SUBSET_STREAM: u64 = 0x5eed_a77a_c4ed;
 /// Attacked images per job and attack kept in the `examples` table.
 const EXAMPLES: usize = 8;
 
@@ -76,7 +79,22 @@ pub(super) fn evaluate(
         return Ok(clean_acc);
     }
 
-    let keep = correct.nonzero().squeeze_dim(1);
+    // The attacked population: every test sample, or `data.attack-subset` of
+    // them, drawn with the job's seed (the same samples for every loss).
+    let (keep, n_test) = match c.data.attack_subset {
+        Some(n) if (n as i64) < n_test => {
+            let mut all: Vec<i64> = (0..n_test).collect();
+            all.shuffle(&mut ChaCha8Rng::seed_from_u64(
+                c.seed ^ ATTACK_SUBSET_STREAM,
+            ));
+            let mut pool = all[..n].to_vec();
+            pool.sort_unstable();
+            let pool = Tensor::from_slice(&pool).to_device(correct.device());
+            let ok = correct.index_select(0, &pool);
+            (pool.masked_select(&ok), n as i64)
+        }
+        _ => (correct.nonzero().squeeze_dim(1), n_test),
+    };
     let xs = ctx.test.x.index_select(0, &keep);
     let ys = ctx.test.y.index_select(0, &keep);
     let n_eval = xs.size()[0] as usize;

@@ -270,4 +270,23 @@ impl Suite {
     pub fn jobs(&self) -> Vec<Job> {
         plan::expand(self)
     }
+
+    /// Replaces the seeds (`lossbench run --seeds`), with the checks the
+    /// suite's own `seeds:` list gets.
+    pub fn set_seeds(&mut self, seeds: Vec<u64>) -> crate::Result<()> {
+        if seeds.is_empty() {
+            return Err(crate::Error::Usage(
+                "--seeds: give at least one seed".into(),
+            ));
+        }
+        for (i, seed) in seeds.iter().enumerate() {
+            if seeds[..i].contains(seed) {
+                return Err(crate::Error::Usage(format!(
+                    "--seeds: seed {seed} is given twice"
+                )));
+            }
+        }
+        self.seeds = seeds;
+        Ok(())
+    }
 }

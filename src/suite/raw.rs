@@ -91,7 +91,7 @@ impl<'de> Deserialize<'de> for Tolerances {
 #[serde(
     deny_unknown_fields,
     rename_all = "kebab-case",
-    expecting = "the data section: a map with `dataset` and optional `path`, `train-subset`, `test-subset`, `synthetic`"
+    expecting = "the data section: a map with `dataset` and optional `path`, `train-subset`, `test-subset`, `attack-subset`, `synthetic`"
 )]
 pub struct RawData {
     /// Required.
@@ -102,6 +102,8 @@ pub struct RawData {
     pub train_subset: Option<usize>,
     /// Default: all test samples.
     pub test_subset: Option<usize>,
+    /// Default: attack every clean-correct test sample.
+    pub attack_subset: Option<usize>,
     /// Only with `dataset: synthetic`; defaults from `SyntheticSpec::default()`.
     pub synthetic: Option<RawSynthetic>,
 }

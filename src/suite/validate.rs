@@ -311,6 +311,7 @@ impl Cx<'_> {
         for (key, subset) in [
             ("train-subset", raw.train_subset),
             ("test-subset", raw.test_subset),
+            ("attack-subset", raw.attack_subset),
         ] {
             if let Some(n) = subset {
                 self.at_least(&path!["data", key], n, 1)?;
@@ -344,6 +345,7 @@ impl Cx<'_> {
             path: raw.path,
             train_subset: raw.train_subset,
             test_subset: raw.test_subset,
+            attack_subset: raw.attack_subset,
             synthetic,
         })
     }

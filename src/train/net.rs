@@ -53,6 +53,23 @@ impl Net {
         self.backbone.forward(&self.norm.apply(x), mode, None)
     }
 
+    /// `samples` MC-dropout passes ([`Mode::McDropout`]) of the inference
+    /// logits, `samples × [N, K]`. The backbone's trunk is deterministic in
+    /// that mode (only the dropout before the feature layer draws masks), so
+    /// it runs once; the masks come from libtorch's global generator in the
+    /// same order as `samples` full passes would draw them.
+    pub fn mc_dropout_logits(&self, x: &Tensor, samples: usize) -> Vec<Tensor> {
+        let h = self
+            .backbone
+            .trunk(&self.norm.apply(x), Mode::McDropout, None);
+        (0..samples)
+            .map(|_| {
+                self.head
+                    .logits(&self.backbone.from_trunk(&h, Mode::McDropout))
+            })
+            .collect()
+    }
+
     /// Eval-mode activations for LID (SPEC §3), each flattened to `[N, *]`:
     /// the backbone's tapped layers ([`Backbone::activations`]), then the
     /// features `[N, D]`, then the inference logits `[N, K]`.
