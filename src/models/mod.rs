@@ -65,13 +65,13 @@ pub trait Backbone: std::fmt::Debug + Send {
     /// The tapped activations are the trunk's; the features are not among
     /// them.
     fn forward(&self, x: &Tensor, mode: Mode, taps: Option<&mut Vec<Tensor>>) -> Tensor {
-        self.head_of_trunk(&self.trunk(x, mode, taps), mode)
+        self.features_of_trunk(&self.trunk(x, mode, taps), mode)
     }
 
     /// Dropout (when `mode` draws masks) and the feature layer on a trunk
     /// output. Every backbone's only stochastic layer sits here, so MC
     /// dropout may run the trunk once and this `T` times.
-    fn head_of_trunk(&self, h: &Tensor, mode: Mode) -> Tensor {
+    fn features_of_trunk(&self, h: &Tensor, mode: Mode) -> Tensor {
         h.dropout(self.dropout(), mode.dropout())
             .apply(self.feature_layer())
     }

@@ -65,7 +65,7 @@ impl Net {
         (0..samples)
             .map(|_| {
                 self.head
-                    .logits(&self.backbone.head_of_trunk(&h, Mode::McDropout))
+                    .logits(&self.backbone.features_of_trunk(&h, Mode::McDropout))
             })
             .collect()
     }
