@@ -97,9 +97,19 @@ fn run_writes_results_and_report_then_reuses_finished_jobs() {
         .lines()
         .any(|l| l.contains(",softmax,") && l.contains("lgm-likelihood")));
 
+    // The skip is recorded with its reason, in the jobs table and the report.
+    let jobs = std::fs::read_to_string(dir.join("jobs.csv")).unwrap();
+    assert!(
+        jobs.contains("detector 'lgm-likelihood' skipped: needs an lgm head"),
+        "{jobs}"
+    );
     let report_dir = reports.join("e2e").join(dir.file_name().unwrap());
     let md = std::fs::read_to_string(report_dir.join("report.md")).unwrap();
     assert!(md.contains("softmax") && md.contains("lgm"), "{md}");
+    assert!(
+        md.contains("- softmax (seeds 0): detector 'lgm-likelihood' skipped"),
+        "{md}"
+    );
     assert!(std::fs::read_dir(&report_dir).unwrap().any(|e| e
         .unwrap()
         .path()

@@ -28,6 +28,11 @@ fn job(id: &str, loss: &str, seed: u64, status: &str) -> JobRow {
         } else {
             "loss diverged (NaN) at epoch 3".into()
         },
+        notes: if loss == "softmax" {
+            "detector 'lgm-likelihood' skipped: needs an lgm head".into()
+        } else {
+            String::new()
+        },
         n_train: 512,
         n_test: 128,
         train_seconds: 1.25,

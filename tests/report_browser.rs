@@ -73,6 +73,7 @@ fn job_tables(loss_idx: usize, seed: u64) -> RunTables {
         device: "cpu".into(),
         status: "done".into(),
         error: String::new(),
+        notes: String::new(),
         n_train: 6000,
         n_test: 1000,
         train_seconds: 40.0 + 5.0 * noise.next(),

@@ -149,6 +149,7 @@ mod tests {
                 device: "cpu".into(),
                 status: "done".into(),
                 error: String::new(),
+                notes: String::new(),
                 n_train: 1,
                 n_test: 1,
                 train_seconds: 0.0,

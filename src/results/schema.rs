@@ -19,6 +19,10 @@ pub struct JobRow {
     pub status: String,
     /// Error message for a failed job, empty otherwise.
     pub error: String,
+    /// What the job skipped and why (a detector that does not apply, an
+    /// attack without clean-correct samples, ...), one reason per line;
+    /// empty when nothing was skipped.
+    pub notes: String,
     pub n_train: u64,
     pub n_test: u64,
     pub train_seconds: f64,

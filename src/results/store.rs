@@ -403,6 +403,7 @@ table!(
         device,
         status,
         error,
+        notes,
         n_train,
         n_test,
         train_seconds,

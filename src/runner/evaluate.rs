@@ -31,9 +31,17 @@ const EXAMPLES: usize = 8;
 struct Out<'a> {
     ctx: &'a JobCtx<'a>,
     rows: &'a mut RunTables,
+    /// What was skipped and why, for the `notes` column of `jobs`.
+    notes: Vec<String>,
 }
 
 impl Out<'_> {
+    /// Prints `why` under the job's label and keeps it for the jobs table.
+    fn skip(&mut self, why: String) {
+        println!("{}: {why}", self.ctx.label);
+        self.notes.push(why);
+    }
+
     fn metric(&mut self, attack: &str, detector: &str, subset: &str, metric: &str, value: f64) {
         let c = &self.ctx.job.config;
         self.rows.metrics.push(MetricRow {
@@ -62,21 +70,26 @@ struct Stage {
     detectors: Vec<Box<dyn Detector>>,
 }
 
-/// Evaluates the trained `net`; returns the clean accuracy.
+/// Evaluates the trained `net`; returns the clean accuracy and what was
+/// skipped, with reasons.
 pub(super) fn evaluate(
     ctx: &JobCtx,
     net: &Net,
     pred: &Tensor,
     rows: &mut RunTables,
-) -> Result<f64> {
+) -> Result<(f64, Vec<String>)> {
     let c = &ctx.job.config;
-    let mut out = Out { ctx, rows };
+    let mut out = Out {
+        ctx,
+        rows,
+        notes: Vec::new(),
+    };
     let correct = pred.eq_tensor(&ctx.test.y);
     let n_test = ctx.test.len();
     let clean_acc = correct.sum(Kind::Int64).int64_value(&[]) as f64 / n_test as f64;
     out.metric("none", "none", "clean", "clean_acc", clean_acc);
     if c.attacks.is_empty() {
-        return Ok(clean_acc);
+        return Ok((clean_acc, out.notes));
     }
 
     // The attacked population: every test sample, or `data.attack-subset` of
@@ -111,31 +124,31 @@ pub(super) fn evaluate(
         ys,
         n_test,
         in_fit,
-        detectors: fit_detectors(ctx, net)?,
+        detectors: fit_detectors(&mut out, net)?,
     };
     for spec in &c.attacks {
         for attack in attacks::build(spec) {
             if n_eval == 0 {
-                println!(
-                    "{}: {} skipped: no clean-correct test sample",
-                    ctx.label,
+                out.skip(format!(
+                    "{} skipped: no clean-correct test sample",
                     attack.label()
-                );
+                ));
                 continue;
             }
             run_attack(&mut out, net, &mut stage, attack.as_ref())?;
         }
     }
-    Ok(clean_acc)
+    Ok((clean_acc, out.notes))
 }
 
 /// Builds every applicable detector and fits it on clean training data.
-fn fit_detectors(ctx: &JobCtx, net: &Net) -> Result<Vec<Box<dyn Detector>>> {
+fn fit_detectors(out: &mut Out, net: &Net) -> Result<Vec<Box<dyn Detector>>> {
+    let ctx = out.ctx;
     let mut detectors = Vec::new();
     for spec in &ctx.job.config.detectors {
         match detect::build(spec, net) {
             Ok(d) => detectors.push(d),
-            Err(why) => println!("{}: detector '{}' skipped: {why}", ctx.label, spec.name()),
+            Err(why) => out.skip(format!("detector '{}' skipped: {why}", spec.name())),
         }
     }
     if detectors.is_empty() {
@@ -236,10 +249,9 @@ fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) 
         let name = det.name();
         if det.supervised() {
             if fit_idx.size()[0] < 2 {
-                println!(
-                    "{}: {label} / {name}: fewer than 2 successful pairs to fit on, skipped",
-                    ctx.label
-                );
+                out.skip(format!(
+                    "{label} / {name}: fewer than 2 successful pairs to fit on, skipped"
+                ));
                 continue;
             }
             let clean = stage.xs.index_select(0, &fit_idx);
@@ -259,10 +271,9 @@ fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) 
                 .filter(|&i| !stage.in_fit[i] && (subset == "all" || ok[i]))
                 .collect();
             if idx.is_empty() {
-                println!(
-                    "{}: {label} / {name}: no {subset} pair in the test split, no AUROC",
-                    ctx.label
-                );
+                out.skip(format!(
+                    "{label} / {name}: no {subset} pair in the test split, no AUROC"
+                ));
                 continue;
             }
             let pos: Vec<f64> = idx.iter().map(|&i| s_adv[i]).collect();

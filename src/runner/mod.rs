@@ -224,6 +224,7 @@ fn job_row(ctx: &JobCtx, status: &str) -> JobRow {
         device: device::name(ctx.device),
         status: status.to_string(),
         error: String::new(),
+        notes: String::new(),
         n_train: ctx.train.len() as u64,
         n_test: ctx.test.len() as u64,
         train_seconds: 0.0,
@@ -276,9 +277,10 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
     let t1 = Instant::now();
     let mut rows = RunTables::default();
     let pred = train::predict(&net, &ctx.test.x, EVAL_BATCH);
-    let clean_acc = evaluate::evaluate(ctx, &net, &pred, &mut rows)?;
+    let (clean_acc, notes) = evaluate::evaluate(ctx, &net, &pred, &mut rows)?;
     let eval_seconds = t1.elapsed().as_secs_f64();
     let mut job = job_row(ctx, "done");
+    job.notes = notes.join("\n");
     job.train_seconds = train_seconds;
     job.eval_seconds = eval_seconds;
     let log = log

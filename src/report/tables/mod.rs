@@ -173,6 +173,38 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
         ],
     ));
 
+    // One line per (loss, reason), with the seeds it happened on.
+    let mut skipped: Vec<(String, String, Vec<u64>)> = Vec::new();
+    for j in &t.jobs {
+        for why in j.notes.lines().filter(|l| !l.trim().is_empty()) {
+            match skipped
+                .iter_mut()
+                .find(|(loss, w, _)| *loss == j.loss && w == why)
+            {
+                Some((_, _, seeds)) => seeds.push(j.seed),
+                None => skipped.push((j.loss.clone(), why.to_string(), vec![j.seed])),
+            }
+        }
+    }
+    out.push(section(
+        2,
+        "Skipped",
+        "skipped",
+        vec![if skipped.is_empty() {
+            Block::Text("Nothing.".into())
+        } else {
+            Block::List(
+                skipped
+                    .iter()
+                    .map(|(loss, why, seeds)| {
+                        let seeds: Vec<String> = seeds.iter().map(u64::to_string).collect();
+                        format!("{loss} (seeds {}): {why}", seeds.join(", "))
+                    })
+                    .collect(),
+            )
+        }],
+    ));
+
     let failed: Vec<String> = t
         .jobs
         .iter()
