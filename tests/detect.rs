@@ -578,3 +578,71 @@ fn every_detector_fits_and_scores_a_tiny_trained_model() {
         }
     }
 }
+
+/// `lgm-likelihood` against SPEC §3 written out in f64 by hand:
+/// `s = −log N(f; μ_ŷ, diag(σ²_ŷ)) = ½ Σ_d (f_d − μ_ŷd)²/σ²_ŷd + ½ Σ_d log σ²_ŷd
+/// + (D/2) log 2π`, with ŷ the class of highest density (the L-GM inference
+/// logits with equal priors). Diagonal covariance, three classes, D = 4.
+#[test]
+fn lgm_likelihood_matches_the_spec_formula() {
+    let _rng = rng_lock();
+    tch::manual_seed(13);
+    let (k, d) = (3usize, 4usize);
+    let spec = LossSpec::Lgm {
+        alpha: 0.1,
+        lambda: 0.1,
+        covariance: lossbench::suite::Covariance::Diagonal,
+        log_var_floor: -6.0,
+        warmup_epochs: 0,
+    };
+    let n = Net::new(
+        Device::Cpu,
+        &model(ModelKind::Mlp, d, 0.0),
+        &spec,
+        [1, 4, 4],
+        k,
+        (&[0.5], &[0.25]),
+    );
+    let means: Vec<f64> = (0..k * d)
+        .map(|i| ((i * 7 % 5) as f64 - 2.0) * 0.6)
+        .collect();
+    let log_var: Vec<f64> = (0..k * d)
+        .map(|i| ((i * 3 % 4) as f64 - 1.5) * 0.5)
+        .collect();
+    let vars = n.vs.variables();
+    let set = |suffix: &str, v: &[f64]| {
+        let (_, t) = vars
+            .iter()
+            .find(|(name, _)| name.ends_with(suffix))
+            .unwrap();
+        let src = Tensor::from_slice(v)
+            .view([k as i64, d as i64])
+            .to_kind(t.kind());
+        tch::no_grad(|| t.shallow_clone().copy_(&src));
+    };
+    set("means", &means);
+    set("log_var", &log_var);
+    let feats: Vec<f64> = (0..5 * d)
+        .map(|i| ((i * 11 % 9) as f64 - 4.0) * 0.45)
+        .collect();
+    let f = Tensor::from_slice(&feats)
+        .view([5, d as i64])
+        .to_kind(Kind::Float);
+    let x = Tensor::zeros([5, 1, 4, 4], (Kind::Float, Device::Cpu));
+    let got = vec_f64(&detect::LgmLikelihood.score(&n, &x, &f).unwrap());
+
+    let nll = |i: usize, c: usize| -> f64 {
+        (0..d)
+            .map(|j| {
+                let (m, lv) = (means[c * d + j], log_var[c * d + j]);
+                0.5 * (feats[i * d + j] - m).powi(2) / lv.exp() + 0.5 * lv
+            })
+            .sum::<f64>()
+            + 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln()
+    };
+    let want: Vec<f64> = (0..5)
+        .map(|i| (0..k).map(|c| nll(i, c)).fold(f64::INFINITY, f64::min))
+        .collect();
+    // f32 parameters and features: agreement to float precision.
+    assert_close("lgm-likelihood", &got, &want, 1e-5, 1e-5);
+}
