@@ -579,10 +579,15 @@ fn every_detector_fits_and_scores_a_tiny_trained_model() {
     }
 }
 
-/// `lgm-likelihood` against SPEC §3 written out in f64 by hand:
-/// `s = −log N(f; μ_ŷ, diag(σ²_ŷ)) = ½ Σ_d (f_d − μ_ŷd)²/σ²_ŷd + ½ Σ_d log σ²_ŷd
-/// + (D/2) log 2π`, with ŷ the class of highest density (the L-GM inference
-/// logits with equal priors). Diagonal covariance, three classes, D = 4.
+/// `lgm-likelihood` against SPEC §3 written out in f64 by hand, with ŷ the
+/// class of highest density (the L-GM inference logits with equal priors):
+///
+/// ```text
+/// s = −log N(f; μ_ŷ, diag(σ²_ŷ))
+///   = ½ Σ_d (f_d − μ_ŷd)²/σ²_ŷd + ½ Σ_d log σ²_ŷd + (D/2) log 2π
+/// ```
+///
+/// Diagonal covariance, three classes, D = 4.
 #[test]
 fn lgm_likelihood_matches_the_spec_formula() {
     let _rng = rng_lock();
