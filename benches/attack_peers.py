@@ -5,7 +5,7 @@ printing images/s for each and the ratios.
 
     .venv/bin/python benches/attack_peers.py [--threads 2] [--n 512] [--batch 256]
         [--repeats 3] [--rounds 2] [--eps 0.1] [--train-steps 400]
-        [--torchattacks-deepfool-n 128] [--reuse]
+        [--torchattacks-deepfool-n 256] [--reuse]
 
 Model: lossbench's `small-cnn` with a softmax head (the PyTorch mirror in
 tests/reference/attacks_ref.py), 1x28x28, 10 classes, feature size 64,
@@ -192,7 +192,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--eps", type=float, default=0.1)
     ap.add_argument("--train-steps", type=int, default=400)
-    ap.add_argument("--torchattacks-deepfool-n", type=int, default=128)
+    ap.add_argument("--torchattacks-deepfool-n", type=int, default=256)
     ap.add_argument("--rounds", type=int, default=2,
                     help="alternating rounds of lossbench and the peers; the best counts")
     ap.add_argument("--reuse", action="store_true",
