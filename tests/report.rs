@@ -910,3 +910,31 @@ fn report_with_two_datasets_keeps_them_apart() {
         &["Training curves, mnist / lenetpp"],
     );
 }
+
+/// A run written before `jobs.notes` existed still reads, with empty notes;
+/// any other missing jobs column is still an error.
+#[test]
+fn jobs_from_before_the_notes_column_read_with_empty_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = job("job-a", "softmax", 0, "done");
+    RunStore::open(dir.path())
+        .unwrap()
+        .record_job(a, vec![], vec![], vec![])
+        .unwrap();
+    let path = dir.path().join("jobs.parquet");
+    let df = ParquetReader::new(std::fs::File::open(&path).unwrap())
+        .finish()
+        .unwrap();
+    write_parquet(&path, df.drop("notes").unwrap());
+    let t = RunTables::read(dir.path()).unwrap();
+    assert_eq!(t.jobs.len(), 1);
+    assert_eq!(t.jobs[0].notes, "");
+    assert_eq!(t.jobs[0].job_id, "job-a");
+
+    let df = ParquetReader::new(std::fs::File::open(&path).unwrap())
+        .finish()
+        .unwrap();
+    write_parquet(&path, df.drop("error").unwrap());
+    let (_, msg) = results_err(RunTables::read(dir.path()).unwrap_err());
+    assert!(msg.contains("missing column 'error'"), "{msg}");
+}

@@ -314,6 +314,9 @@ fn typed_column<'a>(
     Ok(col)
 }
 
+/// Text columns that runs written before they existed lack: `jobs.notes`.
+const ADDED_TEXT_COLUMNS: &[&str] = &["notes"];
+
 fn null_error(name: &str, row: usize) -> String {
     format!("column '{name}' has a null at row {row}")
 }
@@ -323,6 +326,10 @@ impl Cell for String {
         Column::new(name.into(), values)
     }
     fn read(df: &DataFrame, name: &str) -> std::result::Result<Vec<Self>, String> {
+        // Columns added after the first release read as empty from older runs.
+        if ADDED_TEXT_COLUMNS.contains(&name) && df.column(name).is_err() {
+            return Ok(vec![String::new(); df.height()]);
+        }
         let col = typed_column(df, name, &DataType::String)?;
         let ca = col.str().map_err(|e| format!("column '{name}': {e}"))?;
         ca.iter()
