@@ -356,14 +356,19 @@ fn write_parquet(path: &Path, mut df: DataFrame) {
     ParquetWriter::new(file).finish(&mut df).unwrap();
 }
 
-#[test]
-fn missing_or_mistyped_columns_are_named() {
+/// A run directory holding one finished job and nothing else.
+fn one_job_run() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let a = job("job-a", "softmax", 0, "done");
     RunStore::open(dir.path())
         .unwrap()
-        .record_job(a, vec![], vec![], vec![])
+        .record_job(job("job-a", "softmax", 0, "done"), vec![], vec![], vec![])
         .unwrap();
+    dir
+}
+
+#[test]
+fn missing_or_mistyped_columns_are_named() {
+    let dir = one_job_run();
 
     // metrics.parquet without `value`.
     let path = dir.path().join("metrics.parquet");
@@ -915,26 +920,20 @@ fn report_with_two_datasets_keeps_them_apart() {
 /// any other missing jobs column is still an error.
 #[test]
 fn jobs_from_before_the_notes_column_read_with_empty_notes() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = job("job-a", "softmax", 0, "done");
-    RunStore::open(dir.path())
-        .unwrap()
-        .record_job(a, vec![], vec![], vec![])
-        .unwrap();
+    let dir = one_job_run();
     let path = dir.path().join("jobs.parquet");
-    let df = ParquetReader::new(std::fs::File::open(&path).unwrap())
-        .finish()
-        .unwrap();
-    write_parquet(&path, df.drop("notes").unwrap());
+    let read = || {
+        ParquetReader::new(std::fs::File::open(&path).unwrap())
+            .finish()
+            .unwrap()
+    };
+    write_parquet(&path, read().drop("notes").unwrap());
     let t = RunTables::read(dir.path()).unwrap();
     assert_eq!(t.jobs.len(), 1);
     assert_eq!(t.jobs[0].notes, "");
     assert_eq!(t.jobs[0].job_id, "job-a");
 
-    let df = ParquetReader::new(std::fs::File::open(&path).unwrap())
-        .finish()
-        .unwrap();
-    write_parquet(&path, df.drop("error").unwrap());
+    write_parquet(&path, read().drop("error").unwrap());
     let (_, msg) = results_err(RunTables::read(dir.path()).unwrap_err());
     assert!(msg.contains("missing column 'error'"), "{msg}");
 }
