@@ -4,7 +4,8 @@ weights, the same inputs and the same thread count, in one invocation,
 printing images/s for each and the ratios.
 
     .venv/bin/python benches/attack_peers.py [--threads 2] [--n 512] [--batch 256]
-        [--repeats 3] [--rounds 2] [--eps 0.1] [--train-steps 400]
+        [--repeats 3] [--min-seconds 3] [--rounds 2] [--eps 0.1] [--train-steps 400]
+        [--attacks fgsm,bim,deepfool]
         [--torchattacks-deepfool-n 256] [--reuse]
 
 Model: lossbench's `small-cnn` with a softmax head (the PyTorch mirror in
@@ -19,9 +20,9 @@ attack_throughput` reads.
 Settings as in lossbench's defaults: FGSM eps; BIM eps, a = eps/4, T = 10;
 DeepFool overshoot 0.02, 50 iterations, 10 candidates (foolbox; torchattacks
 has no candidates and always uses every class, here also 10). Every
-implementation attacks the inputs in batches of --batch and the best of
---repeats timed runs (after a warm-up) counts; lossbench and the peers
-alternate for --rounds rounds, and the best round counts (the machine's other
+implementation attacks the inputs in batches of --batch; the best of at
+least --repeats timed runs after a warm-up, and of as many more as fill
+--min-seconds, counts. lossbench and the peers alternate for --rounds rounds, and the best round counts (the machine's other
 load changes between them). torchattacks' DeepFool loops
 over samples in Python and runs on the first --torchattacks-deepfool-n images
 only (images/s is per image either way).
@@ -120,16 +121,19 @@ def make_fixture(args, ref):
     return model, x, y, path
 
 
-def timed(fn, x, y, batch, repeats):
+def timed(fn, x, y, batch, repeats, min_seconds):
+    """Best of at least `repeats` timed runs, and of as many more as it takes
+    to spend `min_seconds` in them (a fast attack is timed many times)."""
     def run():
         for s in range(0, x.shape[0], batch):
             fn(x[s:s + batch], y[s:s + batch])
     run()  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
+    best, total, k = float("inf"), 0.0, 0
+    while k < repeats or total < min_seconds:
         t = time.perf_counter()
         run()
-        best = min(best, time.perf_counter() - t)
+        dt = time.perf_counter() - t
+        best, total, k = min(best, dt), total + dt, k + 1
     return best
 
 
@@ -152,7 +156,7 @@ def peers(model, x, y, args):
     fmodel = fb.PyTorchModel(model, bounds=(0, 1))
     fb_df = fb.attacks.L2DeepFoolAttack(steps=50, candidates=10, overshoot=0.02)
     n_ta_df = min(args.torchattacks_deepfool_n, x.shape[0])
-    runs = [
+    runs = [r for r in [
         ("torchattacks", "fgsm", fgsm, x, y),
         ("torchattacks+check", "fgsm", with_check(model, fgsm), x, y),
         ("torchattacks", "bim", bim, x, y),
@@ -160,10 +164,10 @@ def peers(model, x, y, args):
         ("torchattacks", "deepfool", torchattacks.DeepFool(model, steps=50, overshoot=0.02),
          x[:n_ta_df], y[:n_ta_df]),
         ("foolbox", "deepfool", lambda xb, yb: fb_df(fmodel, xb, yb, epsilons=None), x, y),
-    ]
+    ] if r[1] in args.attacks.split(",")]
     rows = []
     for impl, attack, fn, xs, ys in runs:
-        seconds = timed(fn, xs, ys, args.batch, args.repeats)
+        seconds = timed(fn, xs, ys, args.batch, args.repeats, args.min_seconds)
         rows.append({"impl": impl, "attack": attack, "threads": torch.get_num_threads(),
                      "images": xs.shape[0], "batch": args.batch, "seconds": round(seconds, 4),
                      "images_per_s": round(xs.shape[0] / seconds, 1)})
@@ -174,7 +178,8 @@ def peers(model, x, y, args):
 def lossbench(path, args, *extra, impl="lossbench"):
     cmd = ["cargo", "bench", "--quiet", "--bench", "attack_throughput", "--",
            "--fixture", str(path), "--threads", str(args.threads), "--batch", str(args.batch),
-           "--repeats", str(args.repeats), "--eps", str(args.eps), *extra]
+           "--repeats", str(args.repeats), "--min-seconds", str(args.min_seconds),
+           "--eps", str(args.eps), *extra]
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
     rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     for row in rows:
@@ -190,6 +195,9 @@ def main():
     ap.add_argument("--n", type=int, default=512)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--min-seconds", type=float, default=3.0,
+                    help="time each attack for at least this long (best run counts)")
+    ap.add_argument("--attacks", default="fgsm,bim,deepfool")
     ap.add_argument("--eps", type=float, default=0.1)
     ap.add_argument("--train-steps", type=int, default=400)
     ap.add_argument("--torchattacks-deepfool-n", type=int, default=256)
@@ -207,10 +215,11 @@ def main():
     n_sub = min(args.torchattacks_deepfool_n, x.shape[0])
     rows = []
     for _ in range(args.rounds):
-        rows += (lossbench(path, args)
-                 + lossbench(path, args, "--attacks", "deepfool", "--n", str(n_sub),
-                             impl=f"lossbench[:{n_sub}]")
-                 + peers(model, x, y, args))
+        rows += lossbench(path, args, "--attacks", args.attacks)
+        if "deepfool" in args.attacks.split(","):
+            rows += lossbench(path, args, "--attacks", "deepfool", "--n", str(n_sub),
+                              impl=f"lossbench[:{n_sub}]")
+        rows += peers(model, x, y, args)
     ips = {}
     for r in rows:
         key = (r["impl"], r["attack"])
@@ -228,6 +237,8 @@ def main():
     print(f"{'attack':<10}{'lossbench':>18}{'images/s':>10}{'peer':>20}{'images/s':>10}"
           f"{'ratio':>9}")
     for attack, ours, peer in pairs:
+        if (ours, attack) not in ips:
+            continue
         a, b = ips[(ours, attack)], ips[(peer, attack)]
         print(f"{attack:<10}{ours:>18}{a:>10.1f}{peer:>20}{b:>10.1f}{a / b:>8.2f}x")
 

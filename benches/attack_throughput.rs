@@ -8,7 +8,8 @@
 //!
 //! ```text
 //! cargo bench --bench attack_throughput -- [--fixture tests/reference/attacks_ref.safetensors]
-//!     [--threads T] [--batch B] [--repeats R] [--eps 0.1] [--attacks fgsm,bim,deepfool]
+//!     [--threads T] [--batch B] [--repeats R] [--min-seconds S] [--eps 0.1]
+//!     [--attacks fgsm,bim,deepfool]
 //!     [--n N]
 //! ```
 //! The fixture holds the weights under lossbench's VarStore names (a
@@ -89,6 +90,7 @@ fn main() {
     }
     let batch: i64 = arg(&args, "--batch", "256").parse().unwrap();
     let repeats: usize = arg(&args, "--repeats", "3").parse().unwrap();
+    let min_seconds: f64 = arg(&args, "--min-seconds", "0").parse().unwrap();
     let eps: f64 = arg(&args, "--eps", "0.1").parse().unwrap();
     let wanted = arg(&args, "--attacks", "fgsm,bim,deepfool");
     let (net, x, y) = load(&fixture);
@@ -145,10 +147,15 @@ fn main() {
             run(); // warm-up
             let mut best = f64::INFINITY;
             let mut stats = (0, 0);
-            for _ in 0..repeats.max(1) {
+            // At least R runs, and as many more as fill S seconds.
+            let (mut k, mut total) = (0, 0.0);
+            while k < repeats.max(1) || total < min_seconds {
                 let t = Instant::now();
                 stats = run();
-                best = best.min(t.elapsed().as_secs_f64());
+                let dt = t.elapsed().as_secs_f64();
+                best = best.min(dt);
+                total += dt;
+                k += 1;
             }
             println!(
                 "{{\"impl\": \"lossbench{suffix}\", \"attack\": \"{name}\", \"label\": \"{}\", \"threads\": {}, \"images\": {n}, \"batch\": {batch}, \"seconds\": {best:.4}, \"images_per_s\": {:.1}, \"success\": {}, \"iters_mean\": {:.2}}}",
