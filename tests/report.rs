@@ -937,3 +937,54 @@ fn jobs_from_before_the_notes_column_read_with_empty_notes() {
     let (_, msg) = results_err(RunTables::read(dir.path()).unwrap_err());
     assert!(msg.contains("missing column 'error'"), "{msg}");
 }
+
+/// The width attribute of an SVG document's root element.
+fn svg_width(svg: &str) -> u32 {
+    let at = svg.find("width=\"").expect("a width") + 7;
+    svg[at..].split('"').next().unwrap().parse().unwrap()
+}
+
+/// A ROC plot with many curves moves its legend out of the chart into a strip
+/// on the right, so that it hides no curve; every entry is still there.
+#[test]
+fn roc_legend_moves_beside_the_chart_when_long() {
+    let run = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    tiny_run(run.path());
+    render(run.path(), out.path()).unwrap();
+    let few = std::fs::read_to_string(out.path().join("roc_fgsm_eps_0.1.svg")).unwrap();
+
+    let j = job("job-y", "center", 0, "done");
+    let detectors = ["d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8"];
+    let roc_rows = detectors
+        .iter()
+        .flat_map(|d| {
+            roc(
+                &j,
+                FGSM,
+                d,
+                &[(0.0, 0.0, 1.0), (0.3, 0.8, 0.5), (1.0, 1.0, 0.0)],
+            )
+        })
+        .collect();
+    RunStore::open(run.path())
+        .unwrap()
+        .record(RunTables {
+            jobs: vec![j],
+            roc: roc_rows,
+            ..RunTables::default()
+        })
+        .unwrap();
+    render(run.path(), out.path()).unwrap();
+    let many = std::fs::read_to_string(out.path().join("roc_fgsm_eps_0.1.svg")).unwrap();
+    let labels: Vec<String> = detectors.iter().map(|d| format!("center / {d}")).collect();
+    let mut wants: Vec<&str> = labels.iter().map(String::as_str).collect();
+    wants.extend(["softmax / max-softmax", "lgm / max-softmax", "chance"]);
+    assert_svg_has(&many, "roc_fgsm_eps_0.1.svg", &wants);
+    assert!(
+        svg_width(&many) > svg_width(&few) + 100,
+        "legend strip: {} vs {}",
+        svg_width(&many),
+        svg_width(&few)
+    );
+}

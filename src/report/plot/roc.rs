@@ -90,6 +90,9 @@ fn lowest_seed_curves<'a>(rows: impl Iterator<Item = &'a RocRow>, ctx: &Ctx<'_>)
     curves
 }
 
+/// Legend entries (chance included) that still fit inside the chart.
+const INSIDE_LEGEND_MAX: usize = 9;
+
 /// Draws the chart and its legend into an SVG string.
 fn draw(title: &str, curves: &[Curve<'_>], ctx: &Ctx<'_>) -> std::result::Result<String, String> {
     // Detectors in report order: the first is solid, later ones dashed with
@@ -127,13 +130,26 @@ fn draw(title: &str, curves: &[Curve<'_>], ctx: &Ctx<'_>) -> std::result::Result
         ));
     }
 
+    // A short legend fits in the lower right corner, which a ROC curve rarely
+    // visits; a long one (many losses × detectors) would hide curves there,
+    // so it gets a strip right of the chart.
+    let inside = entries.len() <= INSIDE_LEGEND_MAX;
+    let (lw, lh) = (
+        legend_width(&legend_title, &entries) as i32,
+        legend_height(&entries) as i32,
+    );
+    let chart_w = 620u32;
+    let strip = if inside { 0 } else { lw as u32 + 24 };
+    let height = 640u32.max(lh as u32 + 80);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (title_width(title).max(620), 640))
-            .into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (title_width(title).max(chart_w + strip), height))
+                .into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let body = root.titled(title, (FONT, TITLE_SIZE)).map_err(err)?;
-        let mut chart = ChartBuilder::on(&body)
+        let (left, right) = body.split_horizontally(chart_w);
+        let mut chart = ChartBuilder::on(if inside { &body } else { &left })
             .margin(14)
             .x_label_area_size(50)
             .y_label_area_size(60)
@@ -153,20 +169,19 @@ fn draw(title: &str, curves: &[Curve<'_>], ctx: &Ctx<'_>) -> std::result::Result
             let colour = ctx.order.loss_colour(c.loss);
             draw_line(&mut chart, &c.points, colour, dash(c.detector))?;
         }
-        // Inside, lower right: the corner a ROC curve rarely visits.
-        let area = chart.plotting_area().strip_coord_spec();
-        let (w, h) = area.dim_in_pixel();
-        let (lw, lh) = (
-            legend_width(&legend_title, &entries) as i32,
-            legend_height(&entries) as i32,
-        );
-        draw_legend(
-            &area,
-            (w as i32 - lw - 8, h as i32 - lh - 8),
-            &legend_title,
-            &entries,
-            true,
-        )?;
+        if inside {
+            let area = chart.plotting_area().strip_coord_spec();
+            let (w, h) = area.dim_in_pixel();
+            draw_legend(
+                &area,
+                (w as i32 - lw - 8, h as i32 - lh - 8),
+                &legend_title,
+                &entries,
+                true,
+            )?;
+        } else {
+            draw_legend(&right, (4, 20), &legend_title, &entries, false)?;
+        }
         root.present().map_err(err)?;
     }
     Ok(svg)
