@@ -26,6 +26,7 @@ use crate::train::Net;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bim {
     pub eps: f64,
+    /// Step size `a`.
     pub step_size: f64,
     pub steps: usize,
     pub stop: BimStop,

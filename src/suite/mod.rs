@@ -279,14 +279,24 @@ impl Suite {
                 "--seeds: give at least one seed".into(),
             ));
         }
-        for (i, seed) in seeds.iter().enumerate() {
-            if seeds[..i].contains(seed) {
-                return Err(crate::Error::Usage(format!(
-                    "--seeds: seed {seed} is given twice"
-                )));
-            }
+        if let Some((i, _)) = first_repeat(&seeds) {
+            return Err(crate::Error::Usage(format!(
+                "--seeds: seed {} is given twice",
+                seeds[i]
+            )));
         }
         self.seeds = seeds;
         Ok(())
     }
+}
+
+/// The first item that repeats an earlier one, as `(its index, the earlier
+/// index)`; used for the suite's `seeds:` and for `run --seeds`.
+pub(crate) fn first_repeat<T: PartialEq>(items: &[T]) -> Option<(usize, usize)> {
+    items.iter().enumerate().find_map(|(i, x)| {
+        items[..i]
+            .iter()
+            .position(|e| e == x)
+            .map(|first| (i, first))
+    })
 }

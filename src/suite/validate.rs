@@ -132,13 +132,11 @@ pub fn validate(raw: RawSuite, text: &str, file: &Path) -> crate::Result<Suite> 
     if raw.seeds.is_empty() {
         return Err(cx.fail(&path!["seeds"], "must list at least one seed"));
     }
-    for (i, seed) in raw.seeds.iter().enumerate() {
-        if let Some(first) = raw.seeds[..i].iter().position(|s| s == seed) {
-            return Err(cx.fail(
-                &path!["seeds", i],
-                format!("duplicate seed {seed} (also seeds[{first}])"),
-            ));
-        }
+    if let Some((i, first)) = super::first_repeat(&raw.seeds) {
+        return Err(cx.fail(
+            &path!["seeds", i],
+            format!("duplicate seed {} (also seeds[{first}])", raw.seeds[i]),
+        ));
     }
 
     let mut attacks: Vec<AttackSpec> = Vec::new();
