@@ -4,6 +4,9 @@
 //! the MC-dropout and activation plumbing of the backbones, the kd-bu skip,
 //! and an end-to-end smoke on a tiny trained model.
 
+mod common;
+
+use common::{floats, tensor};
 use lossbench::attacks;
 use lossbench::data::{synthetic, SyntheticSpec};
 use lossbench::detect::kd::neg_log_kernel_density;
@@ -30,25 +33,6 @@ fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
 
 fn reference() -> Value {
     serde_json::from_str(include_str!("reference/detect_ref.json")).unwrap()
-}
-
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<i64> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_i64().unwrap())
-        .collect();
-    let data: Vec<f64> = floats(&v["data"]);
-    Tensor::from_slice(&data).view(shape.as_slice())
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
 }
 
 fn vec_f64(t: &Tensor) -> Vec<f64> {

@@ -2,7 +2,11 @@
 //! head's parameters, against PyTorch (tests/reference/heads_ref.py, which
 //! writes tests/reference/heads_ref.json; rerun it to regenerate).
 
+mod common;
+
 use std::collections::HashMap;
+
+use common::tensor;
 
 use lossbench::heads::{self, Progress};
 use lossbench::suite::{Covariance, LossSpec};
@@ -10,22 +14,6 @@ use serde_json::Value;
 use tch::{nn, Device, Kind, Tensor};
 
 const TOL: f64 = 1e-9;
-
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<i64> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_i64().unwrap())
-        .collect();
-    let data: Vec<f64> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
-    Tensor::from_slice(&data).view(shape.as_slice())
-}
 
 fn assert_close(what: &str, got: &Tensor, want: &Tensor) {
     assert_eq!(got.size(), want.size(), "{what}: shape");

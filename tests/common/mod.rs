@@ -1,0 +1,27 @@
+//! Helpers shared by several test files (each `tests/*.rs` that needs them
+//! says `mod common;`). Not every file uses every helper.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use tch::Tensor;
+
+/// A JSON array of numbers as `f64`s.
+pub fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+/// A tensor stored by the reference scripts as `{"shape": [...], "data": [...]}`
+/// (row-major f64).
+pub fn tensor(v: &Value) -> Tensor {
+    let shape: Vec<i64> = v["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_i64().unwrap())
+        .collect();
+    Tensor::from_slice(&floats(&v["data"])).view(shape.as_slice())
+}
