@@ -4,14 +4,15 @@
 //! fixed-weight `small-cnn` (tests/reference/attacks_ref.py writes
 //! attacks_ref.safetensors and attacks_ref.json; rerun it to regenerate).
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::Path;
 
+use common::{adam, train_spec};
 use lossbench::attacks::{self, AdvBatch, Attack, Bim, DeepFool, Fgsm};
 use lossbench::data::{synthetic, SyntheticSpec};
-use lossbench::suite::{
-    AttackSpec, BimStop, LossSpec, ModelKind, ModelSpec, OptimizerSpec, ScheduleSpec, TrainSpec,
-};
+use lossbench::suite::{AttackSpec, BimStop, LossSpec, ModelKind, ModelSpec};
 use lossbench::train::{self, Net, Tensors};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -503,18 +504,7 @@ fn trained() -> (Net, Tensor, Tensor) {
         ds.classes,
         (&norm.0, &norm.1),
     );
-    let spec = TrainSpec {
-        epochs: 5,
-        batch_size: 32,
-        optimizer: OptimizerSpec::Adam {
-            beta1: 0.9,
-            beta2: 0.999,
-        },
-        lr: 3e-3,
-        schedule: ScheduleSpec::Constant,
-        weight_decay: 0.0,
-        augment: false,
-    };
+    let spec = train_spec(adam(), 3e-3, 5);
     train::fit(
         &net,
         &Tensors::from_split(&ds.train, ds.shape, Device::Cpu),

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{floats, tensor};
+use common::{adam, floats, tensor, train_spec};
 use lossbench::attacks;
 use lossbench::data::{synthetic, SyntheticSpec};
 use lossbench::detect::kd::neg_log_kernel_density;
@@ -16,9 +16,7 @@ use lossbench::detect::logistic::{LogisticRegression, StandardizedLogistic, DEFA
 use lossbench::detect::mahalanobis::{fit_tied_gaussian, min_mahalanobis};
 use lossbench::detect::{self, Detector, FitData, Kd, Mahalanobis};
 use lossbench::models::Mode;
-use lossbench::suite::{
-    DetectorSpec, LossSpec, ModelKind, ModelSpec, OptimizerSpec, ScheduleSpec, TrainSpec,
-};
+use lossbench::suite::{DetectorSpec, LossSpec, ModelKind, ModelSpec};
 use lossbench::train::{self, Net, Tensors};
 use serde_json::Value;
 use tch::{Device, Kind, Tensor};
@@ -496,18 +494,7 @@ fn every_detector_fits_and_scores_a_tiny_trained_model() {
         ds.classes,
         (&norm.0, &norm.1),
     );
-    let spec = TrainSpec {
-        epochs: 2,
-        batch_size: 32,
-        optimizer: OptimizerSpec::Adam {
-            beta1: 0.9,
-            beta2: 0.999,
-        },
-        lr: 0.01,
-        schedule: ScheduleSpec::Constant,
-        weight_decay: 0.0,
-        augment: false,
-    };
+    let spec = train_spec(adam(), 0.01, 2);
     train::fit(&n, &train_t, &spec, "detect smoke").unwrap();
 
     let eval = |x: &Tensor| train::map_batches(x, 1000, |b| n.features(b, false));

@@ -1,11 +1,12 @@
 //! Training: augmentation, repeatability, divergence handling and
 //! finite-difference gradient checks of every head on a tiny model.
 
+mod common;
+
+use common::{adam, train_spec};
 use lossbench::data::{synthetic, SyntheticSpec};
 use lossbench::heads::Progress;
-use lossbench::suite::{
-    Covariance, LossSpec, ModelKind, ModelSpec, OptimizerSpec, ScheduleSpec, TrainSpec,
-};
+use lossbench::suite::{Covariance, LossSpec, ModelKind, ModelSpec, OptimizerSpec};
 use lossbench::train::{self, Net, Tensors};
 use lossbench::Error;
 use tch::{Device, Kind, Tensor};
@@ -47,25 +48,6 @@ fn model(kind: ModelKind) -> ModelSpec {
         kind,
         feature_dim: 3,
         dropout: 0.0,
-    }
-}
-
-fn train_spec(optimizer: OptimizerSpec, lr: f64, epochs: usize) -> TrainSpec {
-    TrainSpec {
-        epochs,
-        batch_size: 32,
-        optimizer,
-        lr,
-        schedule: ScheduleSpec::Constant,
-        weight_decay: 0.0,
-        augment: false,
-    }
-}
-
-fn adam() -> OptimizerSpec {
-    OptimizerSpec::Adam {
-        beta1: 0.9,
-        beta2: 0.999,
     }
 }
 

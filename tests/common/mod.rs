@@ -2,6 +2,7 @@
 //! says `mod common;`). Not every file uses every helper.
 #![allow(dead_code)]
 
+use lossbench::suite::{OptimizerSpec, ScheduleSpec, TrainSpec};
 use serde_json::Value;
 use tch::Tensor;
 
@@ -24,4 +25,26 @@ pub fn tensor(v: &Value) -> Tensor {
         .map(|s| s.as_i64().unwrap())
         .collect();
     Tensor::from_slice(&floats(&v["data"])).view(shape.as_slice())
+}
+
+/// Training for the tests' tiny models: batch 32, constant learning rate,
+/// no weight decay, no augmentation.
+pub fn train_spec(optimizer: OptimizerSpec, lr: f64, epochs: usize) -> TrainSpec {
+    TrainSpec {
+        epochs,
+        batch_size: 32,
+        optimizer,
+        lr,
+        schedule: ScheduleSpec::Constant,
+        weight_decay: 0.0,
+        augment: false,
+    }
+}
+
+/// Adam with PyTorch's default betas.
+pub fn adam() -> OptimizerSpec {
+    OptimizerSpec::Adam {
+        beta1: 0.9,
+        beta2: 0.999,
+    }
 }
