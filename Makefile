@@ -6,7 +6,7 @@ CARGO ?= cargo
 SUITE ?= suites/quick.yaml
 DEVICE ?= auto
 
-.PHONY: setup build run test check
+.PHONY: setup build run test
 
 setup:
 	@scripts/setup.sh

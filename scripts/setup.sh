@@ -60,25 +60,25 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want_stamp" ]; then
     echo "$want_stamp" > "$STAMP"
 fi
 
-# 3. Cargo environment.
-TORCH_DIR=$("$VENV/bin/python" - <<'PY'
+# 3. Cargo environment. Importing torch takes seconds, so the file is only
+#    rewritten when it is missing, or was written for another venv stamp or path.
+CONFIG_TAG="# setup stamp: $(cat "$STAMP") venv: $VENV"
+if [ ! -f .cargo/config.toml ] || ! grep -qxF "$CONFIG_TAG" .cargo/config.toml; then
+    read -r TORCH_DIR CXX11 < <("$VENV/bin/python" - <<'PY'
 import pathlib, torch
-print(pathlib.Path(torch.__file__).parent)
+print(pathlib.Path(torch.__file__).parent, int(torch._C._GLIBCXX_USE_CXX11_ABI))
 PY
 )
-CXX11=$("$VENV/bin/python" -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')
-mkdir -p .cargo
-cat > .cargo/config.toml.new <<TOML
+    mkdir -p .cargo
+    cat > .cargo/config.toml.new <<TOML
 # Written by scripts/setup.sh; do not edit (it is regenerated).
+$CONFIG_TAG
 [env]
 LIBTORCH = "$TORCH_DIR"
 LIBTORCH_CXX11_ABI = "$CXX11"
 LOSSBENCH_PYTHON = "$VENV/bin/python"
 TOML
-if ! cmp -s .cargo/config.toml.new .cargo/config.toml 2>/dev/null; then
     mv .cargo/config.toml.new .cargo/config.toml
     log "wrote .cargo/config.toml (LIBTORCH=$TORCH_DIR)"
-else
-    rm .cargo/config.toml.new
 fi
 log "ready"
