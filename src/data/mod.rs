@@ -41,6 +41,49 @@ impl DatasetName {
     }
 }
 
+/// Fashion-MNIST's labels 0-9 (Xiao et al. 2017, the dataset's README).
+const FASHION_MNIST_CLASSES: [&str; 10] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];
+
+/// CIFAR-10's labels 0-9 (`batches.meta.txt`).
+const CIFAR10_CLASSES: [&str; 10] = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+];
+
+/// The display name of class `label` of the dataset named `dataset` (as in
+/// the result tables), for the datasets whose labels are not self-explaining
+/// numbers: Fashion-MNIST and CIFAR-10. `None` for the others (MNIST's digits,
+/// CIFAR-100, synthetic) and for labels out of range.
+pub fn class_name(dataset: &str, label: u64) -> Option<&'static str> {
+    let names: &[&str] = match dataset {
+        "fashion-mnist" => &FASHION_MNIST_CLASSES,
+        "cifar10" => &CIFAR10_CLASSES,
+        _ => return None,
+    };
+    usize::try_from(label)
+        .ok()
+        .and_then(|l| names.get(l).copied())
+}
+
 /// The resolved `data:` section of a suite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataSpec {

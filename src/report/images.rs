@@ -86,7 +86,7 @@ pub(super) fn plots(ctx: &Ctx<'_>, t: &RunTables, out: &mut Plots) -> Result<()>
         let title = ctx.title(&format!("Adversarial examples: {attack}"), scope);
         let stem = ctx.stem("examples", scope, &[attack]);
         out.push(PlotKind::Examples, title.clone(), &stem, || {
-            Ok(grid(&title, &blocks))
+            Ok(grid(&title, scope.0, &blocks))
         })?;
     }
     Ok(())
@@ -208,7 +208,7 @@ pub(crate) fn xml_escape(text: &str) -> String {
 }
 
 /// The grid as an SVG document.
-fn grid(title: &str, blocks: &[Block<'_>]) -> String {
+fn grid(title: &str, dataset: &str, blocks: &[Block<'_>]) -> String {
     let side = blocks
         .iter()
         .flat_map(|b| &b.samples)
@@ -273,10 +273,17 @@ fn grid(title: &str, blocks: &[Block<'_>]) -> String {
                         r##"<rect x="{x}" y="{y}" width="{iw}" height="{ih}" fill="none" stroke="#BBBBBB" stroke-width="1"/>"##
                     );
                 }
+                // Class names where the dataset has them (under the clean
+                // image the true class, under the adversarial one the
+                // prediction), else the label numbers.
+                let named = |label: u64, prefix: &str| {
+                    crate::data::class_name(dataset, label)
+                        .map_or_else(|| format!("{prefix}{label}"), str::to_owned)
+                };
                 let caption = match k {
-                    0 => Some((format!("y={}", sample.label), "#333333")),
+                    0 => Some((named(sample.label, "y="), "#333333")),
                     1 => Some((
-                        format!("pred {}", sample.pred_adv),
+                        named(sample.pred_adv, "pred "),
                         if sample.pred_adv != sample.label {
                             SUCCESS
                         } else {
@@ -288,9 +295,10 @@ fn grid(title: &str, blocks: &[Block<'_>]) -> String {
                 if let Some((text, fill)) = caption {
                     let _ = writeln!(
                         s,
-                        r#"<text x="{}" y="{}" text-anchor="middle" font-size="12" fill="{fill}">{text}</text>"#,
+                        r#"<text x="{}" y="{}" text-anchor="middle" font-size="11" fill="{fill}">{}</text>"#,
                         x + cell / 2,
-                        y + cell + 14
+                        y + cell + 14,
+                        xml_escape(&text)
                     );
                 }
             }
@@ -365,6 +373,28 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unsupported image shape [2, 1, 1]"), "{err}");
+    }
+
+    #[test]
+    fn captions_name_the_classes_where_the_dataset_has_names() {
+        let rows = [
+            row("clean", 1, 2, 2, "00ff8040"),
+            row("adversarial", 1, 2, 2, "00ff8040"),
+        ];
+        let refs: Vec<&ExampleRow> = rows.iter().collect();
+        let block = |samples| Block {
+            loss: "softmax",
+            seed: 0,
+            colour: "#000000".into(),
+            samples,
+        };
+        // Label 1, adversarial prediction 2.
+        let fashion = grid("t", "fashion-mnist", &[block(samples(&refs).unwrap())]);
+        assert!(fashion.contains(">Trouser</text>") && fashion.contains(">Pullover</text>"));
+        let digits = grid("t", "mnist", &[block(samples(&refs).unwrap())]);
+        assert!(digits.contains(">y=1</text>") && digits.contains(">pred 2</text>"));
+        assert_eq!(crate::data::class_name("cifar10", 9), Some("truck"));
+        assert_eq!(crate::data::class_name("fashion-mnist", 10), None);
     }
 
     #[test]

@@ -22,8 +22,13 @@ pub fn markdown(m: &Manifest, t: &RunTables, plots: &[Plot]) -> String {
             }
             block(&mut out, b);
         }
+        if i == 0 {
+            out.push_str(
+                "\nThe same report with every plot inline: [`index.html`](index.html). \
+                 Plots are linked at the end of this file.\n",
+            );
+        }
     }
-    out.push_str("\nAn HTML version of this report, with every plot inline, is `index.html`.\n");
     for kind in PlotKind::ALL {
         let mine: Vec<&Plot> = plots.iter().filter(|p| p.kind == kind).collect();
         let _ = writeln!(out, "\n## {}\n", kind.heading());

@@ -1,7 +1,10 @@
-//! The one-screen summary `lossbench run` prints at the end: per loss, the
-//! clean accuracy, and per attack the robust accuracy, the attack success
-//! rate and each detector's AUROC on successful examples, as mean ± sample
-//! std over seeds. The full tables are in the report.
+//! The one-screen summary `lossbench run` prints at the end, as two narrow
+//! tables (each under ~120 columns for the default suite): per loss and
+//! attack the clean accuracy, robust accuracy and attack success rate; then
+//! each detector's AUROC on successful adversarial examples. Cells are
+//! mean ± sample std over seeds, to three decimals. Attacks are shown by a
+//! short label (their first parameter) unless two would then look alike. The
+//! full tables are in the report.
 
 use std::fmt::Write;
 
@@ -13,8 +16,8 @@ fn cell(rows: &[MetricRow], keep: impl Fn(&MetricRow) -> bool) -> String {
     let values: Vec<f64> = rows.iter().filter(|r| keep(r)).map(|r| r.value).collect();
     match mean_std(&values) {
         (_, _, 0) => "-".to_string(),
-        (m, _, 1) => format!("{m:.4}"),
-        (m, s, _) => format!("{m:.4}±{s:.4}"),
+        (m, _, 1) => format!("{m:.3}"),
+        (m, s, _) => format!("{m:.3}±{s:.3}"),
     }
 }
 
@@ -29,65 +32,29 @@ fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     out
 }
 
-/// The summary table as plain text (one row per loss and attack).
-pub fn summary(t: &RunTables) -> String {
-    let m = &t.metrics;
-    let losses = distinct(t.jobs.iter().map(|j| j.loss.as_str()));
-    let attacks = distinct(m.iter().map(|r| r.attack.as_str()).filter(|a| *a != "none"));
-    let detectors = distinct(
-        m.iter()
-            .map(|r| r.detector.as_str())
-            .filter(|d| *d != "none"),
-    );
-    let mut header = vec![
-        "loss".to_string(),
-        "clean_acc".to_string(),
-        "attack".to_string(),
-        "robust_acc".to_string(),
-        "asr".to_string(),
-    ];
-    header.extend(detectors.iter().map(|d| format!("auroc {d}")));
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for loss in &losses {
-        let clean = cell(m, |r| r.loss == *loss && r.metric == "clean_acc");
-        let attack_rows: Vec<&str> = if attacks.is_empty() {
-            vec!["-"]
-        } else {
-            attacks.clone()
-        };
-        for (i, attack) in attack_rows.iter().enumerate() {
-            let of = |metric: &'static str, detector: &'static str| {
-                let attack = *attack;
-                move |r: &MetricRow| {
-                    r.loss == *loss
-                        && r.attack == attack
-                        && r.metric == metric
-                        && r.detector == detector
-                }
-            };
-            let mut row = vec![
-                if i == 0 {
-                    loss.to_string()
-                } else {
-                    String::new()
-                },
-                if i == 0 { clean.clone() } else { String::new() },
-                attack.to_string(),
-                cell(m, of("robust_acc", "none")),
-                cell(m, of("asr", "none")),
-            ];
-            for d in &detectors {
-                row.push(cell(m, |r| {
-                    r.loss == *loss
-                        && r.attack == *attack
-                        && r.detector == *d
-                        && r.subset == "successful"
-                        && r.metric == "auroc"
-                }));
-            }
-            rows.push(row);
-        }
+/// `bim(eps=0.1,a=0.025,T=10,stop=first)` → `bim(eps=0.1,…)`; the full labels
+/// when two short ones would coincide.
+fn short_labels(labels: &[&str]) -> Vec<String> {
+    let short: Vec<String> = labels
+        .iter()
+        .map(|l| match l.split_once(',') {
+            Some((head, _)) if l.ends_with(')') => format!("{head},…)"),
+            _ => (*l).to_string(),
+        })
+        .collect();
+    let unique = short
+        .iter()
+        .enumerate()
+        .all(|(i, a)| short.iter().skip(i + 1).all(|b| a != b));
+    if unique {
+        short
+    } else {
+        labels.iter().map(|l| (*l).to_string()).collect()
     }
+}
+
+/// Left-aligned columns, two spaces apart.
+fn render(out: &mut String, header: &[String], rows: &[Vec<String>]) {
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
             rows.iter()
@@ -97,14 +64,92 @@ pub fn summary(t: &RunTables) -> String {
                 .unwrap_or(0)
         })
         .collect();
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(rows.iter()) {
+    for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
         let line: Vec<String> = row
             .iter()
             .zip(&widths)
             .map(|(v, w)| format!("{v:<w$}"))
             .collect();
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+}
+
+/// The summary as plain text: the accuracy table, then (when detectors ran)
+/// the AUROC table.
+pub fn summary(t: &RunTables) -> String {
+    let m = &t.metrics;
+    let losses = distinct(t.jobs.iter().map(|j| j.loss.as_str()));
+    let attacks = distinct(m.iter().map(|r| r.attack.as_str()).filter(|a| *a != "none"));
+    let shown = short_labels(&attacks);
+    let detectors = distinct(
+        m.iter()
+            .map(|r| r.detector.as_str())
+            .filter(|d| *d != "none"),
+    );
+    let first = |i: usize, text: &str| {
+        if i == 0 {
+            text.to_string()
+        } else {
+            String::new()
+        }
+    };
+
+    let header: Vec<String> = ["loss", "clean_acc", "attack", "robust_acc", "asr"]
+        .map(String::from)
+        .to_vec();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut auroc_rows: Vec<Vec<String>> = Vec::new();
+    for loss in &losses {
+        let clean = cell(m, |r| r.loss == *loss && r.metric == "clean_acc");
+        if attacks.is_empty() {
+            rows.push(vec![
+                loss.to_string(),
+                clean,
+                "-".into(),
+                "-".into(),
+                "-".into(),
+            ]);
+            continue;
+        }
+        for (i, (attack, label)) in attacks.iter().zip(&shown).enumerate() {
+            let of = |metric: &'static str| {
+                move |r: &MetricRow| {
+                    r.loss == *loss
+                        && r.attack == *attack
+                        && r.metric == metric
+                        && r.detector == "none"
+                }
+            };
+            rows.push(vec![
+                first(i, loss),
+                first(i, &clean),
+                label.clone(),
+                cell(m, of("robust_acc")),
+                cell(m, of("asr")),
+            ]);
+            let mut row = vec![first(i, loss), label.clone()];
+            for d in &detectors {
+                row.push(cell(m, |r| {
+                    r.loss == *loss
+                        && r.attack == *attack
+                        && r.detector == *d
+                        && r.subset == "successful"
+                        && r.metric == "auroc"
+                }));
+            }
+            auroc_rows.push(row);
+        }
+    }
+    let mut out = String::new();
+    render(&mut out, &header, &rows);
+    if !detectors.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nAUROC of each detector, successful adversarial examples against their clean images:"
+        );
+        let mut header: Vec<String> = vec!["loss".into(), "attack".into()];
+        header.extend(detectors.iter().map(|d| (*d).to_string()));
+        render(&mut out, &header, &auroc_rows);
     }
     out
 }
@@ -183,17 +228,39 @@ mod tests {
         }
         let s = summary(&t);
         let lines: Vec<&str> = s.lines().collect();
-        assert_eq!(lines.len(), 2, "{s}");
+        // Accuracy table (header + 1 row), a blank line, the caption, and the
+        // AUROC table (header + 1 row).
+        assert_eq!(lines.len(), 6, "{s}");
         assert!(
-            lines[0].starts_with("loss") && lines[0].ends_with("auroc kd"),
+            lines[0].starts_with("loss") && lines[0].ends_with("asr"),
             "{s}"
         );
         // mean(0.90, 0.92) = 0.91, sample std = 0.0141; AUROC (0.7, 0.8): 0.75 ± 0.0707.
-        assert!(lines[1].contains("0.9100±0.0141"), "{s}");
-        assert!(lines[1].contains("0.7500±0.0707"), "{s}");
+        assert!(lines[1].contains("0.910±0.014"), "{s}");
         assert!(
-            lines[1].contains("0.5000±0.0000") && lines[1].contains("fgsm(eps=0.1)"),
+            lines[1].contains("0.500±0.000") && lines[1].contains("0.400±0.000"),
             "{s}"
         );
+        assert!(lines[1].contains("fgsm(eps=0.1)"), "{s}");
+        assert!(lines[3].starts_with("AUROC"), "{s}");
+        assert!(
+            lines[4].starts_with("loss") && lines[4].ends_with("kd"),
+            "{s}"
+        );
+        // The "all" subset's 0.1 is not shown.
+        assert!(lines[5].ends_with("0.750±0.071"), "{s}");
+    }
+
+    #[test]
+    fn attack_labels_are_shortened_unless_they_would_coincide() {
+        assert_eq!(
+            short_labels(&["fgsm(eps=0.1)", "bim(eps=0.1,a=0.025,T=10,stop=first)"]),
+            ["fgsm(eps=0.1)", "bim(eps=0.1,…)"]
+        );
+        let both = [
+            "bim(eps=0.1,a=0.025,T=10,stop=first)",
+            "bim(eps=0.1,a=0.01,T=20,stop=first)",
+        ];
+        assert_eq!(short_labels(&both), both);
     }
 }

@@ -149,7 +149,11 @@ fn draw(
     let mut entries: Vec<Entry> = labels
         .iter()
         .take(MAX_CLASSES_LISTED)
-        .map(|&l| Entry::new(format!("class {l}"), Swatch::Marker(class_colour(l))))
+        .map(|&l| {
+            let name = crate::data::class_name(job.scope.0, l)
+                .map_or_else(|| format!("class {l}"), |n| format!("{l} {n}"));
+            Entry::new(name, Swatch::Marker(class_colour(l)))
+        })
         .collect();
     if labels.len() > MAX_CLASSES_LISTED {
         entries.push(Entry::new(

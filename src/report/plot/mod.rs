@@ -81,7 +81,8 @@ impl PlotKind {
                 "Robust accuracy against the attack budget ε, one line per loss, mean \
                  over seeds (bars: ± one standard deviation when there are several); one \
                  plot per attack family (its other parameters fixed). At ε = 0 the \
-                 point is the clean accuracy."
+                 point is the clean accuracy on the whole test set; with `attack-subset` \
+                 the other points are over that sample only."
             }
             PlotKind::Roc => {
                 "Subset `successful`; one curve per loss and detector, from the lowest \
