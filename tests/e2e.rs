@@ -45,11 +45,12 @@ fn run_writes_results_and_report_then_reuses_finished_jobs() {
         let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
         assert_eq!(stdout.contains("reusing"), expect_reuse, "{stdout}");
         assert!(stdout.contains("report:"), "{stdout}");
-        // The one-screen summary: a header line and one row per loss x attack.
+        // The one-screen summary: the accuracy table and the AUROC table.
         assert!(
-            stdout.contains("robust_acc") && stdout.contains("auroc lgm-likelihood"),
+            stdout.contains("robust_acc") && stdout.contains("AUROC of each detector"),
             "{stdout}"
         );
+        assert!(stdout.contains("lgm-likelihood"), "{stdout}");
         stdout
     };
     run(false);
