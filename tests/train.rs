@@ -161,8 +161,13 @@ fn a_diverging_loss_stops_the_job_with_a_clear_error() {
     let err = train::fit(&net, &data, &spec, "[1/1] softmax seed 0").unwrap_err();
     assert!(matches!(err, Error::Job { .. }), "{err:?}");
     let msg = err.to_string();
+    // 3 steps per epoch: the first update sends the weights to ~1e30, and the
+    // check at the end of epoch 1 (step 3) sees the non-finite running loss.
     assert!(
-        msg.contains("[1/1] softmax seed 0") && msg.contains("training loss became"),
+        msg.contains("[1/1] softmax seed 0")
+            && msg.contains("non-finite training loss")
+            && msg.contains("detected at step 3 of 3 in epoch 1 ")
+            && msg.contains("checked every 50 steps and at the end of each epoch"),
         "{msg}"
     );
 }
