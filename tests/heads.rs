@@ -1,7 +1,7 @@
 //! Heads against hand derivations (SPEC §1). Values are small enough to check
 //! on paper; the derivation is in each test's comment.
 
-use lossbench::heads::{self, Progress};
+use lossbench::heads::{self, Head, LgmHead, LgmParams, Progress};
 use lossbench::suite::{Covariance, LossSpec};
 use tch::{nn, Device, Kind, Tensor};
 
@@ -142,6 +142,79 @@ fn lgm_likelihood_regulariser_adds_lambda_times_true_class_distance() {
     let want = (1.0 + 1.5f64.exp()).ln() + 1.0;
     let got = head.loss(&f, &y, Progress::default()).double_value(&[]);
     assert!((got - want).abs() < 1e-6, "{got} vs {want}");
+}
+
+fn lgm_params(alpha: f64, lambda: f64, warmup_epochs: usize) -> LgmParams {
+    LgmParams {
+        alpha,
+        lambda,
+        covariance: Covariance::Diagonal,
+        log_var_floor: -6.0,
+        warmup_epochs,
+    }
+}
+
+#[test]
+fn lgm_warmup_ramps_alpha_and_lambda_linearly_by_epoch() {
+    // α = 0.4, λ = 0.2, warm-up over 4 epochs: both scale by min(epoch / 4, 1),
+    // whatever the step count; without warm-up they hold from the start.
+    let vs = nn::VarStore::new(Device::Cpu);
+    let head = LgmHead::new(&vs.root(), 2, 2, lgm_params(0.4, 0.2, 4));
+    let cases = [
+        (0.0, 0.0),
+        (1.0, 0.25),
+        (2.0, 0.5),
+        (3.5, 0.875),
+        (4.0, 1.0),
+        (9.25, 1.0),
+    ];
+    for (epoch, ramp) in cases {
+        for step in [0, 12_345] {
+            let (a, l) = head.schedule(Progress { step, epoch });
+            assert!(
+                (a - 0.4 * ramp).abs() < 1e-12 && (l - 0.2 * ramp).abs() < 1e-12,
+                "epoch {epoch}, step {step}: (α, λ) = ({a}, {l}), want ramp {ramp}"
+            );
+        }
+    }
+    let vs0 = nn::VarStore::new(Device::Cpu);
+    let no_warmup = LgmHead::new(&vs0.root(), 2, 2, lgm_params(0.4, 0.2, 0));
+    assert_eq!(no_warmup.schedule(Progress::default()), (0.4, 0.2));
+}
+
+#[test]
+fn lgm_warmup_loss_equals_the_loss_with_the_ramped_values_set_directly() {
+    // At epoch 1 of a 4-epoch warm-up with α = 0.4, λ = 0.2 the loss is that of
+    // α = 0.1, λ = 0.05 without warm-up (same means and log-variances); at
+    // epoch 0 it is the plain cross-entropy of the inference logits.
+    let means = Tensor::from_slice(&[0f64, 0., 1., 2.]).view([2, 2]);
+    let log_var = Tensor::from_slice(&[0.2f64, -0.3, 0.1, 0.4]).view([2, 2]);
+    let build = |params| {
+        let mut vs = nn::VarStore::new(Device::Cpu);
+        vs.set_kind(Kind::Double);
+        let head = LgmHead::new(&vs.root(), 2, 2, params);
+        set(&vs, "means", &means);
+        set(&vs, "log_var", &log_var);
+        (vs, head)
+    };
+    let (_vs_w, warm) = build(lgm_params(0.4, 0.2, 4));
+    let (_vs_r, ramped) = build(lgm_params(0.1, 0.05, 0));
+    let (_vs_f, full) = build(lgm_params(0.4, 0.2, 0));
+    let f = Tensor::from_slice(&[1f64, 0., 0.5, 1.5, -0.5, 0.5]).view([3, 2]);
+    let y = Tensor::from_slice(&[0i64, 1, 1]);
+    let loss = |h: &LgmHead, epoch| {
+        h.loss(&f, &y, Progress { step: 7, epoch })
+            .double_value(&[])
+    };
+    let got = loss(&warm, 1.0);
+    let want = loss(&ramped, 123.0);
+    assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+    let unramped = loss(&full, 1.0);
+    assert!((got - unramped).abs() > 1e-3, "warm-up changed nothing");
+    let plain = heads::cross_entropy(&warm.logits(&f), &y).double_value(&[]);
+    let at_zero = loss(&warm, 0.0);
+    assert!((at_zero - plain).abs() < 1e-12, "{at_zero} vs {plain}");
+    assert!((loss(&warm, 4.0) - unramped).abs() < 1e-12);
 }
 
 #[test]

@@ -161,15 +161,21 @@ fn a_diverging_loss_stops_the_job_with_a_clear_error() {
     let err = train::fit(&net, &data, &spec, "[1/1] softmax seed 0").unwrap_err();
     assert!(matches!(err, Error::Job { .. }), "{err:?}");
     let msg = err.to_string();
+    // 3 steps per epoch: the first update sends the weights to ~1e30, and the
+    // check at the end of epoch 1 (step 3) sees the non-finite running loss.
     assert!(
-        msg.contains("[1/1] softmax seed 0") && msg.contains("training loss became"),
+        msg.contains("[1/1] softmax seed 0")
+            && msg.contains("non-finite training loss")
+            && msg.contains("detected at step 3 of 3 in epoch 1 ")
+            && msg.contains("checked every 50 steps and at the end of each epoch"),
         "{msg}"
     );
 }
 
 /// Central differences on a tiny MLP in double precision: every head's
-/// training loss gradient with respect to a sample of parameters (backbone
-/// and head) and the input features agrees with autograd.
+/// training loss gradient with respect to a sample of trainable parameters
+/// (backbone and head) and to every entry of the features the head receives
+/// agrees with autograd.
 #[test]
 fn finite_differences_agree_with_autograd_for_every_head() {
     let _rng = rng_lock();
@@ -226,5 +232,28 @@ fn finite_differences_agree_with_autograd_for_every_head() {
             }
         }
         assert!(checked >= 15, "{}: only {checked} checks", loss.name());
+
+        // The head's input: the features, as a leaf.
+        let f = tch::no_grad(|| net.features(&x, false)).set_requires_grad(true);
+        let grad_f = Tensor::run_backward(&[net.head.loss(&f, &y, at)], &[&f], false, false);
+        let (flat, grad_f) = (f.view([-1]), grad_f[0].view([-1]));
+        assert_eq!(flat.numel(), 12 * 3);
+        for k in 0..flat.numel() as i64 {
+            let orig = flat.double_value(&[k]);
+            let at_value = |val: f64| {
+                tch::no_grad(|| {
+                    let _ = flat.get(k).fill_(val);
+                    net.head.loss(&f, &y, at).double_value(&[])
+                })
+            };
+            let numeric = (at_value(orig + h) - at_value(orig - h)) / (2.0 * h);
+            let _ = at_value(orig);
+            let analytic = grad_f.double_value(&[k]);
+            assert!(
+                (numeric - analytic).abs() <= 1e-5 * (1.0 + analytic.abs()),
+                "{}: d/df[{k}] numeric {numeric} vs autograd {analytic}",
+                loss.name()
+            );
+        }
     }
 }

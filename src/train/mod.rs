@@ -2,7 +2,9 @@
 //! progress display and the per-epoch train log.
 //!
 //! A loss that turns NaN or infinite stops the job with an error naming the
-//! epoch and step; the runner records it and moves on to the next job.
+//! epoch and the step at which it was detected: the running loss is read back
+//! (a device sync) only every [`CHECK_EVERY`] steps and at the end of each
+//! epoch. The runner records the error and moves on to the next job.
 
 mod net;
 pub mod optim;
@@ -20,6 +22,10 @@ use crate::device;
 use crate::heads::Progress;
 use crate::suite::TrainSpec;
 use crate::{Error, Result};
+
+/// Steps between reads of the running training loss (progress display and
+/// the non-finite check); each read waits for the device.
+pub const CHECK_EVERY: i64 = 50;
 
 /// A split as tensors on a device: `x: [N, C, H, W]` f32 in [0, 1], `y: [N]` i64.
 #[derive(Debug)]
@@ -136,7 +142,7 @@ pub fn fit(net: &Net, data: &Tensors, spec: &TrainSpec, label: &str) -> Result<V
                     .eq_tensor(&y)
                     .sum(Kind::Int64);
             });
-            if b % 50 == 49 || b == steps_per_epoch - 1 {
+            if b % CHECK_EVERY == CHECK_EVERY - 1 || b == steps_per_epoch - 1 {
                 let seen = ((b + 1) * bs).min(n) as f64;
                 let mean_loss = loss_sum.double_value(&[]) / seen;
                 if !mean_loss.is_finite() {
@@ -144,9 +150,9 @@ pub fn fit(net: &Net, data: &Tensors, spec: &TrainSpec, label: &str) -> Result<V
                     return Err(Error::Job {
                         job: label.to_string(),
                         msg: format!(
-                            "training loss became {mean_loss} in epoch {} by step {} (lr {lr}); stopping this job",
+                            "non-finite training loss ({mean_loss}) detected at step {} of {steps_per_epoch} in epoch {} (lr {lr}; the loss is checked every {CHECK_EVERY} steps and at the end of each epoch); stopping this job",
+                            b + 1,
                             epoch + 1,
-                            b + 1
                         ),
                     });
                 }
