@@ -67,10 +67,11 @@ pub enum Command {
         /// The baseline: run directory or metrics file.
         baseline: PathBuf,
         /// The candidate: run directory or metrics file; its manifest.json
-        /// gives the suite's `regression:` tolerances.
+        /// gives the suite's `regression:` tolerances (else the baseline's
+        /// manifest.json does, metric by metric).
         candidate: PathBuf,
         /// Tolerance for one metric, METRIC=VALUE (absolute, in the metric's
-        /// units); repeatable; wins over the suite's tolerance.
+        /// units); repeatable; wins over both suites' tolerances.
         #[arg(long = "tolerance", value_name = "METRIC=VALUE", value_parser = compare::parse_tolerance)]
         tolerances: Vec<(String, f64)>,
         /// Tolerance for directional, non-timing metrics that have none.

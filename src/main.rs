@@ -132,6 +132,9 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
             if !quiet {
                 print!("{}", compare::markdown(&result));
             }
+            for w in &result.warnings {
+                eprintln!("warning: {w}");
+            }
             Ok(result.exit_code())
         }
     }

@@ -1,7 +1,7 @@
-//! `lossbench compare`: the verdicts on a hand-built comparison, its
-//! renderings (Markdown and JUnit as insta snapshots), and the real binary's
-//! exit codes on the committed CI baseline and on worsened, truncated and
-//! malformed candidates.
+//! `lossbench compare`: the verdicts on a hand-built comparison, where its
+//! tolerances come from, its notes and warnings, and its renderings (Markdown
+//! and JUnit as insta snapshots; the JUnit also read back by an XML checker).
+//! The real binary is tested in `compare/cli.rs`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,9 +9,16 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use lossbench::report::compare::{self, Input, Options, Status};
 use lossbench::results::MetricRow;
-use lossbench::suite::Suite;
 use lossbench::Error;
-use predicates::str::contains;
+
+#[path = "compare/cli.rs"]
+mod cli;
+#[path = "compare/junit.rs"]
+mod junit;
+#[path = "compare/sources.rs"]
+mod sources;
+#[path = "compare/xml.rs"]
+mod xml;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -56,7 +63,7 @@ const FGSM: &str = "fgsm(eps=0.1)";
 /// (softmax), an asr rise inside the seed noise (softmax), an auroc
 /// improvement (lgm), informational and timing rows, an auroc row missing
 /// (softmax max-softmax) and an extra detector (lgm-likelihood, aupr).
-fn fixture() -> (Input, Input) {
+pub(crate) fn fixture() -> (Input, Input) {
     let side = |cand: bool| {
         let mut rows = Vec::new();
         for seed in [0, 1] {
@@ -246,6 +253,15 @@ fn verdicts_follow_tolerances_noise_and_directions() {
         .iter()
         .any(|n| n.contains("`n_eval`") && n.contains("informational")));
     assert!(c.notes.iter().any(|n| n.contains("different devices")));
+    assert!(
+        c.notes.iter().any(|n| n.contains(
+            "tolerances differ: `asr` (baseline none, candidate 0.0500), \
+             `clean_acc` (baseline 0.5000, candidate 0.0200)"
+        )),
+        "{:?}",
+        c.notes
+    );
+    assert!(c.warnings.is_empty());
     assert!(c.failed());
     assert_eq!(c.exit_code(), 1);
     let n = c.counts();
@@ -388,247 +404,8 @@ fn json_holds_the_verdict_and_every_row() {
     assert_eq!(reg["loss"], "lgm");
     assert_eq!(reg["metric"], "clean_acc");
     assert_eq!(reg["direction"], "higher-is-better");
-    assert_eq!(reg["gate"]["source"], "suite");
+    assert_eq!(reg["gate"]["source"], "candidate-suite");
+    assert_eq!(json["warnings"], serde_json::json!([]));
     assert_eq!(reg["baseline"]["seeds"], serde_json::json!([0, 1]));
     assert_eq!(json["tolerances"]["auroc"]["source"], "cli");
-}
-
-// ---------------------------------------------------------------------------
-// The binary, on the committed CI baseline.
-
-/// A copy of the baseline (metrics.csv + manifest.json) with `edit` applied
-/// to every data line of metrics.csv.
-fn edited_candidate(dir: &Path, edit: impl Fn(&str) -> Option<String>) -> PathBuf {
-    let out = dir.join("candidate");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::copy(
-        baseline_dir().join("manifest.json"),
-        out.join("manifest.json"),
-    )
-    .unwrap();
-    let text = std::fs::read_to_string(baseline_dir().join("metrics.csv")).unwrap();
-    let mut lines = text.lines();
-    let mut csv = format!("{}\n", lines.next().unwrap());
-    for l in lines {
-        if let Some(l) = edit(l) {
-            csv.push_str(&l);
-            csv.push('\n');
-        }
-    }
-    std::fs::write(out.join("metrics.csv"), csv).unwrap();
-    out
-}
-
-/// `line` with its value (last column) replaced by `f(value)`.
-fn with_value(line: &str, f: impl Fn(f64) -> f64) -> String {
-    let (head, v) = line.rsplit_once(',').unwrap();
-    format!("{head},{}", f(v.parse().unwrap()))
-}
-
-#[test]
-fn the_ci_baseline_matches_the_ci_suite_and_passes_against_itself() {
-    let suite = Suite::load(&root().join("suites/ci.yaml")).unwrap();
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(baseline_dir().join("manifest.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(manifest["suite_name"], "ci");
-    assert_eq!(manifest["device"], "cpu", "the CI baseline is a CPU run");
-    assert_eq!(
-        manifest["suite"]["regression"],
-        serde_json::to_value(&suite.regression).unwrap(),
-        "suites/ci.yaml's tolerances differ from the baseline's: refresh results/baselines/ci (see its README)"
-    );
-    let tmp = tempfile::tempdir().unwrap();
-    let json = tmp.path().join("out/compare.json");
-    lossbench()
-        .arg("compare")
-        .arg(baseline_dir())
-        .arg(baseline_dir().join("metrics.csv"))
-        .arg("--json")
-        .arg(&json)
-        .assert()
-        .code(0)
-        .stdout(contains("lossbench compare: PASS"));
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
-    assert_eq!(v["counts"]["regression"], 0);
-    assert!(v["counts"]["ok"].as_u64().unwrap() >= 8, "{}", v["counts"]);
-}
-
-#[test]
-fn a_worsened_candidate_exits_1_and_every_output_says_why() {
-    let tmp = tempfile::tempdir().unwrap();
-    // clean accuracy of every lgm job 0.1 lower.
-    let cand = edited_candidate(tmp.path(), |l| {
-        Some(if l.contains(",lgm,") && l.contains(",clean_acc,") {
-            with_value(l, |v| v - 0.1)
-        } else {
-            l.to_owned()
-        })
-    });
-    let out = tmp.path().join("out");
-    let assert = lossbench()
-        .arg("compare")
-        .arg(baseline_dir())
-        .arg(&cand)
-        .arg("--markdown")
-        .arg(out.join("c.md"))
-        .arg("--json")
-        .arg(out.join("c.json"))
-        .arg("--junit")
-        .arg(out.join("c.xml"))
-        .arg("--benchmark-json")
-        .arg(out.join("bench.json"))
-        .assert()
-        .code(1)
-        .stdout(contains("lossbench compare: FAIL"))
-        .stdout(contains("### Regressions (1)"));
-    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
-    assert_eq!(std::fs::read_to_string(out.join("c.md")).unwrap(), stdout);
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("c.json")).unwrap()).unwrap();
-    assert_eq!(json["verdict"], "fail");
-    assert_eq!(json["counts"]["regression"], 1);
-    let xml = std::fs::read_to_string(out.join("c.xml")).unwrap();
-    assert!(
-        xml.contains("failures=\"1\"") && xml.contains("type=\"regression\""),
-        "{xml}"
-    );
-    let bench: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("bench.json")).unwrap()).unwrap();
-    assert!(bench.as_array().is_some_and(|a| !a.is_empty()));
-
-    // A looser tolerance on the command line lets it pass; --quiet prints nothing.
-    lossbench()
-        .arg("compare")
-        .arg(baseline_dir())
-        .arg(&cand)
-        .args(["--tolerance", "clean_acc=0.15", "--quiet"])
-        .assert()
-        .code(0)
-        .stdout("");
-}
-
-#[test]
-fn missing_and_extra_rows_are_listed_and_missing_ones_fail_unless_allowed() {
-    let tmp = tempfile::tempdir().unwrap();
-    // Drop every lgm-likelihood row; add a metric the baseline lacks.
-    let cand = edited_candidate(tmp.path(), |l| {
-        if l.contains("lgm-likelihood") {
-            None
-        } else if l.contains(",clean_acc,") {
-            Some(format!("{l}\n{}", l.replace(",clean_acc,", ",top5_acc,")))
-        } else {
-            Some(l.to_owned())
-        }
-    });
-    lossbench()
-        .arg("compare")
-        .arg(baseline_dir())
-        .arg(&cand)
-        .assert()
-        .code(1)
-        .stdout(contains("### Missing from the candidate"))
-        .stdout(contains("| lgm-likelihood |"))
-        .stdout(contains("### Extra in the candidate"))
-        .stdout(contains("top5_acc"));
-    lossbench()
-        .arg("compare")
-        .arg(baseline_dir())
-        .arg(&cand)
-        .arg("--allow-missing")
-        .assert()
-        .code(0)
-        .stdout(contains("### Missing from the candidate"))
-        .stdout(contains("(allowed)"));
-}
-
-#[test]
-fn parquet_and_csv_inputs_compare_equal() {
-    use polars::prelude::*;
-    let tmp = tempfile::tempdir().unwrap();
-    let csv = baseline_dir().join("metrics.csv");
-    let mut df = CsvReadOptions::default()
-        .with_has_header(true)
-        .try_into_reader_with_file_path(Some(csv))
-        .unwrap()
-        .finish()
-        .unwrap();
-    let parquet = tmp.path().join("metrics.parquet");
-    ParquetWriter::new(std::fs::File::create(&parquet).unwrap())
-        .finish(&mut df)
-        .unwrap();
-    // No manifest beside it and no tolerance: everything is reported only.
-    lossbench()
-        .arg("compare")
-        .arg(baseline_dir())
-        .arg(&parquet)
-        .assert()
-        .code(0)
-        .stdout(contains("0 gated metric(s)"))
-        .stdout(contains("no manifest.json beside the candidate"));
-    lossbench()
-        .arg("compare")
-        .arg(&parquet)
-        .arg(baseline_dir())
-        .assert()
-        .code(0)
-        .stdout(contains("0 missing from the candidate"))
-        .stdout(contains("0 extra"));
-}
-
-#[test]
-fn bad_input_exits_2_naming_the_file() {
-    let tmp = tempfile::tempdir().unwrap();
-    let nowhere = tmp.path().join("nowhere");
-    lossbench()
-        .arg("compare")
-        .arg(baseline_dir())
-        .arg(&nowhere)
-        .assert()
-        .code(2)
-        .stderr(contains("nowhere"));
-    let bad = tmp.path().join("metrics.csv");
-    std::fs::write(&bad, "job_id,dataset,model,loss,seed,attack,detector,subset,value\nx,a,b,c,0,none,none,clean,1.0\n")
-        .unwrap();
-    lossbench()
-        .arg("compare")
-        .arg(baseline_dir())
-        .arg(&bad)
-        .assert()
-        .code(2)
-        .stderr(contains("metrics.csv"))
-        .stderr(contains("missing column 'metric'"));
-    std::fs::write(&bad, "job_id,dataset,model,loss,seed,attack,detector,subset,metric,value\nx,a,b,c,0,none,none,clean,clean_acc,high\n")
-        .unwrap();
-    lossbench()
-        .arg("compare")
-        .arg(baseline_dir())
-        .arg(&bad)
-        .assert()
-        .code(2)
-        .stderr(contains("'high' is not a number"));
-    let empty = tmp.path().join("empty");
-    std::fs::create_dir_all(&empty).unwrap();
-    lossbench()
-        .arg("compare")
-        .arg(&empty)
-        .arg(baseline_dir())
-        .assert()
-        .code(2)
-        .stderr(contains("no metrics.parquet or metrics.csv"));
-    for args in [
-        ["--tolerance", "clean_acc"],
-        ["--tolerance", "n_eval=1"],
-        ["--default-tolerance", "-1"],
-    ] {
-        lossbench()
-            .arg("compare")
-            .arg(baseline_dir())
-            .arg(baseline_dir())
-            .args(args)
-            .assert()
-            .code(2);
-    }
 }

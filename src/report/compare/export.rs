@@ -118,10 +118,12 @@ pub fn junit(c: &Comparison) -> String {
         ))
     );
     out.push_str("    <properties>\n");
-    for (name, value) in [
+    let sides = [
         ("baseline", &c.baseline.metrics_file),
         ("candidate", &c.candidate.metrics_file),
-    ] {
+    ];
+    let warnings = c.warnings.iter().map(|w| ("warning", w));
+    for (name, value) in sides.into_iter().chain(warnings) {
         let _ = writeln!(
             out,
             "      <property name=\"{name}\" value=\"{}\"/>",

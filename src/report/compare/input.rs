@@ -37,6 +37,9 @@ pub struct Input {
     pub rows: Vec<MetricRow>,
     /// The suite's `regression:` tolerances from the manifest (empty without one).
     pub tolerances: BTreeMap<String, f64>,
+    /// The manifest's resolved suite (its `suite` object), to tell whether
+    /// the two runs ran the same suite; `None` without a manifest.
+    pub suite: Option<serde_json::Value>,
 }
 
 fn bad(file: &Path, msg: impl Into<String>) -> Error {
@@ -67,9 +70,9 @@ impl Input {
             metrics_file: metrics_file.display().to_string(),
             ..SideInfo::default()
         };
-        let mut tolerances = BTreeMap::new();
+        let (mut tolerances, mut suite) = (BTreeMap::new(), None);
         if manifest.is_file() {
-            tolerances = read_manifest(&manifest, &mut info)?;
+            (tolerances, suite) = read_manifest(&manifest, &mut info)?;
             info.manifest = Some(manifest.display().to_string());
         }
         Ok(Input {
@@ -77,6 +80,7 @@ impl Input {
             metrics_file,
             rows,
             tolerances,
+            suite,
         })
     }
 
@@ -95,6 +99,7 @@ impl Input {
             metrics_file: PathBuf::from(label),
             rows,
             tolerances,
+            suite: None,
         }
     }
 }
@@ -278,8 +283,12 @@ fn read_metrics(path: &Path) -> Result<Vec<MetricRow>> {
         .collect())
 }
 
-/// Fills `info` from the manifest and returns its regression tolerances.
-fn read_manifest(path: &Path, info: &mut SideInfo) -> Result<BTreeMap<String, f64>> {
+/// The regression tolerances and the resolved suite of a manifest.
+type ManifestSuite = (BTreeMap<String, f64>, Option<serde_json::Value>);
+
+/// Fills `info` from the manifest and returns its regression tolerances and
+/// its `suite` object.
+fn read_manifest(path: &Path, info: &mut SideInfo) -> Result<ManifestSuite> {
     let text = std::fs::read_to_string(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
     let json: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| bad(path, format!("not JSON: {e}")))?;
@@ -289,13 +298,15 @@ fn read_manifest(path: &Path, info: &mut SideInfo) -> Result<BTreeMap<String, f6
     info.git_commit = field("git_commit");
     info.device = field("device");
     info.lossbench_version = field("lossbench_version");
+    let suite = json.get("suite").cloned();
     let Some(tols) = json.pointer("/suite/regression/tolerances") else {
-        return Ok(BTreeMap::new());
+        return Ok((BTreeMap::new(), suite));
     };
     let obj = tols
         .as_object()
         .ok_or_else(|| bad(path, "suite.regression.tolerances is not a map"))?;
-    obj.iter()
+    let tolerances = obj
+        .iter()
         .map(|(metric, v)| match v.as_f64() {
             Some(t) if t.is_finite() && t >= 0.0 => Ok((metric.clone(), t)),
             _ => Err(bad(
@@ -303,5 +314,6 @@ fn read_manifest(path: &Path, info: &mut SideInfo) -> Result<BTreeMap<String, f6
                 format!("suite.regression.tolerances.{metric} = {v}: expected a number >= 0"),
             )),
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok((tolerances, suite))
 }

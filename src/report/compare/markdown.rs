@@ -11,8 +11,8 @@ use super::{Comparison, Direction, Key, Row, SideInfo, Stats, Status, ToleranceS
 pub const RULE: &str = "A gated metric regresses when its mean over seeds worsens by more than \
 max(tolerance, 2·sqrt(s_b²/n_b + s_c²/n_c)) (s: sample std over seeds, n: number of seeds; \
 the noise term only when both sides have at least 2 seeds, else the tolerance alone). \
-Tolerances: --tolerance, else the candidate suite's `regression:` section, else \
---default-tolerance (not for timing metrics). Metrics without a tolerance, informational \
+Tolerances: --tolerance, else the candidate suite's `regression:` section, else the baseline \
+suite's, else --default-tolerance (not for timing metrics). Metrics without a tolerance, informational \
 metrics and timing metrics without an explicit tolerance are reported, never gated. A baseline \
 row missing from the candidate fails unless --allow-missing; extra candidate rows are listed.";
 
@@ -163,7 +163,7 @@ fn side_rows(out: &mut String, b: &SideInfo, c: &SideInfo) {
     });
 }
 
-/// The Markdown report: verdict, the two sides, the failing rows, then the
+/// The Markdown report: verdict, any warnings, the two sides, the failing rows, then the
 /// improvements, the notes, the rule and every row in a collapsed table.
 pub fn markdown(c: &Comparison) -> String {
     let n = c.counts();
@@ -171,8 +171,15 @@ pub fn markdown(c: &Comparison) -> String {
     let _ = writeln!(
         out,
         "## lossbench compare: {}\n",
-        if c.failed() { "FAIL" } else { "PASS" }
+        match (c.failed(), c.warnings.is_empty()) {
+            (true, _) => "FAIL",
+            (false, true) => "PASS",
+            (false, false) => "PASS (with warnings)",
+        }
     );
+    for w in &c.warnings {
+        let _ = writeln!(out, "> **Warning:** {w}\n");
+    }
     let _ = writeln!(
         out,
         "**{} regression(s)** in {} gated metric(s) ({} improved, {} within threshold); \

@@ -26,11 +26,17 @@
 //!
 //! A metric's tolerance comes from `--tolerance metric=value` (wins), else the
 //! candidate's `manifest.json` (`suite.regression.tolerances`, the suite's
-//! `regression:` section), else `--default-tolerance` (directional, non-timing
-//! metrics only). A metric with no tolerance is compared and reported, never
-//! gated. Timing metrics (`seconds`, `images_per_s`) vary from run to run even
+//! `regression:` section), else the baseline's `manifest.json`, else
+//! `--default-tolerance` (directional, non-timing metrics only); each
+//! tolerance records its [`ToleranceSource`] ([`resolve`]). A metric with no
+//! tolerance is compared and reported, never gated. Timing metrics (`seconds`, `images_per_s`) vary from run to run even
 //! on one machine, so they are gated only when a tolerance names them
 //! explicitly (CLI or suite); informational metrics are never gated.
+//!
+//! When no metric at all is gated the comparison still passes (exit 0: an
+//! informational comparison of two ad-hoc runs is a legitimate use, and exit
+//! 2 means bad input), but [`Comparison::warnings`] says so, and the Markdown
+//! headline and `lossbench compare`'s stderr carry it.
 //!
 //! A baseline row with no candidate row ("missing") fails the comparison
 //! unless `allow_missing`; a candidate row with no baseline row ("extra") is
@@ -41,6 +47,7 @@ pub mod export;
 pub mod input;
 pub mod markdown;
 pub mod outcome;
+pub mod resolve;
 pub mod rule;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -61,6 +68,7 @@ pub use markdown::{markdown, RULE};
 pub use outcome::{
     Comparison, Counts, Key, Options, Row, SideInfo, Stats, Status, Tolerance, ToleranceSource,
 };
+pub use resolve::suite_differences;
 pub use rule::{noise, verdict, Gate, EPSILON};
 
 use Direction::Informational as Info;
@@ -93,25 +101,7 @@ pub fn compare(baseline: &Input, candidate: &Input, opts: &Options) -> Result<Co
             )));
         }
     }
-    let mut tolerances: BTreeMap<String, Tolerance> = BTreeMap::new();
-    for (metric, &value) in &candidate.tolerances {
-        tolerances.insert(
-            metric.clone(),
-            Tolerance {
-                value,
-                source: ToleranceSource::Suite,
-            },
-        );
-    }
-    for (metric, &value) in &opts.tolerances {
-        tolerances.insert(
-            metric.clone(),
-            Tolerance {
-                value,
-                source: ToleranceSource::Cli,
-            },
-        );
-    }
+    let tolerances = resolve::tolerances(baseline, candidate, opts, &mut notes);
     for (metric, t) in &tolerances {
         if direction(metric) == Info {
             notes.push(format!(
@@ -125,11 +115,6 @@ pub fn compare(baseline: &Input, candidate: &Input, opts: &Options) -> Result<Co
             ));
         }
     }
-    if candidate.info.manifest.is_none() && candidate.tolerances.is_empty() {
-        notes.push(
-            "no manifest.json beside the candidate's metrics: no suite tolerances apply".into(),
-        );
-    }
     if let (Some(db), Some(dc)) = (&baseline.info.device, &candidate.info.device) {
         if db != dc {
             notes.push(format!(
@@ -138,6 +123,7 @@ pub fn compare(baseline: &Input, candidate: &Input, opts: &Options) -> Result<Co
             ));
         }
     }
+    notes.extend(resolve::suite_note(baseline, candidate));
 
     let mut keys: BTreeSet<&Key> = b.keys().collect();
     keys.extend(c.keys());
@@ -146,6 +132,7 @@ pub fn compare(baseline: &Input, candidate: &Input, opts: &Options) -> Result<Co
         .map(|k| row(k, b.get(k).cloned(), c.get(k).cloned(), &tolerances, opts))
         .collect();
     sort_rows(&mut rows, baseline, candidate);
+    let warnings = resolve::warnings(&rows, &tolerances, opts);
 
     let side = |input: &Input| {
         let mut info = input.info.clone();
@@ -161,6 +148,7 @@ pub fn compare(baseline: &Input, candidate: &Input, opts: &Options) -> Result<Co
         allow_missing: opts.allow_missing,
         rows,
         notes,
+        warnings,
     })
 }
 

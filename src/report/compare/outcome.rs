@@ -14,7 +14,7 @@ use crate::results::MetricRow;
 /// How to compare.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Options {
-    /// `--tolerance metric=value`: wins over the candidate suite's tolerances.
+    /// `--tolerance metric=value`: wins over both suites' tolerances.
     pub tolerances: BTreeMap<String, f64>,
     /// `--default-tolerance`: for directional, non-timing metrics without a
     /// tolerance. Default: none (such metrics are reported only).
@@ -31,7 +31,10 @@ pub enum ToleranceSource {
     /// `--tolerance`.
     Cli,
     /// The candidate manifest's `suite.regression.tolerances`.
-    Suite,
+    CandidateSuite,
+    /// The baseline manifest's `suite.regression.tolerances`, for a metric
+    /// the candidate's manifest (or a bare candidate metrics file) has none for.
+    BaselineSuite,
     /// `--default-tolerance`.
     Default,
 }
@@ -40,7 +43,8 @@ impl ToleranceSource {
     pub fn label(self) -> &'static str {
         match self {
             ToleranceSource::Cli => "--tolerance",
-            ToleranceSource::Suite => "suite",
+            ToleranceSource::CandidateSuite => "candidate suite",
+            ToleranceSource::BaselineSuite => "baseline suite",
             ToleranceSource::Default => "--default-tolerance",
         }
     }
@@ -194,14 +198,19 @@ pub struct Tolerance {
 pub struct Comparison {
     pub baseline: SideInfo,
     pub candidate: SideInfo,
-    /// Explicit tolerances by metric (CLI over suite); the default is separate.
+    /// Explicit tolerances by metric (CLI over the candidate suite over the
+    /// baseline suite); the default is separate.
     pub tolerances: BTreeMap<String, Tolerance>,
     pub default_tolerance: Option<f64>,
     pub allow_missing: bool,
     /// Every key of either side, in report order.
     pub rows: Vec<Row>,
-    /// Things a reader should know (ignored tolerances, differing devices).
+    /// Things a reader should know (ignored tolerances, differing devices,
+    /// suites or suite tolerances, a missing manifest).
     pub notes: Vec<String>,
+    /// Things that make the verdict weaker than it looks: at present, that no
+    /// metric was gated, so the comparison could not fail on a regression.
+    pub warnings: Vec<String>,
 }
 
 /// Counts of rows by status.
