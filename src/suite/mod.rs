@@ -5,7 +5,8 @@
 //! (`deny_unknown_fields`, kebab-case) so that a misspelt key or a wrong type
 //! fails with `file:line:column` and the field path; [`validate`] turns the raw
 //! tree into the [`Suite`] below, checking values (ranges, non-empty lists) and
-//! filling every default. [`plan`] expands a suite into [`Job`]s with stable ids.
+//! filling every default. [`wording`] turns serde's messages into plain words.
+//! [`plan`] expands a suite into [`Job`]s with stable ids.
 //!
 //! This room knows nothing of tch: it only describes work.
 
@@ -14,6 +15,7 @@ pub mod locate;
 pub mod plan;
 pub mod raw;
 pub mod validate;
+pub mod wording;
 
 use std::collections::BTreeMap;
 use std::path::Path;

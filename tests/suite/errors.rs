@@ -95,14 +95,47 @@ fn unknown_key_in_loss_params() {
         7,
         "unknown field `beta`, expected `lambda` or `alpha`",
     );
-    // A name that takes no parameters.
+}
+
+#[test]
+fn params_given_to_a_name_that_takes_none() {
     assert_fails(
         &edit("[max-softmax,", "[{max-softmax: {t: 1}},"),
         "detectors[0].max-softmax.t",
         15,
         28,
-        "unknown field `t`, there are no fields",
+        "`max-softmax` takes no parameters",
     );
+    assert_fails(
+        &edit("  - softmax\n", "  - softmax: {foo: 1}\n"),
+        "losses[0].softmax.foo",
+        9,
+        15,
+        "`softmax` takes no parameters",
+    );
+    // A value that is not a map at all says the same.
+    assert_fails(
+        &edit("  - softmax\n", "  - softmax: 1\n"),
+        "losses[0].softmax",
+        9,
+        14,
+        "`softmax` takes no parameters",
+    );
+    assert_fails(
+        &edit(
+            "  lr: 0.01\n",
+            "  lr: 0.01\n  schedule: {cosine: {t-max: 4}}\n",
+        ),
+        "train.schedule.cosine.t-max",
+        8,
+        23,
+        "`cosine` takes no parameters",
+    );
+    // `{}` and `null` stay accepted.
+    parse(&edit(
+        "  - softmax\n",
+        "  - softmax: {}\n  - lsoftmax: null\n",
+    ));
 }
 
 #[test]
@@ -118,56 +151,226 @@ fn params_indented_too_little() {
 }
 
 #[test]
+fn two_names_in_one_entry() {
+    assert_fails(
+        &edit(
+            "  lr: 0.01\n",
+            "  lr: 0.01\n  optimizer: {adam: {beta1: 0.9}, sgd: {}}\n",
+        ),
+        "train.optimizer.sgd",
+        8,
+        35,
+        "two optimizers given (`adam`, `sgd`); choose one",
+    );
+    assert_fails(
+        &edit("model: mlp", "model: {mlp: {}, small-cnn: {}}"),
+        "model.small-cnn",
+        4,
+        18,
+        "two models given (`mlp`, `small-cnn`); choose one",
+    );
+    assert_fails(
+        &edit(
+            "  lr: 0.01\n",
+            "  lr: 0.01\n  schedule:\n    cosine:\n    constant:\n",
+        ),
+        "train.schedule.constant",
+        10,
+        5,
+        "two schedules given (`cosine`, `constant`); choose one",
+    );
+    // In a list, both were most likely meant: one dash is missing.
+    assert_fails(
+        &edit(
+            "  - center\n",
+            "  - lgm:\n      alpha: 0.2\n    center: {}\n",
+        ),
+        "losses[1].center",
+        12,
+        5,
+        "two losses in one entry (`lgm`, `center`); give each its own list item (`- lgm` and \
+         `- center`)",
+    );
+    assert_fails(
+        &edit(
+            "  - fgsm: {eps: [0.0, 0.1, 0.3]}",
+            "  - {fgsm: {eps: 0.1}, bim: {}}",
+        ),
+        "attacks[0].bim",
+        14,
+        24,
+        "two attacks in one entry (`fgsm`, `bim`); give each its own list item (`- fgsm` and \
+         `- bim`)",
+    );
+    assert_fails(
+        &edit(
+            "  lr: 0.01\n",
+            "  lr: 0.01\n  optimizer: {adam: {}, adam: {beta1: 0.5}}\n",
+        ),
+        "train.optimizer.adam",
+        8,
+        25,
+        "`adam` is given twice",
+    );
+}
+
+#[test]
 fn wrong_type() {
     assert_fails(
         &edit("epochs: 4", "epochs: \"five\""),
         "train.epochs",
         6,
         11,
-        "invalid type: string \"five\", expected usize",
+        "expected a whole number >= 0, found text \"five\"",
     );
     assert_fails(
         &edit("seeds: [0, 1, 2]", "seeds: 3"),
         "seeds",
         12,
         8,
-        "invalid type: integer `3`, expected a sequence",
+        "expected a list, found 3",
     );
     assert_fails(
         &edit("seeds: [0, 1, 2]", "seeds: [0, -1]"),
         "seeds[1]",
         12,
         12,
-        "invalid type: integer `-1`, expected u64",
+        "expected a whole number >= 0, found -1",
     );
     assert_fails(
         &edit("{alpha: 0.1,", "{alpha: high,"),
         "losses[2].lgm.alpha",
         11,
         18,
-        "invalid type: string \"high\", expected f64",
+        "expected a number, found text \"high\"",
     );
     assert_fails(
         &edit("[0.0, 0.1, 0.3]", "[0.0, 0.1, x]"),
         "attacks[0].fgsm.eps[2]",
         14,
         28,
-        "invalid type: string \"x\", expected f64",
+        "expected a number, found text \"x\"",
     );
     assert_fails(
         &edit("  - softmax\n", "  - 3\n"),
         "losses[0]",
         9,
         5,
-        "invalid type: integer `3`, expected a loss name (`softmax`, `center`, `lsoftmax`, `lgm`) or a \
-         one-key map {name: {params}}",
+        "expected a loss name (`softmax`, `center`, `lsoftmax`, `lgm`) or a one-key map \
+         {name: {params}}, found 3",
     );
     assert_fails(
         &edit("data:\n  dataset: synthetic", "data: synthetic"),
         "data",
         2,
         7,
-        "invalid type: string \"synthetic\", expected the data section: a map with `dataset` \
-         and optional `path`, `train-subset`, `test-subset`, `attack-subset`, `synthetic`",
+        "expected the data section: a map with `dataset` and optional `path`, `train-subset`, \
+         `test-subset`, `attack-subset`, `synthetic`, found text \"synthetic\"",
     );
+}
+
+/// No Rust type name (u64, usize, f64, ...) reaches the user.
+#[test]
+fn wrong_type_in_plain_words() {
+    let cases = [
+        (
+            "epochs: 4",
+            "epochs: 1.5",
+            "train.epochs",
+            6,
+            11,
+            "expected a whole number >= 0, found 1.5",
+        ),
+        (
+            "lr: 0.01",
+            "lr: \"fast\"",
+            "train.lr",
+            7,
+            7,
+            "expected a number, found text \"fast\"",
+        ),
+        (
+            "lr: 0.01",
+            "lr: true",
+            "train.lr",
+            7,
+            7,
+            "expected a number, found true",
+        ),
+        (
+            "lr: 0.01",
+            "augment: yes",
+            "train.augment",
+            7,
+            12,
+            "expected true or false, found text \"yes\"",
+        ),
+        (
+            "lr: 0.01",
+            "augment: 1",
+            "train.augment",
+            7,
+            12,
+            "expected true or false, found 1",
+        ),
+        (
+            "name: t",
+            "name: [t]",
+            "name",
+            1,
+            7,
+            "expected text, found a list",
+        ),
+        (
+            "seeds: [0, 1, 2]",
+            "seeds: [0, ~]",
+            "seeds[1]",
+            12,
+            12,
+            "expected a whole number >= 0, found null",
+        ),
+        (
+            "seeds: [0, 1, 2]",
+            "seeds: [{a: 1}]",
+            "seeds[0]",
+            12,
+            9,
+            "expected a whole number >= 0, found a map",
+        ),
+        (
+            "  - center\n",
+            "  - lsoftmax: {m: 99999999999}\n",
+            "losses[1].lsoftmax.m",
+            10,
+            19,
+            "expected a whole number from 0 to 4294967295, found 99999999999",
+        ),
+        (
+            "{alpha: 0.1,",
+            "{covariance: [diagonal], alpha: 0.1,",
+            "losses[2].lgm.covariance",
+            11,
+            23,
+            "expected one of `identity`, `isotropic`, `diagonal`, found a list",
+        ),
+        (
+            "  lr: 0.01\n",
+            "  lr: 0.01\n  schedule: {multistep: {milestones: [2, x]}}\n",
+            "train.schedule.multistep.milestones[1]",
+            8,
+            42,
+            "expected a whole number >= 0, found text \"x\"",
+        ),
+        (
+            "seeds: [0, 1, 2]\n",
+            "seeds: [0]\nregression: {auroc: high}\n",
+            "regression.auroc",
+            13,
+            21,
+            "expected a number, found text \"high\"",
+        ),
+    ];
+    for (from, to, field, line, column, msg) in cases {
+        assert_fails(&edit(from, to), field, line, column, msg);
+    }
 }
