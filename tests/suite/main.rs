@@ -5,6 +5,7 @@
 //! One test binary (`cargo test --test suite`), one module per theme; the
 //! helpers and the `BASE` suite the error tests edit live here.
 
+mod cross;
 mod errors;
 mod plan;
 mod valid;

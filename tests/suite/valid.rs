@@ -45,7 +45,7 @@ pub(super) fn full_suite() -> Suite {
         description: "every key, block style".into(),
         data: DataSpec {
             dataset: DatasetName::Synthetic,
-            path: Some(PathBuf::from("/tmp/data")),
+            path: None,
             train_subset: Some(400),
             test_subset: Some(200),
             attack_subset: None,
@@ -120,12 +120,13 @@ fn flow_style_reads_the_same_as_block_style() {
 
 #[test]
 fn named_params_fill_their_defaults() {
-    let suite = parse(
-        "name: d\ndata: {dataset: mnist}\nmodel: {small-cnn: {dropout: 0.5}}\n\
-         train: {optimizer: sgd, schedule: {step: {step-size: 2}}}\n\
-         losses: [center, {center: {alpha: 1}}, lgm, {lgm: {covariance: isotropic}}]\n\
-         seeds: [3]\nattacks: [fgsm, {fgsm: {eps: 0.2}}]\ndetectors: [{max-softmax: {}}]\n",
-    );
+    let text = "name: d\ndata: {dataset: mnist, path: /data/mnist}\n\
+                model: {small-cnn: {dropout: 0.5}}\n\
+                train: {optimizer: sgd, schedule: {step: {step-size: 2}}}\n\
+                losses: [center, lgm]\n\
+                seeds: [3]\nattacks: [fgsm, {fgsm: {eps: 0.2}}]\ndetectors: [{max-softmax: {}}]\n";
+    let suite = parse(text);
+    assert_eq!(suite.data.path, Some(PathBuf::from("/data/mnist")));
     assert_eq!(
         suite.model,
         ModelSpec {
@@ -148,30 +149,42 @@ fn named_params_fill_their_defaults() {
             gamma: 0.1
         }
     );
-    assert_eq!(suite.losses.len(), 4);
     assert_eq!(
-        suite.losses[0],
-        LossSpec::Center {
-            lambda: 0.01,
-            alpha: 0.5
-        }
+        suite.losses,
+        [
+            LossSpec::Center {
+                lambda: 0.01,
+                alpha: 0.5
+            },
+            LossSpec::Lgm {
+                alpha: 0.1,
+                lambda: 0.1,
+                covariance: Covariance::Identity,
+                log_var_floor: -6.0,
+                warmup_epochs: 0
+            }
+        ]
     );
+    // Some parameters given: the others still get their defaults.
+    let partial = parse(&text.replace(
+        "[center, lgm]",
+        "[{center: {alpha: 1}}, {lgm: {covariance: isotropic}}]",
+    ));
     assert_eq!(
-        suite.losses[1],
-        LossSpec::Center {
-            lambda: 0.01,
-            alpha: 1.0
-        }
-    );
-    assert_eq!(
-        suite.losses[2],
-        LossSpec::Lgm {
-            alpha: 0.1,
-            lambda: 0.1,
-            covariance: Covariance::Identity,
-            log_var_floor: -6.0,
-            warmup_epochs: 0
-        }
+        partial.losses,
+        [
+            LossSpec::Center {
+                lambda: 0.01,
+                alpha: 1.0
+            },
+            LossSpec::Lgm {
+                alpha: 0.1,
+                lambda: 0.1,
+                covariance: Covariance::Isotropic,
+                log_var_floor: -6.0,
+                warmup_epochs: 0
+            }
+        ]
     );
     assert_eq!(
         suite.attacks,
