@@ -226,3 +226,30 @@ fn lgm_likelihood_without_an_lgm_loss_is_fine() {
     let suite = parse(&edit("  - lgm: {alpha: 0.1, lambda: 0.1}\n", ""));
     assert!(suite.detectors.contains(&DetectorSpec::LgmLikelihood));
 }
+
+/// Every suite shipped in `suites/` validates, whatever its name; a new
+/// suite is covered as soon as it is added.
+#[test]
+fn every_shipped_suite_validates() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            let suite = Suite::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            names.push(suite.name);
+        }
+    }
+    names.sort();
+    // The directory was really read: the known suites are among them.
+    for expected in [
+        "ci",
+        "features-2d",
+        "fmnist-accuracy",
+        "paper-cifar10",
+        "paper-mnist",
+        "quick",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
+    }
+}
