@@ -496,7 +496,11 @@ mod tests {
             "schedule" => train = format!("{{epochs: 10, schedule: {entry}}}"),
             "loss" => losses = format!("[{entry}]"),
             "attack" => extra = format!("attacks: [{entry}]\n"),
-            "detector" => extra = format!("detectors: [{entry}]\n"),
+            // Detectors need an attack, and kd-bu a model with dropout.
+            "detector" => {
+                model = "{mlp: {dropout: 0.2}}".to_owned();
+                extra = format!("attacks: [fgsm]\ndetectors: [{entry}]\n");
+            }
             _ => panic!("unknown kind {kind}"),
         }
         format!(
@@ -575,10 +579,13 @@ mod tests {
         for e in catalog() {
             let req = required(&e);
             let params = (!req.is_empty()).then(|| req.join(", "));
-            parse(&suite_with(
+            let suite = parse(&suite_with(
                 e.kind,
                 &written(e.kind, e.name, params.as_deref()),
             ));
+            if e.kind == "model" {
+                assert_eq!(suite.model.kind.name(), e.name);
+            }
         }
     }
 
@@ -620,6 +627,11 @@ mod tests {
             let err = Suite::parse(&text, Path::new("c.yaml"))
                 .unwrap_err()
                 .to_string();
+            if e.params.is_empty() {
+                let none = format!("`{}` takes no parameters", e.name);
+                assert!(err.ends_with(&none), "{err}");
+                continue;
+            }
             let accepted: BTreeSet<String> = err
                 .split("unknown field `zzz`")
                 .nth(1)

@@ -5,15 +5,27 @@
 //! (`deny_unknown_fields`, kebab-case) so that a misspelt key or a wrong type
 //! fails with `file:line:column` and the field path; [`validate`] turns the raw
 //! tree into the [`Suite`] below, checking values (ranges, non-empty lists) and
-//! filling every default. [`plan`] expands a suite into [`Job`]s with stable ids.
+//! filling every default; [`cross`] then checks what only several sections
+//! together can say (a detector the model cannot serve, a tolerance on a
+//! metric that is never gated). [`wording`] turns serde's messages into plain
+//! words. [`plan`] expands a suite into [`Job`]s with stable ids.
 //!
 //! This room knows nothing of tch: it only describes work.
 
+/// A field path from keys and indices: `path!["losses", i, "lgm", "alpha"]`.
+macro_rules! path {
+    ($($seg:expr),* $(,)?) => {
+        [$($crate::suite::locate::PathSeg::from($seg)),*]
+    };
+}
+
 pub mod catalog;
+pub mod cross;
 pub mod locate;
 pub mod plan;
 pub mod raw;
 pub mod validate;
+pub mod wording;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -62,6 +74,20 @@ pub enum ModelKind {
     Resnet20,
     Resnet32,
     Resnet56,
+}
+
+impl ModelKind {
+    /// The name used in suites.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModelKind::Mlp => "mlp",
+            ModelKind::SmallCnn => "small-cnn",
+            ModelKind::Lenetpp => "lenetpp",
+            ModelKind::Resnet20 => "resnet20",
+            ModelKind::Resnet32 => "resnet32",
+            ModelKind::Resnet56 => "resnet56",
+        }
+    }
 }
 
 /// Training settings.

@@ -24,6 +24,7 @@ use serde::Deserialize;
 use crate::data::DatasetName;
 
 use super::locate::{self, PathSeg};
+use super::wording::{self, quoted};
 
 /// The whole suite file, as written.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -456,6 +457,11 @@ impl<'de> Deserialize<'de> for Eps {
 pub trait Named: Sized {
     /// What the name names, for messages: "loss", "model", ...
     const KIND: &'static str;
+    /// Its plural: "losses", "models", ...
+    const PLURAL: &'static str;
+    /// Whether it is an item of a list (`losses:`) rather than a single
+    /// value (`model:`).
+    const IN_LIST: bool;
     /// The valid names, in the order they are listed to users.
     const NAMES: &'static [&'static str];
     /// The value for the bare `name`: every parameter left to its default.
@@ -505,9 +511,9 @@ impl<'de, T: Named> Visitor<'de> for NamedVisitor<T> {
         let value = T::with_params(&name, &mut map)?;
         // A second key is nearly always a parameter indented one level too
         // little (`- lgm:` then `alpha: 0.1` under the dash); say so at it.
-        map.next_key_seed(SecondKey {
-            kind: T::KIND,
+        map.next_key_seed(SecondKey::<T> {
             name: &name,
+            kind: PhantomData,
         })?;
         Ok(value)
     }
@@ -538,30 +544,46 @@ impl<T: Named> Visitor<'_> for NameSeed<T> {
 }
 
 /// Fails on any key after the name.
-struct SecondKey<'a> {
-    kind: &'static str,
+struct SecondKey<'a, T> {
     name: &'a str,
+    kind: PhantomData<T>,
 }
 
-impl<'de> DeserializeSeed<'de> for SecondKey<'_> {
+impl<'de, T: Named> DeserializeSeed<'de> for SecondKey<'_, T> {
     type Value = IgnoredAny;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<IgnoredAny, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl SecondKey<'_> {
+impl<T: Named> SecondKey<'_, T> {
     fn fail<E: de::Error>(&self, key: &dyn fmt::Display) -> E {
-        E::custom(format!(
-            "{kind} entry has one key, its name; `{key}` is a second key (parameters go \
-             under the name: `{name}: {{{key}: ...}}`)",
-            kind = article(self.kind),
-            name = self.name,
-        ))
+        let (name, key) = (self.name, key.to_string());
+        E::custom(if key == name {
+            format!("`{name}` is given twice")
+        } else if !T::NAMES.contains(&key.as_str()) {
+            format!(
+                "{kind} entry has one key, its name; `{key}` is a second key (parameters go \
+                 under the name: `{name}: {{{key}: ...}}`)",
+                kind = article(T::KIND),
+            )
+        } else if T::IN_LIST {
+            // `- lgm: {...}` with `center: {...}` under it, one dash short.
+            format!(
+                "two {plural} in one entry (`{name}`, `{key}`); give each its own list item \
+                 (`- {name}` and `- {key}`)",
+                plural = T::PLURAL,
+            )
+        } else {
+            format!(
+                "two {plural} given (`{name}`, `{key}`); choose one",
+                plural = T::PLURAL
+            )
+        })
     }
 }
 
-impl Visitor<'_> for SecondKey<'_> {
+impl<T: Named> Visitor<'_> for SecondKey<'_, T> {
     type Value = IgnoredAny;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("no second key")
@@ -600,7 +622,7 @@ where
 macro_rules! named_enum {
     (
         $(#[$meta:meta])*
-        $ty:ident, $kind:literal {
+        $ty:ident, $kind:literal, $plural:literal, in_list = $in_list:literal {
             $( $(#[$vmeta:meta])* $name:literal => $variant:ident($params:ty), )+
         }
     ) => {
@@ -612,6 +634,8 @@ macro_rules! named_enum {
 
         impl Named for $ty {
             const KIND: &'static str = $kind;
+            const PLURAL: &'static str = $plural;
+            const IN_LIST: bool = $in_list;
             const NAMES: &'static [&'static str] = &[$($name),+];
             fn bare(name: &str) -> Option<Self> {
                 match name {
@@ -640,7 +664,7 @@ macro_rules! named_enum {
 
 named_enum! {
     /// `model:`.
-    RawModel, "model" {
+    RawModel, "model", "models", in_list = false {
         "mlp" => Mlp(RawModelParams),
         "small-cnn" => SmallCnn(RawModelParams),
         "lenetpp" => Lenetpp(RawModelParams),
@@ -652,7 +676,7 @@ named_enum! {
 
 named_enum! {
     /// `train.optimizer:`.
-    RawOptimizer, "optimizer" {
+    RawOptimizer, "optimizer", "optimizers", in_list = false {
         "adam" => Adam(RawAdam),
         "sgd" => Sgd(RawSgd),
     }
@@ -660,7 +684,7 @@ named_enum! {
 
 named_enum! {
     /// `train.schedule:`.
-    RawSchedule, "schedule" {
+    RawSchedule, "schedule", "schedules", in_list = false {
         "constant" => Constant(NoParams),
         "cosine" => Cosine(NoParams),
         "step" => Step(RawStep),
@@ -670,7 +694,7 @@ named_enum! {
 
 named_enum! {
     /// One item of `losses:`.
-    RawLoss, "loss" {
+    RawLoss, "loss", "losses", in_list = true {
         "softmax" => Softmax(NoParams),
         "center" => Center(RawCenter),
         "lsoftmax" => Lsoftmax(RawLsoftmax),
@@ -680,7 +704,7 @@ named_enum! {
 
 named_enum! {
     /// One item of `attacks:`.
-    RawAttack, "attack" {
+    RawAttack, "attack", "attacks", in_list = true {
         "fgsm" => Fgsm(RawFgsm),
         "bim" => Bim(RawBim),
         "deepfool" => Deepfool(RawDeepfool),
@@ -689,7 +713,7 @@ named_enum! {
 
 named_enum! {
     /// One item of `detectors:`.
-    RawDetector, "detector" {
+    RawDetector, "detector", "detectors", in_list = true {
         "max-softmax" => MaxSoftmax(NoParams),
         "lgm-likelihood" => LgmLikelihood(NoParams),
         "mahalanobis" => Mahalanobis(NoParams),
@@ -708,14 +732,6 @@ fn unknown_name(kind: &str, name: &str, names: &[&str]) -> String {
 fn article(kind: &str) -> String {
     let an = kind.starts_with(['a', 'e', 'i', 'o', 'u']);
     format!("{} {kind}", if an { "an" } else { "a" })
-}
-
-fn quoted(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Parses suite text into the raw tree; `path` is only used in messages.
@@ -787,6 +803,8 @@ fn to_error(
         segs.push(PathSeg::Key(repeated.to_owned()));
         (line, column) = locate::locate_repeat(text, &segs).unwrap_or((line, column));
         field = locate::display(&segs);
+    } else {
+        msg = wording::plain(&msg, &segs);
     }
     crate::Error::Suite {
         file: file.to_path_buf(),

@@ -22,13 +22,6 @@ use super::{
     ScheduleSpec, Suite, TrainSpec,
 };
 
-/// A field path from keys and indices: `path!["losses", i, "lgm", "alpha"]`.
-macro_rules! path {
-    ($($seg:expr),* $(,)?) => {
-        [$(PathSeg::from($seg)),*]
-    };
-}
-
 /// Every default the suite format fills in (besides `SyntheticSpec::default()`).
 pub mod defaults {
     use crate::suite::Covariance;
@@ -164,12 +157,9 @@ pub fn validate(raw: RawSuite, text: &str, file: &Path) -> crate::Result<Suite> 
     }
 
     let tolerances = raw.regression.unwrap_or_default().0;
-    for (metric, tolerance) in &tolerances {
-        let path = path!["regression", metric.as_str()];
-        cx.real(&path, *tolerance, Interval::AtLeast(0.0))?;
-    }
+    cx.tolerances(&tolerances)?;
 
-    Ok(Suite {
+    let suite = Suite {
         name: raw.name,
         description: raw.description.unwrap_or_default(),
         data,
@@ -180,18 +170,21 @@ pub fn validate(raw: RawSuite, text: &str, file: &Path) -> crate::Result<Suite> 
         attacks,
         detectors,
         regression: RegressionSpec { tolerances },
-    })
+    };
+    // What only several sections together can say.
+    cx.conflicts(&suite)?;
+    Ok(suite)
 }
 
 /// Where errors are placed and named.
-struct Cx<'a> {
+pub(super) struct Cx<'a> {
     text: &'a str,
     file: &'a Path,
 }
 
 /// The allowed range of a real parameter; NaN is outside every range.
 #[derive(Debug, Clone, Copy)]
-enum Interval {
+pub(super) enum Interval {
     Finite,
     /// `> 0`
     Positive,
@@ -233,14 +226,14 @@ impl Interval {
 impl Cx<'_> {
     /// An error about the value at `path` (or, when it was not written, the
     /// key of the nearest section that was).
-    fn fail(&self, path: &[PathSeg], msg: impl Into<String>) -> crate::Error {
+    pub(super) fn fail(&self, path: &[PathSeg], msg: impl Into<String>) -> crate::Error {
         let (line, column) = locate::locate_nearest(self.text, path, true);
         self.error(path, line, column, msg)
     }
 
     /// An error about the key at `path` itself (an option that is not
     /// allowed there), rather than its value.
-    fn fail_key(&self, path: &[PathSeg], msg: impl Into<String>) -> crate::Error {
+    pub(super) fn fail_key(&self, path: &[PathSeg], msg: impl Into<String>) -> crate::Error {
         let (line, column) = locate::locate_nearest(self.text, path, false);
         self.error(path, line, column, msg)
     }
@@ -261,7 +254,7 @@ impl Cx<'_> {
         }
     }
 
-    fn real(&self, path: &[PathSeg], v: f64, interval: Interval) -> crate::Result<f64> {
+    pub(super) fn real(&self, path: &[PathSeg], v: f64, interval: Interval) -> crate::Result<f64> {
         if interval.contains(v) {
             Ok(v)
         } else {
@@ -349,14 +342,15 @@ impl Cx<'_> {
     }
 
     fn model(&self, raw: RawModel) -> crate::Result<ModelSpec> {
-        let (kind, name, params): (ModelKind, &str, RawModelParams) = match raw {
-            RawModel::Mlp(p) => (ModelKind::Mlp, "mlp", p),
-            RawModel::SmallCnn(p) => (ModelKind::SmallCnn, "small-cnn", p),
-            RawModel::Lenetpp(p) => (ModelKind::Lenetpp, "lenetpp", p),
-            RawModel::Resnet20(p) => (ModelKind::Resnet20, "resnet20", p),
-            RawModel::Resnet32(p) => (ModelKind::Resnet32, "resnet32", p),
-            RawModel::Resnet56(p) => (ModelKind::Resnet56, "resnet56", p),
+        let (kind, params): (ModelKind, RawModelParams) = match raw {
+            RawModel::Mlp(p) => (ModelKind::Mlp, p),
+            RawModel::SmallCnn(p) => (ModelKind::SmallCnn, p),
+            RawModel::Lenetpp(p) => (ModelKind::Lenetpp, p),
+            RawModel::Resnet20(p) => (ModelKind::Resnet20, p),
+            RawModel::Resnet32(p) => (ModelKind::Resnet32, p),
+            RawModel::Resnet56(p) => (ModelKind::Resnet56, p),
         };
+        let name = kind.name();
         let p = |key: &str| path!["model", name, key];
         Ok(ModelSpec {
             kind,

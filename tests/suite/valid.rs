@@ -1,0 +1,255 @@
+//! Valid files: defaults filled, every key read, both YAML styles.
+
+use super::*;
+
+#[test]
+fn base_is_valid() {
+    let suite = parse(BASE);
+    assert_eq!(suite.losses.len(), 3);
+    assert_eq!(suite.train.epochs, 4);
+}
+
+#[test]
+fn minimal_file_gets_every_default() {
+    let suite = Suite::load(&fixture("minimal.yaml")).unwrap();
+    let expected = Suite {
+        name: "minimal".into(),
+        description: String::new(),
+        data: DataSpec {
+            dataset: DatasetName::Synthetic,
+            path: None,
+            train_subset: None,
+            test_subset: None,
+            attack_subset: None,
+            synthetic: SyntheticSpec::default(),
+        },
+        model: ModelSpec {
+            kind: ModelKind::Mlp,
+            feature_dim: 64,
+            dropout: 0.0,
+        },
+        train: default_train(),
+        losses: vec![LossSpec::Softmax],
+        seeds: vec![0],
+        attacks: vec![],
+        detectors: vec![],
+        regression: RegressionSpec::default(),
+    };
+    assert_eq!(suite, expected);
+}
+
+/// What `full.yaml` and `full-flow.yaml` resolve to.
+pub(super) fn full_suite() -> Suite {
+    Suite {
+        name: "full_suite-1".into(),
+        description: "every key, block style".into(),
+        data: DataSpec {
+            dataset: DatasetName::Synthetic,
+            path: None,
+            train_subset: Some(400),
+            test_subset: Some(200),
+            attack_subset: None,
+            synthetic: SyntheticSpec {
+                seed: 7,
+                classes: 3,
+                train: 500,
+                test: 250,
+                side: 16,
+            },
+        },
+        model: ModelSpec {
+            kind: ModelKind::SmallCnn,
+            feature_dim: 32,
+            dropout: 0.25,
+        },
+        train: TrainSpec {
+            epochs: 10,
+            batch_size: 64,
+            optimizer: OptimizerSpec::Sgd {
+                momentum: 0.5,
+                nesterov: true,
+            },
+            lr: 0.05,
+            schedule: ScheduleSpec::Multistep {
+                milestones: vec![5, 8],
+                gamma: 0.5,
+            },
+            weight_decay: 0.0005,
+            augment: true,
+        },
+        losses: vec![
+            LossSpec::Softmax,
+            LossSpec::Center {
+                lambda: 0.02,
+                alpha: 0.25,
+            },
+            LossSpec::Lgm {
+                alpha: 0.3,
+                lambda: 0.2,
+                covariance: Covariance::Diagonal,
+                log_var_floor: -4.0,
+                warmup_epochs: 2,
+            },
+        ],
+        seeds: vec![0, 1, 2],
+        attacks: vec![AttackSpec::Fgsm {
+            eps: vec![0.0, 0.05, 0.1],
+        }],
+        detectors: vec![DetectorSpec::MaxSoftmax, DetectorSpec::LgmLikelihood],
+        regression: RegressionSpec {
+            tolerances: BTreeMap::from([
+                ("auroc".to_owned(), 0.03),
+                ("clean_acc".to_owned(), 0.02),
+            ]),
+        },
+    }
+}
+
+#[test]
+fn full_file_sets_every_key() {
+    assert_eq!(Suite::load(&fixture("full.yaml")).unwrap(), full_suite());
+}
+
+#[test]
+fn flow_style_reads_the_same_as_block_style() {
+    assert_eq!(
+        Suite::load(&fixture("full-flow.yaml")).unwrap(),
+        full_suite()
+    );
+}
+
+#[test]
+fn named_params_fill_their_defaults() {
+    let text = "name: d\ndata: {dataset: mnist, path: /data/mnist}\n\
+                model: {small-cnn: {dropout: 0.5}}\n\
+                train: {optimizer: sgd, schedule: {step: {step-size: 2}}}\n\
+                losses: [center, lgm]\n\
+                seeds: [3]\nattacks: [fgsm, {fgsm: {eps: 0.2}}]\ndetectors: [{max-softmax: {}}]\n";
+    let suite = parse(text);
+    assert_eq!(suite.data.path, Some(PathBuf::from("/data/mnist")));
+    assert_eq!(
+        suite.model,
+        ModelSpec {
+            kind: ModelKind::SmallCnn,
+            feature_dim: 64,
+            dropout: 0.5
+        }
+    );
+    assert_eq!(
+        suite.train.optimizer,
+        OptimizerSpec::Sgd {
+            momentum: 0.9,
+            nesterov: false
+        }
+    );
+    assert_eq!(
+        suite.train.schedule,
+        ScheduleSpec::Step {
+            step_size: 2,
+            gamma: 0.1
+        }
+    );
+    assert_eq!(
+        suite.losses,
+        [
+            LossSpec::Center {
+                lambda: 0.01,
+                alpha: 0.5
+            },
+            LossSpec::Lgm {
+                alpha: 0.1,
+                lambda: 0.1,
+                covariance: Covariance::Identity,
+                log_var_floor: -6.0,
+                warmup_epochs: 0
+            }
+        ]
+    );
+    // Some parameters given: the others still get their defaults.
+    let partial = parse(&text.replace(
+        "[center, lgm]",
+        "[{center: {alpha: 1}}, {lgm: {covariance: isotropic}}]",
+    ));
+    assert_eq!(
+        partial.losses,
+        [
+            LossSpec::Center {
+                lambda: 0.01,
+                alpha: 1.0
+            },
+            LossSpec::Lgm {
+                alpha: 0.1,
+                lambda: 0.1,
+                covariance: Covariance::Isotropic,
+                log_var_floor: -6.0,
+                warmup_epochs: 0
+            }
+        ]
+    );
+    assert_eq!(
+        suite.attacks,
+        vec![
+            AttackSpec::Fgsm { eps: vec![0.1] },
+            AttackSpec::Fgsm { eps: vec![0.2] }
+        ]
+    );
+    assert_eq!(suite.detectors, vec![DetectorSpec::MaxSoftmax]);
+}
+
+#[test]
+fn lsoftmax_and_the_larger_models() {
+    let suite = parse(
+        &edit("  - center\n", "  - lsoftmax: {m: 3}\n").replace("model: mlp", "model: resnet20"),
+    );
+    assert_eq!(suite.model.kind, ModelKind::Resnet20);
+    assert_eq!(
+        suite.losses[1],
+        LossSpec::Lsoftmax {
+            m: 3,
+            beta_base: 1000.0,
+            gamma: 2.5e-5,
+            power: 35.0,
+            beta_min: 0.0
+        }
+    );
+    assert_fails(
+        &edit("  - center\n", "  - lsoftmax: {m: 5}\n"),
+        "losses[1].lsoftmax.m",
+        10,
+        19,
+        "must be in 1..=4, got 5",
+    );
+}
+
+#[test]
+fn lgm_likelihood_without_an_lgm_loss_is_fine() {
+    let suite = parse(&edit("  - lgm: {alpha: 0.1, lambda: 0.1}\n", ""));
+    assert!(suite.detectors.contains(&DetectorSpec::LgmLikelihood));
+}
+
+/// Every suite shipped in `suites/` validates, whatever its name; a new
+/// suite is covered as soon as it is added.
+#[test]
+fn every_shipped_suite_validates() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            let suite = Suite::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            names.push(suite.name);
+        }
+    }
+    names.sort();
+    // The directory was really read: the known suites are among them.
+    for expected in [
+        "ci",
+        "features-2d",
+        "fmnist-accuracy",
+        "paper-cifar10",
+        "paper-mnist",
+        "quick",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
+    }
+}
