@@ -180,6 +180,26 @@ fn run_rejects_a_bad_suite_before_training_and_a_missing_dataset_clearly() {
         .assert()
         .code(2)
         .stderr(contains("/nonexistent/mnist"));
+    // A suite file that is missing or unreadable (here a directory) is bad
+    // input, named in the message.
+    for path in [tmp.path().join("no-such-suite.yaml"), tmp.path().into()] {
+        lossbench()
+            .args(["run", "--device", "cpu", "--results"])
+            .arg(tmp.path().join("r2"))
+            .arg(&path)
+            .assert()
+            .code(2)
+            .stderr(contains(format!("cannot read suite '{}'", path.display())));
+    }
+    // So is a run directory without a manifest handed to `report`.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    lossbench()
+        .arg("report")
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(contains(empty.join("manifest.json").display().to_string()));
 }
 
 #[test]
