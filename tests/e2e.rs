@@ -180,6 +180,11 @@ fn run_rejects_a_bad_suite_before_training_and_a_missing_dataset_clearly() {
         .assert()
         .code(2)
         .stderr(contains("/nonexistent/mnist"));
+    // Nothing was written for a run that could not start: no run directory
+    // whose manifest says `running`.
+    let results = tmp.path().join("r");
+    assert!(!results.join("missing").exists(), "{:?}", walk(&results));
+
     // A suite file that is missing or unreadable (here a directory) is bad
     // input, named in the message.
     for path in [tmp.path().join("no-such-suite.yaml"), tmp.path().into()] {
@@ -200,6 +205,23 @@ fn run_rejects_a_bad_suite_before_training_and_a_missing_dataset_clearly() {
         .assert()
         .code(2)
         .stderr(contains(empty.join("manifest.json").display().to_string()));
+}
+
+/// Every file under `dir`, for failure messages.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flat_map(|e| {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p)
+            } else {
+                vec![p]
+            }
+        })
+        .collect()
 }
 
 #[test]
