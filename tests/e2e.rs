@@ -317,3 +317,87 @@ fn attack_subset_and_seeds_override() {
         );
     }
 }
+
+/// Writes `text` as `<dir>/<name>.yaml` and runs it; the command's output.
+fn run_suite_text(
+    dir: &Path,
+    results: &Path,
+    name: &str,
+    text: &str,
+) -> assert_cmd::assert::Assert {
+    let suite = dir.join(format!("{name}.yaml"));
+    std::fs::write(&suite, text).unwrap();
+    lossbench()
+        .args(["run", "--device", "cpu", "--results"])
+        .arg(results)
+        .arg("--reports")
+        .arg(dir.join("reports"))
+        .arg(&suite)
+        .assert()
+}
+
+/// Reads a CSV table of a run directory as rows of fields.
+fn csv_rows(dir: &Path, table: &str) -> Vec<Vec<String>> {
+    std::fs::read_to_string(dir.join(format!("{table}.csv")))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+/// Same suite and seed, same numbers: evaluating a job whose checkpoint an
+/// earlier run left (kd-bu's MC-dropout passes draw random masks) gives the
+/// metrics and scores of evaluating it right after training.
+#[test]
+fn a_job_evaluates_alike_after_training_and_after_loading_its_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let text = "name: reseed
+data:
+  dataset: synthetic
+  synthetic: {seed: 1, classes: 4, train: 256, test: 96, side: 12}
+model:
+  small-cnn: {feature-dim: 8, dropout: 0.5}
+train: {epochs: 2, batch-size: 32, optimizer: adam, lr: 0.003}
+losses: [softmax]
+seeds: [0]
+attacks:
+  - fgsm: {eps: [0.3]}
+detectors:
+  - kd-bu: {samples: 5}
+";
+    // Timings differ from run to run; every other metric must not.
+    let numbers = |dir: &Path| {
+        let metrics: Vec<Vec<String>> = csv_rows(dir, "metrics")
+            .into_iter()
+            .filter(|r| r[8] != "seconds" && r[8] != "images_per_s")
+            .collect();
+        (metrics, csv_rows(dir, "scores"))
+    };
+
+    let out = run_suite_text(tmp.path(), &results, "reseed", text).success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(!stdout.contains("loaded checkpoint"), "{stdout}");
+    let dir = run_dir(&results, "reseed");
+    let fresh = numbers(&dir);
+    assert!(
+        fresh.0.iter().any(|r| r[6] == "kd-bu" && r[8] == "auroc"),
+        "{:?}",
+        fresh.0
+    );
+    assert!(!fresh.1.is_empty());
+
+    // Forget the run, keep the checkpoints: the job is evaluated again from
+    // the checkpoint, without training.
+    std::fs::remove_dir_all(&dir).unwrap();
+    let out = run_suite_text(tmp.path(), &results, "reseed", text).success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("trained earlier, loaded checkpoint"),
+        "{stdout}"
+    );
+    let loaded = numbers(&run_dir(&results, "reseed"));
+    assert_eq!(fresh.0, loaded.0, "metrics differ");
+    assert_eq!(fresh.1, loaded.1, "kd-bu scores differ");
+}

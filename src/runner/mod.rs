@@ -29,6 +29,9 @@ const EVAL_BATCH: i64 = 256;
 /// Test samples whose features go into the `features` table (the same
 /// seeded choice for every job, so plots compare like with like).
 const FEATURE_SAMPLE: usize = 500;
+/// Mixed into the job seed to seed libtorch before evaluation, so that
+/// evaluation does not replay the random stream of initialisation.
+const EVAL_STREAM: u64 = 0x5eed_e7a1;
 
 /// Where a run reads and writes.
 #[derive(Debug, Clone)]
@@ -271,6 +274,10 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
     let t0 = Instant::now();
     let log = checkpoint::train_or_load(ctx, &mut net)?;
     let train_seconds = t0.elapsed().as_secs_f64();
+    // Evaluation draws from libtorch's generator (kd-bu's MC-dropout masks):
+    // reseed so that a job evaluates alike after training and after loading
+    // its checkpoint, whatever training drew.
+    tch::manual_seed((c.seed ^ EVAL_STREAM) as i64);
 
     let t1 = Instant::now();
     let mut rows = RunTables::default();
