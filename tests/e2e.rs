@@ -401,3 +401,76 @@ detectors:
     assert_eq!(fresh.0, loaded.0, "metrics differ");
     assert_eq!(fresh.1, loaded.1, "kd-bu scores differ");
 }
+
+/// A job whose loss diverges is recorded as failed with its error, the other
+/// jobs still run, the report is written, and the run exits 3.
+#[test]
+fn a_diverging_job_is_recorded_as_failed_and_the_others_still_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    // A center weight beyond f32's range makes that loss infinite at once;
+    // plain softmax trains as usual with the same settings.
+    let text = "name: diverge
+data:
+  dataset: synthetic
+  synthetic: {seed: 1, classes: 4, train: 256, test: 96, side: 12}
+model:
+  small-cnn: {feature-dim: 8}
+train: {epochs: 2, batch-size: 32, optimizer: adam, lr: 0.003}
+losses:
+  - center: {lambda: 1.0e39}
+  - softmax
+seeds: [0]
+attacks:
+  - fgsm: {eps: [0.3]}
+detectors: [max-softmax]
+";
+    let out = run_suite_text(tmp.path(), &results, "diverge", text).code(3);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("FAILED") && stderr.contains("training loss became"),
+        "{stderr}"
+    );
+
+    let dir = run_dir(&results, "diverge");
+    let jobs = csv_rows(&dir, "jobs");
+    let status: Vec<(&str, &str)> = jobs
+        .iter()
+        .map(|r| (r[3].as_str(), r[6].as_str()))
+        .collect();
+    assert_eq!(
+        status,
+        [("center", "failed"), ("softmax", "done")],
+        "{jobs:?}"
+    );
+    let jobs_csv = std::fs::read_to_string(dir.join("jobs.csv")).unwrap();
+    assert!(jobs_csv.contains("training loss became"), "{jobs_csv}");
+
+    let metrics = csv_rows(&dir, "metrics");
+    assert!(metrics.iter().all(|r| r[3] == "softmax"), "{metrics:?}");
+    assert!(metrics.iter().any(|r| r[8] == "clean_acc"), "{metrics:?}");
+    assert!(
+        metrics
+            .iter()
+            .any(|r| r[6] == "max-softmax" && r[8] == "auroc"),
+        "{metrics:?}"
+    );
+
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["status"], "failed");
+    assert_eq!(
+        (
+            manifest["jobs_done"].as_u64(),
+            manifest["jobs_failed"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    let report = tmp
+        .path()
+        .join("reports/diverge")
+        .join(dir.file_name().unwrap())
+        .join("report.md");
+    let md = std::fs::read_to_string(&report).unwrap();
+    assert!(md.contains("training loss became"), "{md}");
+}
