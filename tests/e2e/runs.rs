@@ -1,0 +1,186 @@
+//! Whole runs of a suite: the files they write, the report, reuse of
+//! finished jobs, `data.attack-subset` and `--seeds`.
+
+use assert_cmd::Command;
+use predicates::str::contains;
+
+use super::{fixture, lossbench, run_dir};
+
+#[test]
+fn run_writes_results_and_report_then_reuses_finished_jobs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let reports = tmp.path().join("reports");
+    let run = |expect_reuse: bool| {
+        let out = lossbench()
+            .args(["run", "--device", "cpu", "--results"])
+            .arg(&results)
+            .arg("--reports")
+            .arg(&reports)
+            .arg(fixture("e2e.yaml"))
+            .assert()
+            .success();
+        let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        assert_eq!(stdout.contains("reusing"), expect_reuse, "{stdout}");
+        assert!(stdout.contains("report:"), "{stdout}");
+        // The one-screen summary: a header line and one row per loss x attack.
+        assert!(
+            stdout.contains("robust_acc") && stdout.contains("auroc lgm-likelihood"),
+            "{stdout}"
+        );
+        stdout
+    };
+    run(false);
+    let dir = run_dir(&results, "e2e");
+    for table in [
+        "jobs",
+        "metrics",
+        "roc",
+        "train_log",
+        "features",
+        "scores",
+        "examples",
+    ] {
+        for ext in ["parquet", "csv"] {
+            let f = dir.join(format!("{table}.{ext}"));
+            assert!(f.metadata().map(|m| m.len() > 0).unwrap_or(false), "{f:?}");
+        }
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["status"], "done");
+    assert_eq!(manifest["jobs_total"], 2);
+    assert_eq!(manifest["device"], "cpu");
+    assert_eq!(manifest["suite"]["name"], "e2e");
+
+    // Every job learnt the synthetic task, and detection metrics exist for
+    // max-softmax on both jobs and lgm-likelihood only on the lgm job.
+    let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    let clean: Vec<f64> = metrics
+        .lines()
+        .filter(|l| l.contains(",clean_acc,"))
+        .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(clean.len(), 2, "{metrics}");
+    assert!(clean.iter().all(|&a| a > 0.8), "clean accuracy {clean:?}");
+    let auroc_rows = |det: &str| {
+        metrics
+            .lines()
+            .filter(|l| l.contains(&format!(",{det},")) && l.contains(",auroc,"))
+            .count()
+    };
+    assert!(auroc_rows("max-softmax") >= 2, "{metrics}");
+    assert!(auroc_rows("lgm-likelihood") >= 1, "{metrics}");
+    assert!(!metrics
+        .lines()
+        .any(|l| l.contains(",softmax,") && l.contains("lgm-likelihood")));
+
+    // The skip is recorded with its reason, in the jobs table and the report.
+    let jobs = std::fs::read_to_string(dir.join("jobs.csv")).unwrap();
+    assert!(
+        jobs.contains("detector 'lgm-likelihood' skipped: needs an lgm head"),
+        "{jobs}"
+    );
+    let report_dir = reports.join("e2e").join(dir.file_name().unwrap());
+    let md = std::fs::read_to_string(report_dir.join("report.md")).unwrap();
+    assert!(md.contains("softmax") && md.contains("lgm"), "{md}");
+    assert!(
+        md.contains("- softmax (seeds 0): detector 'lgm-likelihood' skipped"),
+        "{md}"
+    );
+    assert!(std::fs::read_dir(&report_dir).unwrap().any(|e| e
+        .unwrap()
+        .path()
+        .extension()
+        .is_some_and(|x| x == "svg")));
+
+    // The same suite again: both jobs are found and reused.
+    run(true);
+    let md = std::fs::read_to_string(report_dir.join("report.md")).unwrap();
+    assert!(md.contains("2 reused"), "{md}");
+
+    // `report` re-renders from the result files alone.
+    let again = tmp.path().join("again");
+    lossbench()
+        .arg("report")
+        .arg(&dir)
+        .arg("--out")
+        .arg(&again)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(again.join("report.md")).unwrap(),
+        md,
+        "re-rendered report differs"
+    );
+}
+
+/// `data.attack-subset` attacks a seeded sample of the test set (clean
+/// accuracy still uses all of it), and `--seeds` replaces the suite's seeds.
+#[test]
+fn attack_subset_and_seeds_override() {
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = tmp.path().join("subset.yaml");
+    let text = std::fs::read_to_string(fixture("e2e.yaml"))
+        .unwrap()
+        .replace("name: e2e", "name: subset")
+        .replace(
+            "  dataset: synthetic\n",
+            "  dataset: synthetic\n  attack-subset: 40\n",
+        )
+        .replace("  - lgm\n", "")
+        .replace("eps: [0.1, 0.3]", "eps: [0.3]");
+    std::fs::write(&suite, text).unwrap();
+    let results = tmp.path().join("results");
+    let base = |cmd: &mut Command| {
+        cmd.args(["run", "--device", "cpu", "--results"])
+            .arg(&results)
+            .arg("--reports")
+            .arg(tmp.path().join("reports"))
+            .arg(&suite);
+    };
+
+    let mut twice = lossbench();
+    base(&mut twice);
+    twice
+        .args(["--seeds", "1,1"])
+        .assert()
+        .code(2)
+        .stderr(contains("--seeds: seed 1 is given twice"));
+
+    let mut cmd = lossbench();
+    base(&mut cmd);
+    cmd.args(["--seeds", "3,4"]).assert().success();
+    let dir = run_dir(&results, "subset");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["jobs_total"], 2);
+    assert_eq!(manifest["suite"]["seeds"], serde_json::json!([3, 4]));
+    assert_eq!(manifest["suite"]["data"]["attack_subset"], 40);
+
+    let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    let value = |seed: &str, metric: &str| -> f64 {
+        let rows: Vec<&str> = metrics
+            .lines()
+            .filter(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                f[4] == seed && f[8] == metric
+            })
+            .collect();
+        assert_eq!(rows.len(), 1, "{seed} {metric}: {metrics}");
+        rows[0].rsplit(',').next().unwrap().parse().unwrap()
+    };
+    for seed in ["3", "4"] {
+        // Clean accuracy over all 128 test samples, attacks over 40 of them.
+        let clean = value(seed, "clean_acc") * 128.0;
+        assert!((clean - clean.round()).abs() < 1e-9, "{clean}");
+        let n_eval = value(seed, "n_eval");
+        assert!((1.0..=40.0).contains(&n_eval), "n_eval {n_eval}");
+        let asr = value(seed, "asr");
+        let robust = value(seed, "robust_acc");
+        assert!(
+            (robust - n_eval * (1.0 - asr) / 40.0).abs() < 1e-12,
+            "robust_acc {robust} is not over the 40 attacked samples (n_eval {n_eval}, asr {asr})"
+        );
+    }
+}
