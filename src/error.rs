@@ -2,7 +2,10 @@
 //! the file, the YAML field and its line, the data file, the job.
 //!
 //! Exit codes (see `main.rs`): 0 ok, 1 regression found, 2 bad input or usage,
-//! 3 runtime failure.
+//! 3 runtime failure. Bad input is anything the user hands lossbench that it
+//! cannot use: a suite, data or result file that is missing, unreadable or
+//! malformed, or a bad argument. A runtime failure is lossbench failing at
+//! its own work: a job that fails, a file it cannot write.
 
 use std::path::PathBuf;
 
@@ -34,7 +37,8 @@ pub enum Error {
     /// Bad command-line usage that clap cannot catch (e.g. an unknown device).
     #[error("{0}")]
     Usage(String),
-    /// A file-system operation failed.
+    /// A file-system operation failed. A failure to read (a context starting
+    /// with one of [`READ_CONTEXTS`]) is bad input, any other a runtime one.
     #[error("{context} '{}': {source}", path.display())]
     Io {
         context: &'static str,
@@ -68,7 +72,8 @@ impl Error {
         }
     }
 
-    /// The process exit code for this error: 2 for bad input, 3 otherwise.
+    /// The process exit code for this error: 2 for bad input (including a
+    /// file that cannot be read), 3 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Suite { .. }
@@ -76,7 +81,17 @@ impl Error {
             | Error::DataNotFound { .. }
             | Error::Results { .. }
             | Error::Usage(_) => 2,
+            Error::Io { context, .. } if is_read(context) => 2,
             _ => 3,
         }
     }
+}
+
+/// The [`Error::Io`] contexts of a failure to read an input file (a suite,
+/// a data file, a result table or manifest): `cannot read ...`,
+/// `cannot open ...`. Writing, creating, renaming and syncing are not here.
+pub const READ_CONTEXTS: &[&str] = &["cannot read", "cannot open"];
+
+fn is_read(context: &str) -> bool {
+    READ_CONTEXTS.iter().any(|c| context.starts_with(c))
 }

@@ -1,17 +1,35 @@
 //! The run directory on disk: every result table as `<table>.parquet` (the
 //! copy lossbench reads back) and `<table>.csv` (for people and spreadsheets),
-//! rewritten atomically after each job so an interrupted run resumes.
+//! rewritten after each job so an interrupted run resumes.
+//!
+//! # Commit point
+//!
+//! Each file is replaced atomically (encoded to `<file>.tmp`, synced, renamed
+//! over the file), but one write replaces all of them, one rename at a time.
+//! `jobs.parquet` is the commit point: it is renamed **last**, after every
+//! other table is renamed and the directory synced, and the directory is
+//! synced again after it. A process killed between two renames therefore
+//! leaves `jobs` as it was before the write: the job being written is not
+//! [finished](RunStore::finished), so a rerun records it again, and
+//! [`RunTables::read`] drops the rows of any job that `jobs` does not hold,
+//! so its half-written rows are never seen. Whoever adds a table stages it
+//! before `jobs`.
 //!
 //! Rows travel as the structs of [`super::schema`]; polars only appears at the
-//! file boundary, where each table becomes a DataFrame built column by column
-//! (column names = field names, in order; `String` → String, `u64` → UInt64,
-//! `f64` → Float64). Nothing here knows how the numbers were computed.
+//! file boundary (`store/codec.rs`). Nothing here knows how the numbers were
+//! computed.
 
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+
+mod codec;
+#[cfg(test)]
+mod tests;
+
+use codec::Table;
 
 use super::manifest::Manifest;
 use super::schema::{ExampleRow, FeatureRow, JobRow, MetricRow, RocRow, ScoreRow, TrainLogRow};
@@ -47,7 +65,7 @@ impl RunTables {
                 msg: "not a run directory (no jobs table)".into(),
             });
         }
-        Ok(RunTables {
+        let mut tables = RunTables {
             jobs: read_table(dir)?,
             metrics: read_table(dir)?,
             roc: read_table(dir)?,
@@ -55,25 +73,51 @@ impl RunTables {
             features: read_table(dir)?,
             scores: read_table(dir)?,
             examples: read_table(dir)?,
-        })
+        };
+        tables.drop_uncommitted();
+        Ok(tables)
+    }
+
+    /// Drops the rows of jobs that `jobs` does not hold: what a write killed
+    /// before its commit point left behind (see the module doc).
+    fn drop_uncommitted(&mut self) {
+        let ids: std::collections::HashSet<String> =
+            self.jobs.iter().map(|r| r.job_id.clone()).collect();
+        self.metrics.retain(|r| ids.contains(&r.job_id));
+        self.roc.retain(|r| ids.contains(&r.job_id));
+        self.train_log.retain(|r| ids.contains(&r.job_id));
+        self.features.retain(|r| ids.contains(&r.job_id));
+        self.scores.retain(|r| ids.contains(&r.job_id));
+        self.examples.retain(|r| ids.contains(&r.job_id));
     }
 
     /// Writes every table as parquet and CSV, each through a temp file and a
-    /// rename, so a reader never sees a half-written file.
-    fn write(&self, dir: &Path) -> Result<()> {
+    /// rename, `jobs.parquet` last (the commit point of the module doc).
+    /// `before_rename` sees each file about to be replaced; an error from it
+    /// stops the write there, as a crash would (the tests interrupt a write
+    /// at every point with it).
+    fn write(&self, dir: &Path, before_rename: &mut dyn FnMut(&Path) -> Result<()>) -> Result<()> {
         let mut staged = Vec::new();
-        stage_table(dir, &self.jobs, &mut staged)?;
         stage_table(dir, &self.metrics, &mut staged)?;
         stage_table(dir, &self.roc, &mut staged)?;
         stage_table(dir, &self.train_log, &mut staged)?;
         stage_table(dir, &self.features, &mut staged)?;
         stage_table(dir, &self.scores, &mut staged)?;
         stage_table(dir, &self.examples, &mut staged)?;
-        // Renames last: a failure while encoding leaves the old files whole.
-        for (tmp, path) in staged {
-            std::fs::rename(&tmp, &path).map_err(|e| Error::io("cannot replace", &path, e))?;
-        }
-        Ok(())
+        let data_files = staged.len();
+        stage_table(dir, &self.jobs, &mut staged)?;
+        // Renames only once everything is encoded: a failure while encoding
+        // leaves the old files whole. Then the data, synced, before `jobs`.
+        let commit = staged.split_off(data_files);
+        let mut replace = |staged: &[(PathBuf, PathBuf)]| -> Result<()> {
+            for (tmp, path) in staged {
+                before_rename(path)?;
+                std::fs::rename(tmp, path).map_err(|e| Error::io("cannot replace", path, e))?;
+            }
+            sync_dir(dir)
+        };
+        replace(&staged)?;
+        replace(&commit)
     }
 
     /// Drops every row of `job_id` from every table.
@@ -169,6 +213,15 @@ impl RunStore {
     /// belongs to another job (nothing is changed); [`Error::Io`] when a file
     /// cannot be written.
     pub fn record(&mut self, rows: RunTables) -> Result<()> {
+        self.record_with(rows, &mut |_| Ok(()))
+    }
+
+    /// [`RunStore::record`], with [`RunTables::write`]'s `before_rename`.
+    fn record_with(
+        &mut self,
+        rows: RunTables,
+        before_rename: &mut dyn FnMut(&Path) -> Result<()>,
+    ) -> Result<()> {
         let [job] = rows.jobs.as_slice() else {
             return Err(Error::Job {
                 job: "?".into(),
@@ -200,7 +253,7 @@ impl RunStore {
         self.tables.features.extend(rows.features);
         self.tables.scores.extend(rows.scores);
         self.tables.examples.extend(rows.examples);
-        self.tables.write(&self.dir)
+        self.tables.write(&self.dir, before_rename)
     }
 
     /// Writes `manifest.json` into the run directory (atomically).
@@ -220,7 +273,19 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
         .map_err(|e| Error::io("cannot write", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io("cannot replace", path, e))
+    std::fs::rename(&tmp, path).map_err(|e| Error::io("cannot replace", path, e))?;
+    path.parent().map_or(Ok(()), sync_dir)
+}
+
+/// Makes the renames inside `dir` durable (a rename lives in the directory).
+fn sync_dir(dir: &Path) -> Result<()> {
+    // Windows cannot open a directory as a file; its renames are not synced.
+    if cfg!(unix) {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io("cannot sync directory", dir, e))?;
+    }
+    Ok(())
 }
 
 fn tmp_path(path: &Path) -> PathBuf {
@@ -242,7 +307,8 @@ fn stage_table<T: Table>(
 ) -> Result<()> {
     let mut df =
         T::to_frame(rows).map_err(|e| polars_write_error(&table_path::<T>(dir, "parquet"), e))?;
-    for ext in ["parquet", "csv"] {
+    // The CSV first: the parquet copy is the one lossbench reads back.
+    for ext in ["csv", "parquet"] {
         let path = table_path::<T>(dir, ext);
         let tmp = tmp_path(&path);
         let file = File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;
@@ -280,171 +346,3 @@ fn read_table<T: Table>(dir: &Path) -> Result<Vec<T>> {
         .map_err(|e| results(format!("cannot read parquet: {e}")))?;
     T::from_frame(&df).map_err(results)
 }
-
-/// A row struct that is stored as one table.
-trait Table: Sized {
-    /// The file stem: `jobs`, `metrics`, `roc`, `train_log`.
-    const NAME: &'static str;
-    fn to_frame(rows: &[Self]) -> PolarsResult<DataFrame>;
-    /// Rows from a frame; the error message names the offending column.
-    fn from_frame(df: &DataFrame) -> std::result::Result<Vec<Self>, String>;
-}
-
-/// A field type and its polars column type.
-trait Cell: Sized {
-    fn column(name: &str, values: Vec<Self>) -> Column;
-    fn read(df: &DataFrame, name: &str) -> std::result::Result<Vec<Self>, String>;
-}
-
-/// Looks up `name` and checks its type; the message names the column.
-fn typed_column<'a>(
-    df: &'a DataFrame,
-    name: &str,
-    want: &DataType,
-) -> std::result::Result<&'a Column, String> {
-    let col = df
-        .column(name)
-        .map_err(|_| format!("missing column '{name}'"))?;
-    if col.dtype() != want {
-        return Err(format!(
-            "column '{name}' has type {}, expected {want}",
-            col.dtype()
-        ));
-    }
-    Ok(col)
-}
-
-/// Text columns that runs written before they existed lack: `jobs.notes`.
-const ADDED_TEXT_COLUMNS: &[&str] = &["notes"];
-
-fn null_error(name: &str, row: usize) -> String {
-    format!("column '{name}' has a null at row {row}")
-}
-
-impl Cell for String {
-    fn column(name: &str, values: Vec<Self>) -> Column {
-        Column::new(name.into(), values)
-    }
-    fn read(df: &DataFrame, name: &str) -> std::result::Result<Vec<Self>, String> {
-        // Columns added after the first release read as empty from older runs.
-        if ADDED_TEXT_COLUMNS.contains(&name) && df.column(name).is_err() {
-            return Ok(vec![String::new(); df.height()]);
-        }
-        let col = typed_column(df, name, &DataType::String)?;
-        let ca = col.str().map_err(|e| format!("column '{name}': {e}"))?;
-        ca.iter()
-            .enumerate()
-            .map(|(i, v)| v.map(str::to_owned).ok_or_else(|| null_error(name, i)))
-            .collect()
-    }
-}
-
-impl Cell for u64 {
-    fn column(name: &str, values: Vec<Self>) -> Column {
-        Column::new(name.into(), values)
-    }
-    fn read(df: &DataFrame, name: &str) -> std::result::Result<Vec<Self>, String> {
-        let col = typed_column(df, name, &DataType::UInt64)?;
-        let ca = col.u64().map_err(|e| format!("column '{name}': {e}"))?;
-        ca.iter()
-            .enumerate()
-            .map(|(i, v)| v.ok_or_else(|| null_error(name, i)))
-            .collect()
-    }
-}
-
-impl Cell for f64 {
-    fn column(name: &str, values: Vec<Self>) -> Column {
-        Column::new(name.into(), values)
-    }
-    fn read(df: &DataFrame, name: &str) -> std::result::Result<Vec<Self>, String> {
-        let col = typed_column(df, name, &DataType::Float64)?;
-        let ca = col.f64().map_err(|e| format!("column '{name}': {e}"))?;
-        ca.iter()
-            .enumerate()
-            .map(|(i, v)| v.ok_or_else(|| null_error(name, i)))
-            .collect()
-    }
-}
-
-/// Implements [`Table`] for a row struct from its field list, which must be
-/// complete (the struct literal in `from_frame` checks that) and in the
-/// struct's order (the column order of the files).
-macro_rules! table {
-    ($row:ident, $name:literal, [$($field:ident),+ $(,)?]) => {
-        impl Table for $row {
-            const NAME: &'static str = $name;
-
-            fn to_frame(rows: &[Self]) -> PolarsResult<DataFrame> {
-                DataFrame::new_infer_height(vec![$(
-                    Cell::column(
-                        stringify!($field),
-                        rows.iter().map(|r| r.$field.clone()).collect(),
-                    )
-                ),+])
-            }
-
-            fn from_frame(df: &DataFrame) -> std::result::Result<Vec<Self>, String> {
-                $(let mut $field = Cell::read(df, stringify!($field))?.into_iter();)+
-                (0..df.height())
-                    .map(|_| {
-                        Ok($row {
-                            $($field: $field.next().expect("columns have the frame's height"),)+
-                        })
-                    })
-                    .collect()
-            }
-        }
-    };
-}
-
-table!(
-    JobRow,
-    "jobs",
-    [
-        job_id,
-        dataset,
-        model,
-        loss,
-        seed,
-        device,
-        status,
-        error,
-        notes,
-        n_train,
-        n_test,
-        train_seconds,
-        eval_seconds,
-        config,
-    ]
-);
-table!(
-    MetricRow,
-    "metrics",
-    [job_id, dataset, model, loss, seed, attack, detector, subset, metric, value]
-);
-table!(
-    RocRow,
-    "roc",
-    [job_id, loss, seed, attack, detector, subset, fpr, tpr, threshold]
-);
-table!(
-    ExampleRow,
-    "examples",
-    [job_id, loss, seed, attack, sample, label, pred_adv, kind, channels, height, width, pixels]
-);
-table!(
-    ScoreRow,
-    "scores",
-    [job_id, loss, seed, attack, detector, sample, kind, success, split, score]
-);
-table!(
-    FeatureRow,
-    "features",
-    [job_id, loss, seed, sample, label, pred, dim, value]
-);
-table!(
-    TrainLogRow,
-    "train_log",
-    [job_id, epoch, loss, train_acc, lr, seconds, images_per_s]
-);

@@ -5,6 +5,7 @@
 //! Results are recorded after every job, so an interrupted run keeps every
 //! finished job, and a rerun of the same suite (same run id) skips them.
 
+mod checkpoint;
 mod evaluate;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ use crate::device;
 use crate::results::{FeatureRow, JobRow, Manifest, RunStore, RunTables, TrainLogRow};
 use crate::suite::plan::hash_id;
 use crate::suite::{Job, Suite};
-use crate::train::{self, EpochLog, Net, Tensors};
+use crate::train::{self, Net, Tensors};
 use crate::{Error, Result};
 
 /// Batch size for evaluation and attacks. Measured here on small-cnn: 256
@@ -28,6 +29,9 @@ const EVAL_BATCH: i64 = 256;
 /// Test samples whose features go into the `features` table (the same
 /// seeded choice for every job, so plots compare like with like).
 const FEATURE_SAMPLE: usize = 500;
+/// Mixed into the job seed to seed libtorch before evaluation, so that
+/// evaluation does not replay the random stream of initialisation.
+const EVAL_STREAM: u64 = 0x5eed_e7a1;
 
 /// Where a run reads and writes.
 #[derive(Debug, Clone)]
@@ -60,31 +64,38 @@ pub fn run_id(suite: &Suite) -> String {
     hash_id(&json, crate::VERSION)[..12].to_string()
 }
 
-/// The checkpoint key: only what changes the trained weights (not attacks or
-/// detectors), so adding an attack to a suite reuses the trained models.
-fn train_key(job: &Job) -> String {
-    let c = &job.config;
-    // Which test samples are attacked does not change the weights.
-    let data = crate::data::DataSpec {
-        attack_subset: None,
-        ..c.data.clone()
-    };
-    let json = serde_json::to_string(&(&data, &c.model, &c.train, &c.loss, c.seed))
-        .expect("config serialises");
-    hash_id(&json, crate::VERSION)
-}
-
 /// Runs every job of `suite` and renders the report.
+///
+/// The data is loaded before anything is written, so a suite whose data is
+/// missing or malformed leaves no run directory behind. Once the manifest
+/// says `running`, an error that stops the run marks it `failed`.
 pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     let started = Instant::now();
     let run_id = run_id(suite);
     let suite_dir = opts.results.join(&suite.name);
     let run_dir = suite_dir.join(&run_id);
+    let jobs = suite.jobs();
+    println!(
+        "suite '{}': {} job(s) on {}; results in {}",
+        suite.name,
+        jobs.len(),
+        device::name(opts.device),
+        run_dir.display()
+    );
+    let ds = data::load(&suite.data)?;
+    println!(
+        "data: {} ({} train, {} test, {} classes, shape {:?})",
+        ds.name.as_str(),
+        ds.train.len(),
+        ds.test.len(),
+        ds.classes,
+        ds.shape
+    );
+
     let ckpt_dir = suite_dir.join("checkpoints");
     std::fs::create_dir_all(&ckpt_dir)
         .map_err(|e| Error::io("cannot create directory", &ckpt_dir, e))?;
     let mut store = RunStore::open(&run_dir)?;
-    let jobs = suite.jobs();
     let mut manifest = Manifest {
         suite_name: suite.name.clone(),
         suite_file: opts.suite_file.display().to_string(),
@@ -108,26 +119,54 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     };
     store.write_manifest(&manifest)?;
 
-    println!(
-        "suite '{}': {} job(s) on {}; results in {}",
-        suite.name,
-        jobs.len(),
-        device::name(opts.device),
-        run_dir.display()
+    let ran = run_jobs(
+        &jobs,
+        &ds,
+        opts,
+        &ckpt_dir,
+        &mut store,
+        &mut manifest,
+        started,
     );
-    let ds = data::load(&suite.data)?;
-    println!(
-        "data: {} ({} train, {} test, {} classes, shape {:?})",
-        ds.name.as_str(),
-        ds.train.len(),
-        ds.test.len(),
-        ds.classes,
-        ds.shape
-    );
+    manifest.finished_at = Some(chrono::Utc::now().to_rfc3339());
+    manifest.wall_seconds = started.elapsed().as_secs_f64();
+    manifest.status = if ran.is_ok() && manifest.jobs_failed == 0 {
+        "done"
+    } else {
+        "failed"
+    }
+    .to_string();
+    let written = store.write_manifest(&manifest);
+    // The error that stopped the run says more than one writing the manifest.
+    ran.and(written)?;
+    let report_dir = opts.reports.join(&suite.name).join(&run_id);
+    let report = crate::report::render(&run_dir, &report_dir)?;
+    Ok(RunSummary {
+        run_dir,
+        report,
+        jobs_total: manifest.jobs_total,
+        jobs_done: manifest.jobs_done,
+        jobs_failed: manifest.jobs_failed,
+        jobs_reused: manifest.jobs_reused,
+        wall_seconds: manifest.wall_seconds,
+    })
+}
+
+/// Runs (or reuses) every job, recording each one and counting it in
+/// `manifest`. A failing job is recorded as failed and the next one runs;
+/// only a failure to record stops the run.
+fn run_jobs(
+    jobs: &[Job],
+    ds: &Dataset,
+    opts: &RunOptions,
+    ckpt_dir: &Path,
+    store: &mut RunStore,
+    manifest: &mut Manifest,
+    started: Instant,
+) -> Result<()> {
     let train = Tensors::from_split(&ds.train, ds.shape, opts.device);
     let test = Tensors::from_split(&ds.test, ds.shape, opts.device);
     let norm = train::channel_stats(&ds.train, ds.shape[0]);
-
     for (i, job) in jobs.iter().enumerate() {
         let label = format!(
             "[{}/{}] {} seed {}",
@@ -145,12 +184,12 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
         let ctx = JobCtx {
             job,
             label: &label,
-            ds: &ds,
+            ds,
             train: &train,
             test: &test,
             norm: (&norm.0, &norm.1),
             device: opts.device,
-            ckpt_dir: &ckpt_dir,
+            ckpt_dir,
         };
         let started_job = Instant::now();
         match run_job(&ctx) {
@@ -172,29 +211,9 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
             }
         }
         manifest.wall_seconds = started.elapsed().as_secs_f64();
-        store.write_manifest(&manifest)?;
+        store.write_manifest(manifest)?;
     }
-
-    manifest.finished_at = Some(chrono::Utc::now().to_rfc3339());
-    manifest.wall_seconds = started.elapsed().as_secs_f64();
-    manifest.status = if manifest.jobs_failed == 0 {
-        "done"
-    } else {
-        "failed"
-    }
-    .to_string();
-    store.write_manifest(&manifest)?;
-    let report_dir = opts.reports.join(&suite.name).join(&run_id);
-    let report = crate::report::render(&run_dir, &report_dir)?;
-    Ok(RunSummary {
-        run_dir,
-        report,
-        jobs_total: manifest.jobs_total,
-        jobs_done: manifest.jobs_done,
-        jobs_failed: manifest.jobs_failed,
-        jobs_reused: manifest.jobs_reused,
-        wall_seconds: manifest.wall_seconds,
-    })
+    Ok(())
 }
 
 pub(crate) struct JobCtx<'a> {
@@ -252,27 +271,13 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
         ctx.ds.classes,
         ctx.norm,
     );
-    let key = train_key(ctx.job);
-    let ckpt = ctx.ckpt_dir.join(format!("{key}.ot"));
-    let log_file = ctx.ckpt_dir.join(format!("{key}.train_log.json"));
     let t0 = Instant::now();
-    let log: Vec<EpochLog> = if ckpt.exists() && log_file.exists() {
-        net.load(&ckpt)?;
-        println!(
-            "{}: trained earlier, loaded checkpoint {}",
-            ctx.label,
-            ckpt.display()
-        );
-        read_log(&log_file)?
-    } else {
-        let log = train::fit(&net, ctx.train, &c.train, ctx.label)?;
-        let tmp = ckpt.with_extension("ot.tmp");
-        net.save(&tmp)?;
-        rename(&tmp, &ckpt)?;
-        write_log(&log_file, &log)?;
-        log
-    };
+    let log = checkpoint::train_or_load(ctx, &mut net)?;
     let train_seconds = t0.elapsed().as_secs_f64();
+    // Evaluation draws from libtorch's generator (kd-bu's MC-dropout masks):
+    // reseed so that a job evaluates alike after training and after loading
+    // its checkpoint, whatever training drew.
+    tch::manual_seed((c.seed ^ EVAL_STREAM) as i64);
 
     let t1 = Instant::now();
     let mut rows = RunTables::default();
@@ -343,50 +348,6 @@ pub(crate) fn to_vec_f64(t: &Tensor) -> Vec<f64> {
             .flatten(0, -1),
     )
     .expect("a 1-d double tensor converts")
-}
-
-fn rename(from: &Path, to: &Path) -> Result<()> {
-    std::fs::rename(from, to).map_err(|e| Error::io("cannot rename into", to, e))
-}
-
-/// The train log beside a checkpoint, so a reused checkpoint keeps its curve.
-fn write_log(path: &Path, log: &[EpochLog]) -> Result<()> {
-    let rows: Vec<[f64; 6]> = log
-        .iter()
-        .map(|e| {
-            [
-                e.epoch as f64,
-                e.loss,
-                e.train_acc,
-                e.lr,
-                e.seconds,
-                e.images_per_s,
-            ]
-        })
-        .collect();
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_string(&rows).expect("rows serialise"))
-        .map_err(|e| Error::io("cannot write", &tmp, e))?;
-    rename(&tmp, path)
-}
-
-fn read_log(path: &Path) -> Result<Vec<EpochLog>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io("cannot read", path, e))?;
-    let rows: Vec<[f64; 6]> = serde_json::from_str(&text).map_err(|e| Error::Results {
-        file: path.to_path_buf(),
-        msg: format!("bad train log: {e}"),
-    })?;
-    Ok(rows
-        .into_iter()
-        .map(|r| EpochLog {
-            epoch: r[0] as usize,
-            loss: r[1],
-            train_acc: r[2],
-            lr: r[3],
-            seconds: r[4],
-            images_per_s: r[5],
-        })
-        .collect())
 }
 
 fn git_commit() -> Option<String> {

@@ -1,32 +1,10 @@
-//! End to end: the real binary on the synthetic dataset in a temp dir.
-
-use std::path::{Path, PathBuf};
+//! Whole runs of a suite: the files they write, the report, reuse of
+//! finished jobs, `data.attack-subset` and `--seeds`.
 
 use assert_cmd::Command;
 use predicates::str::contains;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn lossbench() -> Command {
-    let mut cmd = Command::cargo_bin("lossbench").unwrap();
-    cmd.env("LOSSBENCH_DATA", "/nonexistent-lossbench-data");
-    cmd
-}
-
-/// The single run directory under `results/<suite>/`.
-fn run_dir(results: &Path, suite: &str) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(results.join(suite))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("manifest.json").exists())
-        .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs[0].clone()
-}
+use super::{fixture, lossbench, run_dir};
 
 #[test]
 fn run_writes_results_and_report_then_reuses_finished_jobs() {
@@ -136,75 +114,6 @@ fn run_writes_results_and_report_then_reuses_finished_jobs() {
         md,
         "re-rendered report differs"
     );
-}
-
-#[test]
-fn validate_reports_a_misspelt_key_with_its_location_and_exit_code_2() {
-    let tmp = tempfile::tempdir().unwrap();
-    let bad = tmp.path().join("bad.yaml");
-    let text = std::fs::read_to_string(fixture("e2e.yaml"))
-        .unwrap()
-        .replace("batch-size: 32", "batch-szie: 32");
-    std::fs::write(&bad, &text).unwrap();
-    let line = text.lines().position(|l| l.contains("batch-szie")).unwrap() + 1;
-    lossbench()
-        .arg("validate")
-        .arg(&bad)
-        .assert()
-        .code(2)
-        .stderr(contains(format!("bad.yaml:{line}:3")))
-        .stderr(contains("batch-szie"));
-    lossbench()
-        .arg("validate")
-        .arg(fixture("e2e.yaml"))
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/quick.yaml"))
-        .assert()
-        .success()
-        .stdout(contains("ok:"));
-}
-
-#[test]
-fn run_rejects_a_bad_suite_before_training_and_a_missing_dataset_clearly() {
-    let tmp = tempfile::tempdir().unwrap();
-    let suite = tmp.path().join("missing.yaml");
-    std::fs::write(
-        &suite,
-        "name: missing\ndata:\n  dataset: mnist\n  path: /nonexistent/mnist\nmodel: mlp\nlosses: [softmax]\nseeds: [0]\n",
-    )
-    .unwrap();
-    lossbench()
-        .args(["run", "--device", "cpu", "--results"])
-        .arg(tmp.path().join("r"))
-        .arg("--reports")
-        .arg(tmp.path().join("p"))
-        .arg(&suite)
-        .assert()
-        .code(2)
-        .stderr(contains("/nonexistent/mnist"));
-}
-
-#[test]
-fn list_names_every_component_and_help_only_implemented_commands() {
-    let out = lossbench().arg("list").assert().success();
-    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    for name in [
-        "fashion-mnist",
-        "synthetic",
-        "small-cnn",
-        "softmax",
-        "lgm",
-        "fgsm",
-        "max-softmax",
-        "lgm-likelihood",
-    ] {
-        assert!(text.contains(name), "list lacks {name}:\n{text}");
-    }
-    let help = lossbench().arg("--help").assert().success();
-    let help = String::from_utf8(help.get_output().stdout.clone()).unwrap();
-    for cmd in ["run", "validate", "list", "report", "compare"] {
-        assert!(help.contains(cmd), "{help}");
-    }
-    assert!(!help.contains("merge"), "{help}");
 }
 
 /// `data.attack-subset` attacks a seeded sample of the test set (clean

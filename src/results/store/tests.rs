@@ -1,0 +1,156 @@
+//! The commit point of a table write (see the module doc): a write killed
+//! between any two renames leaves the earlier jobs whole and the new job
+//! neither finished nor visible.
+
+use super::{RunStore, RunTables};
+use crate::results::schema::{
+    ExampleRow, FeatureRow, JobRow, MetricRow, RocRow, ScoreRow, TrainLogRow,
+};
+use crate::Error;
+
+/// One row in every table for job `id`; `value` tells two jobs' rows apart.
+fn rows(id: &str, value: f64) -> RunTables {
+    let s = |v: &str| v.to_string();
+    RunTables {
+        jobs: vec![JobRow {
+            job_id: s(id),
+            dataset: s("synthetic"),
+            model: s("mlp"),
+            loss: s("softmax"),
+            seed: 0,
+            device: s("cpu"),
+            status: s("done"),
+            error: String::new(),
+            notes: String::new(),
+            n_train: 8,
+            n_test: 4,
+            train_seconds: value,
+            eval_seconds: value,
+            config: s("{}"),
+        }],
+        metrics: vec![MetricRow {
+            job_id: s(id),
+            dataset: s("synthetic"),
+            model: s("mlp"),
+            loss: s("softmax"),
+            seed: 0,
+            attack: s("none"),
+            detector: s("none"),
+            subset: s("clean"),
+            metric: s("clean_acc"),
+            value,
+        }],
+        roc: vec![RocRow {
+            job_id: s(id),
+            loss: s("softmax"),
+            seed: 0,
+            attack: s("fgsm eps=0.1"),
+            detector: s("max-softmax"),
+            subset: s("all"),
+            fpr: 0.0,
+            tpr: value,
+            threshold: 1.0,
+        }],
+        train_log: vec![TrainLogRow {
+            job_id: s(id),
+            epoch: 1,
+            loss: value,
+            train_acc: value,
+            lr: 0.01,
+            seconds: 1.0,
+            images_per_s: 8.0,
+        }],
+        features: vec![FeatureRow {
+            job_id: s(id),
+            loss: s("softmax"),
+            seed: 0,
+            sample: 0,
+            label: 1,
+            pred: 1,
+            dim: 0,
+            value,
+        }],
+        scores: vec![ScoreRow {
+            job_id: s(id),
+            loss: s("softmax"),
+            seed: 0,
+            attack: s("fgsm eps=0.1"),
+            detector: s("max-softmax"),
+            sample: 0,
+            kind: s("clean"),
+            success: 1,
+            split: s("test"),
+            score: value,
+        }],
+        examples: vec![ExampleRow {
+            job_id: s(id),
+            loss: s("softmax"),
+            seed: 0,
+            attack: s("fgsm eps=0.1"),
+            sample: 0,
+            label: 1,
+            pred_adv: 2,
+            kind: s("clean"),
+            channels: 1,
+            height: 1,
+            width: 1,
+            pixels: s("ff"),
+        }],
+    }
+}
+
+/// The rows of job `id` in every table.
+fn only(t: &RunTables, id: &str) -> RunTables {
+    let mut t = t.clone();
+    t.jobs.retain(|r| r.job_id == id);
+    t.metrics.retain(|r| r.job_id == id);
+    t.roc.retain(|r| r.job_id == id);
+    t.train_log.retain(|r| r.job_id == id);
+    t.features.retain(|r| r.job_id == id);
+    t.scores.retain(|r| r.job_id == id);
+    t.examples.retain(|r| r.job_id == id);
+    t
+}
+
+#[test]
+fn a_write_killed_between_renames_leaves_the_new_job_unfinished_and_unseen() {
+    // One write replaces both files of every table, `jobs.parquet` last.
+    let mut files = Vec::new();
+    let dir = tempfile::tempdir().unwrap();
+    RunStore::open(dir.path())
+        .unwrap()
+        .record_with(rows("a", 0.9), &mut |path| {
+            files.push(path.file_name().unwrap().to_string_lossy().into_owned());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(files.len(), 14, "{files:?}");
+    assert_eq!(files.last().unwrap(), "jobs.parquet", "{files:?}");
+
+    // Job b's write killed after `k` renames, for every k.
+    for k in 0..=files.len() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = RunStore::open(dir.path()).unwrap();
+        store.record(rows("a", 0.9)).unwrap();
+        let mut renamed = 0;
+        let written = store.record_with(rows("b", 0.7), &mut |path| {
+            if renamed == k {
+                return Err(Error::Usage(format!("killed before {}", path.display())));
+            }
+            renamed += 1;
+            Ok(())
+        });
+        assert_eq!(written.is_ok(), k == files.len(), "{k}: {written:?}");
+
+        let back = RunStore::open(dir.path()).unwrap();
+        let seen = back.tables();
+        assert_eq!(only(seen, "a"), rows("a", 0.9), "killed after {k} renames");
+        if k < files.len() {
+            assert_eq!(back.finished("b"), None, "killed after {k} renames");
+            assert_eq!(only(seen, "b"), RunTables::default(), "killed after {k}");
+        } else {
+            assert_eq!(back.finished("b"), Some(&rows("b", 0.7).jobs[0]));
+            assert_eq!(only(seen, "b"), rows("b", 0.7));
+        }
+    }
+}

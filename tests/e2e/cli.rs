@@ -1,0 +1,102 @@
+//! The commands without a full run: validate, list, report, and run on bad
+//! input; exit code 2 with the file named.
+
+use std::path::Path;
+
+use predicates::str::contains;
+
+use super::{fixture, lossbench, walk};
+
+#[test]
+fn validate_reports_a_misspelt_key_with_its_location_and_exit_code_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.yaml");
+    let text = std::fs::read_to_string(fixture("e2e.yaml"))
+        .unwrap()
+        .replace("batch-size: 32", "batch-szie: 32");
+    std::fs::write(&bad, &text).unwrap();
+    let line = text.lines().position(|l| l.contains("batch-szie")).unwrap() + 1;
+    lossbench()
+        .arg("validate")
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(contains(format!("bad.yaml:{line}:3")))
+        .stderr(contains("batch-szie"));
+    lossbench()
+        .arg("validate")
+        .arg(fixture("e2e.yaml"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/quick.yaml"))
+        .assert()
+        .success()
+        .stdout(contains("ok:"));
+}
+
+#[test]
+fn run_rejects_a_bad_suite_before_training_and_a_missing_dataset_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = tmp.path().join("missing.yaml");
+    std::fs::write(
+        &suite,
+        "name: missing\ndata:\n  dataset: mnist\n  path: /nonexistent/mnist\nmodel: mlp\nlosses: [softmax]\nseeds: [0]\n",
+    )
+    .unwrap();
+    lossbench()
+        .args(["run", "--device", "cpu", "--results"])
+        .arg(tmp.path().join("r"))
+        .arg("--reports")
+        .arg(tmp.path().join("p"))
+        .arg(&suite)
+        .assert()
+        .code(2)
+        .stderr(contains("/nonexistent/mnist"));
+    // Nothing was written for a run that could not start: no run directory
+    // whose manifest says `running`.
+    let results = tmp.path().join("r");
+    assert!(!results.join("missing").exists(), "{:?}", walk(&results));
+
+    // A suite file that is missing or unreadable (here a directory) is bad
+    // input, named in the message.
+    for path in [tmp.path().join("no-such-suite.yaml"), tmp.path().into()] {
+        lossbench()
+            .args(["run", "--device", "cpu", "--results"])
+            .arg(tmp.path().join("r2"))
+            .arg(&path)
+            .assert()
+            .code(2)
+            .stderr(contains(format!("cannot read suite '{}'", path.display())));
+    }
+    // So is a run directory without a manifest handed to `report`.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    lossbench()
+        .arg("report")
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(contains(empty.join("manifest.json").display().to_string()));
+}
+
+#[test]
+fn list_names_every_component_and_help_only_implemented_commands() {
+    let out = lossbench().arg("list").assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for name in [
+        "fashion-mnist",
+        "synthetic",
+        "small-cnn",
+        "softmax",
+        "lgm",
+        "fgsm",
+        "max-softmax",
+        "lgm-likelihood",
+    ] {
+        assert!(text.contains(name), "list lacks {name}:\n{text}");
+    }
+    let help = lossbench().arg("--help").assert().success();
+    let help = String::from_utf8(help.get_output().stdout.clone()).unwrap();
+    for cmd in ["run", "validate", "list", "report", "compare"] {
+        assert!(help.contains(cmd), "{help}");
+    }
+    assert!(!help.contains("merge"), "{help}");
+}

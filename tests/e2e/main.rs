@@ -1,0 +1,79 @@
+//! End to end: the real binary on the synthetic dataset in a temp dir.
+//! `cli`: the commands and their exit codes on bad input; `runs`: a suite's
+//! results, report and reuse; `jobs`: how jobs are evaluated and fail.
+
+mod cli;
+mod jobs;
+mod runs;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn lossbench() -> Command {
+    let mut cmd = Command::cargo_bin("lossbench").unwrap();
+    cmd.env("LOSSBENCH_DATA", "/nonexistent-lossbench-data");
+    cmd
+}
+
+/// The single run directory under `results/<suite>/`.
+fn run_dir(results: &Path, suite: &str) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(results.join(suite))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("manifest.json").exists())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
+}
+
+/// Every file under `dir`, for failure messages.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flat_map(|e| {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p)
+            } else {
+                vec![p]
+            }
+        })
+        .collect()
+}
+
+/// Writes `text` as `<dir>/<name>.yaml` and runs it; the command's output.
+fn run_suite_text(
+    dir: &Path,
+    results: &Path,
+    name: &str,
+    text: &str,
+) -> assert_cmd::assert::Assert {
+    let suite = dir.join(format!("{name}.yaml"));
+    std::fs::write(&suite, text).unwrap();
+    lossbench()
+        .args(["run", "--device", "cpu", "--results"])
+        .arg(results)
+        .arg("--reports")
+        .arg(dir.join("reports"))
+        .arg(&suite)
+        .assert()
+}
+
+/// Reads a CSV table of a run directory as rows of fields.
+fn csv_rows(dir: &Path, table: &str) -> Vec<Vec<String>> {
+    std::fs::read_to_string(dir.join(format!("{table}.csv")))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
