@@ -87,7 +87,7 @@ detectors: [max-softmax]
     let out = run_suite_text(tmp.path(), &results, "diverge", text).code(3);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(
-        stderr.contains("FAILED") && stderr.contains("training loss became"),
+        stderr.contains("FAILED") && stderr.contains("non-finite training loss"),
         "{stderr}"
     );
 
@@ -103,7 +103,7 @@ detectors: [max-softmax]
         "{jobs:?}"
     );
     let jobs_csv = std::fs::read_to_string(dir.join("jobs.csv")).unwrap();
-    assert!(jobs_csv.contains("training loss became"), "{jobs_csv}");
+    assert!(jobs_csv.contains("non-finite training loss"), "{jobs_csv}");
 
     let metrics = csv_rows(&dir, "metrics");
     assert!(metrics.iter().all(|r| r[3] == "softmax"), "{metrics:?}");
@@ -131,5 +131,5 @@ detectors: [max-softmax]
         .join(dir.file_name().unwrap())
         .join("report.md");
     let md = std::fs::read_to_string(&report).unwrap();
-    assert!(md.contains("training loss became"), "{md}");
+    assert!(md.contains("non-finite training loss"), "{md}");
 }
