@@ -144,7 +144,7 @@ fn table(out: &mut String, t: &Table, order: &Order) {
         out.push_str("</tr></thead>\n");
     }
     out.push_str("<tbody>\n");
-    for row in &t.rows {
+    for (r, row) in t.rows.iter().enumerate() {
         out.push_str("<tr>");
         for (i, c) in row.iter().enumerate() {
             if Some(i) == t.loss_column {
@@ -157,6 +157,8 @@ fn table(out: &mut String, t: &Table, order: &Order) {
                     colour.2,
                     esc(c)
                 );
+            } else if i >= t.first_value && t.bold.contains(&(r, i)) {
+                let _ = write!(out, "<td class=\"num\"><strong>{}</strong></td>", esc(c));
             } else if i >= t.first_value {
                 let _ = write!(out, "<td class=\"num\">{}</td>", esc(c));
             } else if !header && i == 0 {

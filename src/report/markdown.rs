@@ -59,21 +59,23 @@ fn block(out: &mut String, b: &Block) {
 }
 
 fn table(out: &mut String, t: &Table) {
-    let row = |out: &mut String, cells: &[String]| {
+    let row = |out: &mut String, cells: &[String], r: Option<usize>| {
         out.push('|');
-        for c in cells {
-            if c.is_empty() {
+        for (c, text) in cells.iter().enumerate() {
+            if text.is_empty() {
                 out.push_str(" |");
+            } else if r.is_some_and(|r| t.bold.contains(&(r, c))) {
+                let _ = write!(out, " **{}** |", cell(text));
             } else {
-                let _ = write!(out, " {} |", cell(c));
+                let _ = write!(out, " {} |", cell(text));
             }
         }
         out.push('\n');
     };
-    row(out, &t.head);
+    row(out, &t.head, None);
     let _ = writeln!(out, "|{}", "---|".repeat(t.head.len()));
-    for r in &t.rows {
-        row(out, r);
+    for (r, cells) in t.rows.iter().enumerate() {
+        row(out, cells, Some(r));
     }
 }
 

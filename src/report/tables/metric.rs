@@ -183,6 +183,7 @@ pub(super) fn metric_table(
         rows,
         first_value,
         loss_column: loss_column(layout),
+        bold: Vec::new(),
     })
 }
 
@@ -274,6 +275,7 @@ pub(super) fn training_timing(t: &RunTables, order: &Order, scope: bool) -> Bloc
         rows,
         first_value: keys.len(),
         loss_column: Some(keys.len() - 1),
+        bold: Vec::new(),
     })
 }
 
@@ -317,5 +319,6 @@ pub(super) fn attack_timing(t: &RunTables, order: &Order, scope: bool) -> Block 
         rows,
         first_value,
         loss_column: loss_column(&layout),
+        bold: Vec::new(),
     })
 }

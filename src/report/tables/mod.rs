@@ -9,6 +9,7 @@
 //! means, because their spread says more about the machine than about the
 //! loss.
 
+mod glance;
 mod metric;
 
 use metric::{
@@ -48,6 +49,8 @@ pub(crate) struct Table {
     pub first_value: usize,
     /// The column that names the loss, so HTML can show its plot colour.
     pub loss_column: Option<usize>,
+    /// Cells shown in bold, as (row, column): the best of their row.
+    pub bold: Vec<(usize, usize)>,
 }
 /// The report's sections, from the header to the failed jobs; plots are
 /// added by the writers.
@@ -143,6 +146,14 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
             detection("successful"),
         ],
     ));
+    if let Some(table) = glance::auroc_by_detector(t, &order, scope) {
+        out.push(section(
+            3,
+            "AUROC at a glance",
+            "auroc-at-a-glance",
+            vec![Block::Text(glance::NOTE.into()), table],
+        ));
+    }
     if t.metrics
         .iter()
         .any(|r| r.detector != "none" && r.subset == "all")
@@ -308,6 +319,7 @@ fn header(m: &Manifest, pairs: &[(&str, &str)]) -> Table {
         rows,
         first_value: 2,
         loss_column: None,
+        bold: Vec::new(),
     }
 }
 
