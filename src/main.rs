@@ -21,9 +21,16 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             let code = e.downcast_ref::<Error>().map(Error::exit_code).unwrap_or(3);
-            eprintln!("error: {e}");
+            let message = e.to_string();
+            eprintln!("error: {message}");
+            // Causes the message does not already spell out.
+            let mut shown = message;
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let cause = cause.to_string();
+                if !shown.contains(&cause) {
+                    eprintln!("  caused by: {cause}");
+                    shown.push_str(&cause);
+                }
             }
             ExitCode::from(code as u8)
         }
