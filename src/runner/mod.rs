@@ -194,12 +194,14 @@ fn run_jobs(
         let started_job = Instant::now();
         match run_job(&ctx) {
             Ok(out) => {
+                // Saved before it is announced: a line on screen means the
+                // job survives an interruption.
+                store.record(out.rows)?;
                 println!(
                     "{label}: clean accuracy {:.4} ({:.1} s)",
                     out.clean_acc,
                     started_job.elapsed().as_secs_f64()
                 );
-                store.record(out.rows)?;
                 manifest.jobs_done += 1;
             }
             Err(e) => {

@@ -3,6 +3,7 @@
 //! results, report and reuse; `jobs`: how jobs are evaluated and fail.
 
 mod cli;
+mod interrupt;
 mod jobs;
 mod runs;
 
