@@ -83,8 +83,10 @@ fn log(j: &JobRow, epochs: u64) -> Vec<TrainLogRow> {
     (1..=epochs)
         .map(|epoch| TrainLogRow {
             job_id: j.job_id.clone(),
+            loss: j.loss.clone(),
+            seed: j.seed,
             epoch,
-            loss: 1.0 / epoch as f64,
+            train_loss: 1.0 / epoch as f64,
             train_acc: 0.5 + 0.1 * epoch as f64,
             lr: 0.1,
             seconds: 0.25,
@@ -125,7 +127,8 @@ fn results_err(e: Error) -> (std::path::PathBuf, String) {
 #[test]
 fn every_table_round_trips() {
     let dir = tempfile::tempdir().unwrap();
-    let a = job("job-a", "softmax", 0, "done");
+    // A seed other than 0, so a seed column lost on the way reads wrong.
+    let a = job("job-a", "softmax", 3, "done");
     let metrics = vec![
         metric(&a, "none", "none", "clean", "clean_acc", 0.9375),
         metric(

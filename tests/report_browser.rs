@@ -170,8 +170,11 @@ fn job_tables(loss_idx: usize, seed: u64) -> RunTables {
     let train_log = (1..=5)
         .map(|epoch| TrainLogRow {
             job_id: id.clone(),
+            loss: loss.into(),
+            seed,
             epoch,
-            loss: (2.3 + loss_idx as f64 * 3.0) / (epoch as f64).powf(1.5 + 0.2 * seed as f64),
+            train_loss: (2.3 + loss_idx as f64 * 3.0)
+                / (epoch as f64).powf(1.5 + 0.2 * seed as f64),
             train_acc: 1.0 - 0.6 / epoch as f64 - 0.02 * loss_idx as f64,
             lr: 0.001,
             seconds: 8.0,

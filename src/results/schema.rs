@@ -65,14 +65,30 @@ pub struct RocRow {
 }
 
 /// `train_log`: one row per job and epoch.
+///
+/// Runs written before `loss` named the loss read as this table too: their
+/// float `loss` column (the epoch's training loss) becomes `train_loss`, and
+/// `loss` and `seed` come from the job's `jobs` row (`store/codec.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainLogRow {
     pub job_id: String,
+    /// The loss name (`softmax`, `lgm`, ...), as in `jobs`.
+    pub loss: String,
+    /// The job's seed, as in `jobs`.
+    pub seed: u64,
+    /// 1-based epoch number.
     pub epoch: u64,
-    pub loss: f64,
+    /// Mean training loss over the epoch's samples: the head's whole
+    /// training objective (e.g. L-GM's classification plus likelihood term).
+    pub train_loss: f64,
+    /// Accuracy of the inference logits on the epoch's training batches
+    /// (train mode), in [0, 1].
     pub train_acc: f64,
+    /// Learning rate of the epoch (after the schedule).
     pub lr: f64,
+    /// Wall-clock seconds the epoch took.
     pub seconds: f64,
+    /// Training throughput of the epoch: images per second.
     pub images_per_s: f64,
 }
 

@@ -27,6 +27,8 @@ use polars::prelude::*;
 
 mod codec;
 #[cfg(test)]
+mod compat_tests;
+#[cfg(test)]
 mod tests;
 
 use codec::Table;
@@ -51,7 +53,9 @@ impl RunTables {
     /// Reads the tables of the run directory `dir` from their parquet files.
     ///
     /// A missing table file reads as an empty table, except `jobs.parquet`:
-    /// without it `dir` is not a run directory.
+    /// without it `dir` is not a run directory. A `train_log` written before
+    /// it carried `loss` (the name) and `seed` reads with both taken from
+    /// `jobs` (see [`TrainLogRow`]).
     ///
     /// # Errors
     ///
@@ -65,11 +69,14 @@ impl RunTables {
                 msg: "not a run directory (no jobs table)".into(),
             });
         }
+        let jobs: Vec<JobRow> = read_table(dir)?;
+        // Older runs' train_log takes its loss names and seeds from jobs.
+        let train_log = read_table_with(dir, |df| codec::upgrade_train_log(df, &jobs))?;
         let mut tables = RunTables {
-            jobs: read_table(dir)?,
+            jobs,
             metrics: read_table(dir)?,
             roc: read_table(dir)?,
-            train_log: read_table(dir)?,
+            train_log,
             features: read_table(dir)?,
             scores: read_table(dir)?,
             examples: read_table(dir)?,
@@ -332,6 +339,15 @@ fn polars_write_error(path: &Path, e: PolarsError) -> Error {
 
 /// Reads `<table>.parquet`; a missing file is an empty table.
 fn read_table<T: Table>(dir: &Path) -> Result<Vec<T>> {
+    read_table_with(dir, Ok)
+}
+
+/// [`read_table`], with `upgrade` turning the frame as read (possibly from
+/// an older run) into one of the current schema.
+fn read_table_with<T: Table>(
+    dir: &Path,
+    upgrade: impl FnOnce(DataFrame) -> std::result::Result<DataFrame, String>,
+) -> Result<Vec<T>> {
     let path = table_path::<T>(dir, "parquet");
     if !path.is_file() {
         return Ok(Vec::new());
@@ -344,5 +360,5 @@ fn read_table<T: Table>(dir: &Path) -> Result<Vec<T>> {
     let df = ParquetReader::new(file)
         .finish()
         .map_err(|e| results(format!("cannot read parquet: {e}")))?;
-    T::from_frame(&df).map_err(results)
+    T::from_frame(&upgrade(df).map_err(results)?).map_err(results)
 }

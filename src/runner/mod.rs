@@ -294,8 +294,10 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
         .into_iter()
         .map(|e| TrainLogRow {
             job_id: ctx.job.id.clone(),
+            loss: job.loss.clone(),
+            seed: job.seed,
             epoch: e.epoch as u64,
-            loss: e.loss,
+            train_loss: e.loss,
             train_acc: e.train_acc,
             lr: e.lr,
             seconds: e.seconds,

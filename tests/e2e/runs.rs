@@ -82,6 +82,21 @@ fn run_writes_results_and_report_then_reuses_finished_jobs() {
         jobs.contains("detector 'lgm-likelihood' skipped: needs an lgm head"),
         "{jobs}"
     );
+    // The train log names each job's loss and seed, as `jobs` does.
+    let t = lossbench::results::RunTables::read(&dir).unwrap();
+    assert_eq!(t.jobs.len(), 2);
+    for j in &t.jobs {
+        let rows: Vec<_> = t
+            .train_log
+            .iter()
+            .filter(|r| r.job_id == j.job_id)
+            .collect();
+        assert!(!rows.is_empty(), "no train log for {}", j.loss);
+        assert!(
+            rows.iter().all(|r| r.loss == j.loss && r.seed == j.seed),
+            "{rows:?}"
+        );
+    }
     let report_dir = reports.join("e2e").join(dir.file_name().unwrap());
     let md = std::fs::read_to_string(report_dir.join("report.md")).unwrap();
     assert!(md.contains("softmax") && md.contains("lgm"), "{md}");

@@ -28,7 +28,7 @@ struct Curve<'a> {
     seed: u64,
     /// 0 for the loss's lowest seed, 1 for the next, …: the line pattern.
     dash: u32,
-    /// (epoch, loss, train accuracy), by epoch.
+    /// (epoch, training loss, training accuracy), by epoch.
     epochs: Vec<(f64, f64, f64)>,
 }
 
@@ -40,7 +40,7 @@ pub(super) fn plots(ctx: &Ctx<'_>, t: &RunTables, out: &mut Plots) -> Result<()>
             .train_log
             .iter()
             .filter(|r| r.job_id == j.job_id)
-            .map(|r| (r.epoch as f64, r.loss, r.train_acc))
+            .map(|r| (r.epoch as f64, r.train_loss, r.train_acc))
             .collect();
         if epochs.is_empty() {
             continue;

@@ -174,5 +174,57 @@ table!(
 table!(
     TrainLogRow,
     "train_log",
-    [job_id, epoch, loss, train_acc, lr, seconds, images_per_s]
+    [
+        job_id,
+        loss,
+        seed,
+        epoch,
+        train_loss,
+        train_acc,
+        lr,
+        seconds,
+        images_per_s
+    ]
 );
+
+/// A `train_log` frame as the current schema has it. Runs written before
+/// `loss` named the loss hold the epoch's training loss in a float `loss`
+/// column and have no `train_loss` or `seed`: that column is renamed
+/// `train_loss`, and `loss` and `seed` are taken from the job's row in
+/// `jobs`. A row of a job that `jobs` lacks gets an empty loss and seed 0;
+/// the reader drops such rows anyway (uncommitted). Any other frame is
+/// returned as it is, for [`Table::from_frame`] to check.
+pub(super) fn upgrade_train_log(
+    df: DataFrame,
+    jobs: &[JobRow],
+) -> std::result::Result<DataFrame, String> {
+    let old = df.column("train_loss").is_err()
+        && df
+            .column("loss")
+            .is_ok_and(|c| c.dtype() == &DataType::Float64);
+    if !old {
+        return Ok(df);
+    }
+    let by_id: std::collections::HashMap<&str, &JobRow> =
+        jobs.iter().map(|j| (j.job_id.as_str(), j)).collect();
+    let ids = String::read(&df, "job_id")?;
+    let (loss, seed): (Vec<String>, Vec<u64>) = ids
+        .iter()
+        .map(|id| {
+            by_id
+                .get(id.as_str())
+                .map_or((String::new(), 0), |j| (j.loss.clone(), j.seed))
+        })
+        .unzip();
+    let mut df = df;
+    df.rename("loss", "train_loss".into())
+        .map_err(|e| format!("column 'loss': {e}"))?;
+    for (name, col) in [
+        ("loss", String::column("loss", loss)),
+        ("seed", u64::column("seed", seed)),
+    ] {
+        df.with_column(col)
+            .map_err(|e| format!("column '{name}': {e}"))?;
+    }
+    Ok(df)
+}

@@ -53,8 +53,10 @@ fn rows(id: &str, value: f64) -> RunTables {
         }],
         train_log: vec![TrainLogRow {
             job_id: s(id),
+            loss: s("softmax"),
+            seed: 0,
             epoch: 1,
-            loss: value,
+            train_loss: value,
             train_acc: value,
             lr: 0.01,
             seconds: 1.0,
