@@ -58,14 +58,24 @@ if grep -E 'CONSOLE.*Uncaught' "$work/dom.log" >&2; then
 fi
 log "plots: $(attr data-report-plots) of $(attr data-expected-plots); images decoded: $(attr data-report-images) of $(attr data-expected-images)"
 
-# 2. Screenshot the whole page (height from the check, within limits).
+# 2. Screenshot the whole page. Chromium draws at most ~16000 device pixels
+#    in height, so a taller page is drawn at a device scale factor that fits
+#    it (window sizes are in CSS pixels; the image is scaled by the factor).
 height=$(attr data-report-height)
 [[ "$height" =~ ^[0-9]+$ ]] || height=4000
-height=$(( height < 1000 ? 1000 : (height > 16000 ? 16000 : height) ))
+# Some slack: the page measured in a 1000-pixel-high window can lay out a
+# little taller in the screenshot's window.
+height=$(( height < 1000 ? 1000 : height + height / 20 + 200 ))
+max=16000
+scale=1
+if [ "$height" -gt "$max" ]; then
+    scale=$(awk -v h="$height" -v m="$max" 'BEGIN { printf "%.4f", m / h }')
+fi
 shot="$dir/screenshot.png"
 rm -f "$shot"
 if ! timeout 180 "$chrome" "${flags[@]}" --user-data-dir="$work/profile-shot" \
         --virtual-time-budget=15000 --window-size="1400,$height" \
+        --force-device-scale-factor="$scale" \
         --screenshot="$shot" "$url" >"$work/shot.log" 2>&1; then
     log "chromium failed to take the screenshot:"
     tail -n 20 "$work/shot.log" >&2
@@ -75,7 +85,7 @@ if [ ! -s "$shot" ] || [ "$(head -c 8 "$shot" | od -An -tx1 | tr -d ' \n')" != 8
     log "no screenshot written to $shot"
     exit 1
 fi
-log "screenshot: $shot (1400x$height)"
+log "screenshot: $shot (the whole page, 1400x$height CSS pixels at scale $scale)"
 if [ "$failed" != 0 ]; then
     exit 1
 fi
