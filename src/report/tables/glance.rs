@@ -12,8 +12,8 @@ use crate::metrics::mean_std;
 use crate::report::Order;
 use crate::results::RunTables;
 
-pub(super) const NOTE: &str = "AUROC on successful adversarial examples (the `auroc` column \
-                               above), one column per detector; in bold: the highest mean of \
+pub(super) const NOTE: &str = "AUROC at a glance: successful adversarial examples (the `auroc` column \
+                               of the table below), one column per detector; in bold: the highest mean of \
                                the row (ties all bold); `–`: the detector did not apply (see \
                                [Skipped](#skipped)).";
 

@@ -135,25 +135,30 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
         2,
         "Detection",
         "detection",
-        vec![
-            Block::Text(
-                "Positives: successful adversarial examples; negatives: their clean \
+        [Block::Text(
+            "Positives: successful adversarial examples; negatives: their clean \
                  counterparts, on the held-out 20 % (SPEC §3, §4). `auroc 95 % CI`: \
                  percentile bootstrap, both ends averaged over seeds; `n_pairs`: \
                  scored pairs."
-                    .into(),
-            ),
-            detection("successful"),
-        ],
+                .into(),
+        )]
+        .into_iter()
+        .chain(
+            glance::auroc_by_detector(t, &order, scope)
+                .map(|table| {
+                    [
+                        Block::Text(glance::NOTE.into()),
+                        table,
+                        Block::Text(ALL_METRICS.into()),
+                    ]
+                })
+                .into_iter()
+                .flatten(),
+        )
+        .chain([detection("successful")])
+        .collect(),
     ));
-    if let Some(table) = glance::auroc_by_detector(t, &order, scope) {
-        out.push(section(
-            3,
-            "AUROC at a glance",
-            "auroc-at-a-glance",
-            vec![Block::Text(glance::NOTE.into()), table],
-        ));
-    }
+
     if t.metrics
         .iter()
         .any(|r| r.detector != "none" && r.subset == "all")
@@ -246,6 +251,8 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
     out
 }
 
+const ALL_METRICS: &str = "Every detection metric, one row per loss, attack and detector:";
+
 const SEEDS_NOTE: &str = "Cells: mean ± sample standard deviation over the row's `seeds` (one \
                           job each); a cell that fewer seeds reported says `(n=…)`, and a row \
                           of one seed shows the value alone.";
@@ -297,16 +304,33 @@ fn header(m: &Manifest, pairs: &[(&str, &str)]) -> Table {
     );
     row(
         "git commit",
-        m.git_commit.clone().unwrap_or_else(|| "unknown".into()),
+        m.git_commit
+            .as_deref()
+            .map_or_else(|| "unknown".into(), |c| c.chars().take(12).collect()),
     );
     row(
         "started",
         match &m.finished_at {
-            Some(end) => format!("{} (finished {end})", m.started_at),
-            None => format!("{} (not finished)", m.started_at),
+            Some(end) => format!(
+                "{} (finished {})",
+                to_seconds(&m.started_at),
+                to_seconds(end)
+            ),
+            None => format!("{} (not finished)", to_seconds(&m.started_at)),
         },
     );
-    row("wall time", format!("{:.1} s", m.wall_seconds));
+    row(
+        "wall time",
+        if m.jobs_reused > 0 {
+            format!(
+                "{:.1} s (the last invocation; {} job(s) reused from earlier ones, \
+                 their own times are under Timing)",
+                m.wall_seconds, m.jobs_reused
+            )
+        } else {
+            format!("{:.1} s", m.wall_seconds)
+        },
+    );
     row(
         "jobs",
         format!(
@@ -320,6 +344,18 @@ fn header(m: &Manifest, pairs: &[(&str, &str)]) -> Table {
         first_value: 2,
         loss_column: None,
         bold: Vec::new(),
+    }
+}
+
+/// An RFC 3339 time to whole seconds, `2026-11-29T12:30:48.395055169+00:00`
+/// → `2026-11-29 12:30:48 UTC`; other text unchanged.
+fn to_seconds(time: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(time) {
+        Ok(t) => t
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string(),
+        Err(_) => time.to_owned(),
     }
 }
 
