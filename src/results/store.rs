@@ -85,11 +85,28 @@ impl RunTables {
         Ok(tables)
     }
 
-    /// Drops the rows of jobs that `jobs` does not hold: what a write killed
-    /// before its commit point left behind (see the module doc).
+    /// The ids of the jobs `dir`'s `jobs` table lists as `done`: the only
+    /// jobs whose rows in the other tables count (see the module doc). `None`
+    /// when `dir` has no `jobs.parquet` (not a run directory written by
+    /// lossbench, e.g. a bare metrics file's folder).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Results`] naming the file when the jobs table cannot be read.
+    pub fn committed_jobs(dir: &Path) -> Result<Option<std::collections::HashSet<String>>> {
+        if !table_path::<JobRow>(dir, "parquet").is_file() {
+            return Ok(None);
+        }
+        let jobs: Vec<JobRow> = read_table(dir)?;
+        Ok(Some(done_ids(&jobs)))
+    }
+
+    /// Drops the rows of jobs that `jobs` does not list as done: what a write
+    /// killed before its commit point left behind (see the module doc). A
+    /// failed job records no rows but its job row, so a failed job's rows
+    /// can only be a retry's killed write.
     fn drop_uncommitted(&mut self) {
-        let ids: std::collections::HashSet<String> =
-            self.jobs.iter().map(|r| r.job_id.clone()).collect();
+        let ids = done_ids(&self.jobs);
         self.metrics.retain(|r| ids.contains(&r.job_id));
         self.roc.retain(|r| ids.contains(&r.job_id));
         self.train_log.retain(|r| ids.contains(&r.job_id));
@@ -274,6 +291,14 @@ impl RunStore {
 }
 
 /// Writes `bytes` to `path` through `<path>.tmp` and a rename.
+/// The ids of the `done` jobs.
+fn done_ids(jobs: &[JobRow]) -> std::collections::HashSet<String> {
+    jobs.iter()
+        .filter(|r| r.status == "done")
+        .map(|r| r.job_id.clone())
+        .collect()
+}
+
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = tmp_path(path);
     let mut f = File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;

@@ -183,3 +183,70 @@ fn differing_suites_are_noted_by_section() {
     b.suite = None;
     assert!(differ(&b, &c).is_empty());
 }
+
+/// A run directory's rows count only for jobs its `jobs` table lists as
+/// done (the store's commit rule): a write killed before `jobs.parquet`
+/// leaves metric rows that compare must not read.
+#[test]
+fn a_run_directory_counts_only_its_committed_jobs() {
+    use lossbench::results::{JobRow, MetricRow, RunStore, RunTables};
+    let job = |id: &str, loss: &str| JobRow {
+        job_id: id.into(),
+        dataset: "synthetic".into(),
+        model: "mlp".into(),
+        loss: loss.into(),
+        seed: 0,
+        device: "cpu".into(),
+        status: "done".into(),
+        error: String::new(),
+        notes: String::new(),
+        n_train: 8,
+        n_test: 4,
+        train_seconds: 1.0,
+        eval_seconds: 1.0,
+        config: "{}".into(),
+    };
+    let metric = |id: &str, loss: &str, value: f64| MetricRow {
+        job_id: id.into(),
+        dataset: "synthetic".into(),
+        model: "mlp".into(),
+        loss: loss.into(),
+        seed: 0,
+        attack: "none".into(),
+        detector: "none".into(),
+        subset: "clean".into(),
+        metric: "clean_acc".into(),
+        value,
+    };
+    let record = |dir: &std::path::Path, id: &str, loss: &str, value: f64| {
+        RunStore::open(dir)
+            .unwrap()
+            .record(RunTables {
+                jobs: vec![job(id, loss)],
+                metrics: vec![metric(id, loss, value)],
+                ..RunTables::default()
+            })
+            .unwrap();
+    };
+    let run = tempfile::tempdir().unwrap();
+    record(run.path(), "a", "softmax", 0.9);
+    record(run.path(), "b", "lgm", 0.8);
+    // As if b's write was killed before its commit point: the jobs table
+    // is the one written with a alone.
+    let alone = tempfile::tempdir().unwrap();
+    record(alone.path(), "a", "softmax", 0.9);
+    std::fs::copy(
+        alone.path().join("jobs.parquet"),
+        run.path().join("jobs.parquet"),
+    )
+    .unwrap();
+
+    let side = Input::load(run.path()).unwrap();
+    let jobs: Vec<&str> = side.rows.iter().map(|r| r.job_id.as_str()).collect();
+    assert_eq!(jobs, ["a"]);
+    // The same file read alone (not as a run directory's) keeps every row.
+    let csv = tempfile::tempdir().unwrap();
+    let bare = csv.path().join("m.csv");
+    std::fs::copy(run.path().join("metrics.csv"), &bare).unwrap();
+    assert_eq!(Input::load(&bare).unwrap().rows.len(), 2);
+}

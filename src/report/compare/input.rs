@@ -59,11 +59,21 @@ impl Input {
     /// the manifest is not JSON or has non-numeric tolerances.
     pub fn load(path: &Path) -> Result<Input> {
         let metrics_file = locate(path)?;
-        let rows = read_metrics(&metrics_file)?;
+        let mut rows = read_metrics(&metrics_file)?;
+        let dir = metrics_file.parent().unwrap_or(Path::new("."));
+        // In a run directory, only the rows of jobs the jobs table lists as
+        // done count: the rest are a killed write's (the store's commit rule).
+        let metrics_of_run = METRIC_FILES
+            .iter()
+            .any(|f| metrics_file.file_name() == Path::new(f).file_name());
+        if metrics_of_run && rows.iter().all(|r| !r.job_id.is_empty()) {
+            if let Some(done) = crate::results::RunTables::committed_jobs(dir)? {
+                rows.retain(|r| done.contains(&r.job_id));
+            }
+        }
         if rows.is_empty() {
             return Err(bad(&metrics_file, "no metric rows"));
         }
-        let dir = metrics_file.parent().unwrap_or(Path::new("."));
         let manifest = dir.join(MANIFEST_FILE);
         let mut info = SideInfo {
             label: path.display().to_string(),

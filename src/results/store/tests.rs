@@ -156,3 +156,44 @@ fn a_write_killed_between_renames_leaves_the_new_job_unfinished_and_unseen() {
         }
     }
 }
+
+/// A job that failed in an earlier run and is retried: a write of the retry
+/// killed before its commit point leaves the failed job row, and its new
+/// rows must not count beside it.
+#[test]
+fn a_killed_retry_of_a_failed_job_shows_no_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = RunStore::open(dir.path()).unwrap();
+    store.record(rows("a", 0.9)).unwrap();
+    let mut failed = rows("b", 0.0).jobs;
+    failed[0].status = "failed".into();
+    failed[0].error = "loss diverged".into();
+    store
+        .record(RunTables {
+            jobs: failed.clone(),
+            ..RunTables::default()
+        })
+        .unwrap();
+    // The retry's write is killed just before `jobs.parquet`.
+    let written = store.record_with(rows("b", 0.7), &mut |path| {
+        if path.ends_with("jobs.parquet") {
+            return Err(Error::Usage("killed".into()));
+        }
+        Ok(())
+    });
+    assert!(written.is_err());
+
+    let back = RunTables::read(dir.path()).unwrap();
+    assert_eq!(only(&back, "a"), rows("a", 0.9));
+    let b = only(&back, "b");
+    assert_eq!(b.jobs, failed, "the failed row stays");
+    assert!(
+        b.metrics.is_empty() && b.train_log.is_empty() && b.scores.is_empty(),
+        "{b:?}"
+    );
+    let done = RunTables::committed_jobs(dir.path()).unwrap().unwrap();
+    assert_eq!(done, ["a".to_string()].into_iter().collect());
+    assert!(RunTables::committed_jobs(&dir.path().join("nowhere"))
+        .unwrap()
+        .is_none());
+}
