@@ -69,7 +69,8 @@ height=$(( height < 1000 ? 1000 : height + height / 20 + 200 ))
 max=16000
 scale=1
 if [ "$height" -gt "$max" ]; then
-    scale=$(awk -v h="$height" -v m="$max" 'BEGIN { printf "%.4f", m / h }')
+    # Truncated, not rounded, so the drawn height stays within the limit.
+    scale=$(LC_ALL=C awk -v h="$height" -v m="$max" 'BEGIN { printf "%.4f", int(m * 10000 / h) / 10000 }')
 fi
 shot="$dir/screenshot.png"
 rm -f "$shot"

@@ -62,11 +62,14 @@ fi
 
 # 3. Cargo environment. Importing torch takes seconds, so the file is only
 #    rewritten when it is missing, or was written for another venv stamp or path.
+#    (A torch reinstalled by hand into the same venv is not noticed: delete
+#    .cargo/config.toml to have it rewritten.)
 CONFIG_TAG="# setup stamp: $(cat "$STAMP") venv: $VENV"
 if [ ! -f .cargo/config.toml ] || ! grep -qxF "$CONFIG_TAG" .cargo/config.toml; then
-    read -r TORCH_DIR CXX11 < <("$VENV/bin/python" - <<'PY'
+    # The ABI flag first: the path, last, may hold spaces.
+    read -r CXX11 TORCH_DIR < <("$VENV/bin/python" - <<'PY'
 import pathlib, torch
-print(pathlib.Path(torch.__file__).parent, int(torch._C._GLIBCXX_USE_CXX11_ABI))
+print(int(torch._C._GLIBCXX_USE_CXX11_ABI), pathlib.Path(torch.__file__).parent)
 PY
 )
     mkdir -p .cargo
