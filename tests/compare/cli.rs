@@ -53,6 +53,17 @@ fn the_ci_baseline_matches_the_ci_suite_and_passes_against_itself() {
         serde_json::to_value(&suite.regression).unwrap(),
         "suites/ci.yaml's tolerances differ from the baseline's: refresh results/baselines/ci (see its README)"
     );
+    // The rest of the suite too (data, model, training, losses, attacks,
+    // detectors): a baseline of another suite would gate nothing real.
+    let differ = lossbench::report::compare::suite_differences(
+        &manifest["suite"],
+        &serde_json::to_value(&suite).unwrap(),
+    );
+    assert!(
+        differ.is_empty(),
+        "suites/ci.yaml differs from the baseline's suite in {differ:?}: refresh \
+         results/baselines/ci (see its README)"
+    );
     let tmp = tempfile::tempdir().unwrap();
     let json = tmp.path().join("out/compare.json");
     lossbench()

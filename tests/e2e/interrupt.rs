@@ -47,7 +47,7 @@ fn a_killed_run_keeps_its_finished_jobs_and_a_rerun_continues() {
     let mut seen = Vec::new();
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let line = line.unwrap();
-        let first_done = line.starts_with("[1/3]");
+        let first_done = line.starts_with("[1/3]") && line.contains(": clean accuracy");
         seen.push(line);
         if first_done {
             child.kill().unwrap();
@@ -62,19 +62,20 @@ fn a_killed_run_keeps_its_finished_jobs_and_a_rerun_continues() {
 
     // What the killed run left: the first job, whole, and nothing after it
     // that the jobs table does not vouch for.
+    // (Read as lossbench reads it: the jobs table is the commit point.)
     let dir = run_dir(&results, "interrupt");
-    let jobs = csv_rows(&dir, "jobs");
-    assert!(!jobs.is_empty() && jobs.len() < 3, "{jobs:?}");
-    let done: Vec<String> = jobs.iter().map(|r| r[0].clone()).collect();
-    let metric_jobs: Vec<String> = csv_rows(&dir, "metrics")
+    let tables = lossbench::results::RunTables::read(&dir).unwrap();
+    let done: Vec<&str> = tables.jobs.iter().map(|r| r.job_id.as_str()).collect();
+    assert!(!done.is_empty() && done.len() < 3, "{done:?}");
+    assert_eq!(tables.jobs[0].loss, "softmax");
+    assert!(tables
+        .metrics
         .iter()
-        .map(|r| r[0].clone())
-        .collect();
-    assert!(
-        metric_jobs.iter().all(|j| done.contains(j)),
-        "{metric_jobs:?}"
-    );
-    assert!(metric_jobs.contains(&done[0]));
+        .all(|r| done.contains(&r.job_id.as_str())));
+    assert!(tables
+        .metrics
+        .iter()
+        .any(|r| r.job_id == done[0] && r.metric == "clean_acc"));
 
     // Second run: reuses what was finished, runs the rest, ends complete.
     let out = command().output().unwrap();

@@ -68,7 +68,13 @@ pub(super) fn auroc_by_detector(t: &RunTables, order: &Order, scope: bool) -> Op
             .unwrap_or(0);
         let means: Vec<Option<f64>> = detectors
             .iter()
-            .map(|d| values.get(&(*key, *d)).map(|v| mean_std(v).0))
+            // Rounded as shown (4 decimals), so cells that read alike are
+            // tied.
+            .map(|d| {
+                values
+                    .get(&(*key, *d))
+                    .map(|v| (mean_std(v).0 * 1e4).round() / 1e4)
+            })
             .collect();
         let best = means
             .iter()
@@ -165,6 +171,24 @@ mod tests {
         );
         assert_eq!(table.bold, [(0, 3), (1, 4)]);
         assert_eq!(table.loss_column, Some(0));
+
+        // Means that print alike (4 decimals) are tied: both bold.
+        let mut tie = RunTables::default();
+        tie.metrics
+            .push(auroc("lgm", 0, "kd", "successful", 0.750_04));
+        tie.metrics
+            .push(auroc("lgm", 0, "lid", "successful", 0.750_01));
+        tie.metrics
+            .push(auroc("lgm", 0, "max-softmax", "successful", 0.7499));
+        let Some(Block::Table(table)) = auroc_by_detector(&tie, &Order::new(&tie), false) else {
+            panic!("no table");
+        };
+        let bold: Vec<&str> = table
+            .bold
+            .iter()
+            .map(|&(_, c)| table.head[c].as_str())
+            .collect();
+        assert_eq!(bold, ["kd", "lid"], "{table:?}");
 
         let none = RunTables::default();
         assert!(auroc_by_detector(&none, &Order::new(&none), false).is_none());
