@@ -4,9 +4,7 @@
 //! report's main question (which detector flags a loss's adversarial
 //! examples best) without reading the long detection table.
 
-use std::collections::HashMap;
-
-use super::metric::stat_cell;
+use super::metric::{group, key_columns, key_head, loss_column, stat_cell, Layout};
 use super::{one_line, Block, Table};
 use crate::metrics::mean_std;
 use crate::report::Order;
@@ -17,64 +15,63 @@ pub(super) const NOTE: &str = "AUROC at a glance: successful adversarial example
                                the row (ties all bold); `–`: the detector did not apply (see \
                                [Skipped](#skipped)).";
 
-type Key<'a> = [&'a str; 4];
-
 /// The table, or `None` when no detector reported an AUROC.
 pub(super) fn auroc_by_detector(t: &RunTables, order: &Order, scope: bool) -> Option<Block> {
-    let mut rows: Vec<Key<'_>> = Vec::new();
+    // One group per (dataset, model, loss, attack, detector), in report
+    // order; a table row per (dataset, model, loss, attack).
+    let by_detector = Layout {
+        scope,
+        attack: true,
+        detector: true,
+        preferred: &["auroc"],
+        only_preferred: true,
+    };
+    let per_row = Layout {
+        detector: false,
+        ..by_detector
+    };
+    let (groups, _) = group(t, order, &by_detector, |r| {
+        r.detector != "none" && r.subset == "successful"
+    });
+    let mut rows: Vec<[&str; 4]> = Vec::new();
     let mut detectors: Vec<&str> = Vec::new();
-    let mut values: HashMap<(Key<'_>, &str), Vec<f64>> = HashMap::new();
-    for r in &t.metrics {
-        if r.metric != "auroc" || r.subset != "successful" || r.detector == "none" {
-            continue;
+    for g in &groups {
+        let row = [g.key[0], g.key[1], g.key[2], g.key[3]];
+        if !rows.contains(&row) {
+            rows.push(row);
         }
-        let key = [
-            r.dataset.as_str(),
-            r.model.as_str(),
-            r.loss.as_str(),
-            r.attack.as_str(),
-        ];
-        if !rows.contains(&key) {
-            rows.push(key);
+        if !detectors.contains(&g.key[4]) {
+            detectors.push(g.key[4]);
         }
-        if !detectors.contains(&r.detector.as_str()) {
-            detectors.push(r.detector.as_str());
-        }
-        values
-            .entry((key, r.detector.as_str()))
-            .or_default()
-            .push(r.value);
     }
     if rows.is_empty() {
         return None;
     }
-    rows.sort_by_key(|k| order.key(k[0], k[1], k[2], k[3], ""));
     detectors.sort_by_key(|d| order.key("", "", "", "", d));
+    let auroc = |row: &[&str; 4], detector: &str| {
+        groups
+            .iter()
+            .find(|g| g.key[..4] == row[..] && g.key[4] == detector)
+            .and_then(|g| g.values.get("auroc"))
+    };
 
-    let keys: &[usize] = if scope { &[0, 1, 2, 3] } else { &[2, 3] };
-    let names = ["dataset", "model", "loss", "attack"];
-    let mut head: Vec<String> = keys.iter().map(|&i| names[i].to_owned()).collect();
+    let mut head = key_head(&per_row);
     let first_value = head.len();
     head.extend(detectors.iter().map(|d| (*d).to_owned()));
 
     let mut bold = Vec::new();
     let mut cells = Vec::new();
     for (r, key) in rows.iter().enumerate() {
-        let mut row: Vec<String> = keys.iter().map(|&i| one_line(key[i])).collect();
-        let seeds = detectors
+        let mut row: Vec<String> = key_columns(&per_row)
             .iter()
-            .filter_map(|d| values.get(&(*key, *d)).map(Vec::len))
-            .max()
-            .unwrap_or(0);
-        let means: Vec<Option<f64>> = detectors
+            .map(|&i| one_line(key[i]))
+            .collect();
+        let values: Vec<Option<&Vec<f64>>> = detectors.iter().map(|d| auroc(key, d)).collect();
+        let seeds = values.iter().flatten().map(|v| v.len()).max().unwrap_or(0);
+        // Rounded as shown (4 decimals), so cells that read alike are tied.
+        let means: Vec<Option<f64>> = values
             .iter()
-            // Rounded as shown (4 decimals), so cells that read alike are
-            // tied.
-            .map(|d| {
-                values
-                    .get(&(*key, *d))
-                    .map(|v| (mean_std(v).0 * 1e4).round() / 1e4)
-            })
+            .map(|v| v.map(|v| (mean_std(v).0 * 1e4).round() / 1e4))
             .collect();
         let best = means
             .iter()
@@ -82,8 +79,8 @@ pub(super) fn auroc_by_detector(t: &RunTables, order: &Order, scope: bool) -> Op
             .copied()
             .filter(|m| m.is_finite())
             .fold(f64::NEG_INFINITY, f64::max);
-        for (c, d) in detectors.iter().enumerate() {
-            match values.get(&(*key, *d)) {
+        for (c, v) in values.iter().enumerate() {
+            match v {
                 Some(v) => {
                     row.push(stat_cell("auroc", v, seeds));
                     if means[c] == Some(best) {
@@ -99,7 +96,7 @@ pub(super) fn auroc_by_detector(t: &RunTables, order: &Order, scope: bool) -> Op
         head,
         rows: cells,
         first_value,
-        loss_column: Some(keys.len() - 2),
+        loss_column: loss_column(&per_row),
         bold,
     }))
 }

@@ -47,15 +47,15 @@ pub(super) struct Layout<'a> {
 }
 
 /// One table row: the key and every metric's values across seeds.
-struct Group<'a> {
-    key: [&'a str; 5],
-    values: HashMap<&'a str, Vec<f64>>,
+pub(super) struct Group<'a> {
+    pub(super) key: [&'a str; 5],
+    pub(super) values: HashMap<&'a str, Vec<f64>>,
 }
 
 /// Groups the rows selected by `select` by (dataset, model, loss[, attack]
 /// [, detector]) in report order, and lists the metrics that occur: the
 /// preferred ones first, then the others in order of first appearance.
-fn group<'a>(
+pub(super) fn group<'a>(
     t: &'a RunTables,
     order: &Order,
     layout: &Layout<'_>,
@@ -109,7 +109,7 @@ fn group<'a>(
 }
 
 /// The key columns shown, as indices into a group's key.
-fn key_columns(layout: &Layout<'_>) -> Vec<usize> {
+pub(super) fn key_columns(layout: &Layout<'_>) -> Vec<usize> {
     let mut cols = if layout.scope { vec![0, 1, 2] } else { vec![2] };
     if layout.attack {
         cols.push(3);
@@ -122,7 +122,7 @@ fn key_columns(layout: &Layout<'_>) -> Vec<usize> {
 
 const KEY_NAMES: [&str; 5] = ["dataset", "model", "loss", "attack", "detector"];
 
-fn key_head(layout: &Layout<'_>) -> Vec<String> {
+pub(super) fn key_head(layout: &Layout<'_>) -> Vec<String> {
     key_columns(layout)
         .iter()
         .map(|&i| KEY_NAMES[i].to_owned())
@@ -130,7 +130,7 @@ fn key_head(layout: &Layout<'_>) -> Vec<String> {
 }
 
 /// The place of the loss column among the shown keys.
-fn loss_column(layout: &Layout<'_>) -> Option<usize> {
+pub(super) fn loss_column(layout: &Layout<'_>) -> Option<usize> {
     key_columns(layout).iter().position(|&i| i == 2)
 }
 
