@@ -55,3 +55,18 @@ pub fn synchronize(d: Device) {
         Cuda::synchronize(i as i64);
     }
 }
+
+/// The machine's physical memory in bytes (`MemTotal` of `/proc/meminfo`);
+/// `None` where it cannot be read (not Linux).
+pub fn host_memory_bytes() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()?;
+    kib.checked_mul(1024)
+}

@@ -2,7 +2,7 @@
 //! the file, the YAML field and its line, the data file, the job.
 //!
 //! Exit codes (see `main.rs`): 0 ok, 1 regression found, 2 bad input or usage,
-//! 3 runtime failure. Bad input is anything the user hands lossbench that it
+//! 3 runtime failure, 130 interrupted (Ctrl-C or SIGTERM). Bad input is anything the user hands lossbench that it
 //! cannot use: a suite, data or result file that is missing, unreadable or
 //! malformed, or a bad argument. A runtime failure is lossbench failing at
 //! its own work: a job that fails, a file it cannot write.
@@ -56,7 +56,12 @@ pub enum Error {
     /// A job failed while running (diverged, out of memory, ...).
     #[error("job {job}: {msg}")]
     Job { job: String, msg: String },
-    #[error("libtorch: {0}")]
+    /// The run was stopped by Ctrl-C or a termination signal.
+    #[error(
+        "interrupted: the job in flight was abandoned; a rerun of the suite continues the run"
+    )]
+    Interrupted,
+    #[error("libtorch: {}", torch_message(&.0.to_string()))]
     Torch(#[from] tch::TchError),
     #[error("polars: {0}")]
     Polars(#[from] polars::error::PolarsError),
@@ -76,6 +81,7 @@ impl Error {
     /// file that cannot be read), 3 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::Interrupted => crate::interrupt::EXIT_CODE.into(),
             Error::Suite { .. }
             | Error::Data { .. }
             | Error::DataNotFound { .. }
@@ -94,4 +100,38 @@ pub const READ_CONTEXTS: &[&str] = &["cannot read", "cannot open"];
 
 fn is_read(context: &str) -> bool {
     READ_CONTEXTS.iter().any(|c| context.starts_with(c))
+}
+
+/// The part of a libtorch message a person reads, on one line: libtorch
+/// appends the C++ stack ("Exception raised from ... frame #0 ..."), which
+/// names no file or field a user can fix. Escaped newlines (`\n` in a
+/// message that went through `Debug`) count as line breaks.
+pub fn torch_message(msg: &str) -> String {
+    let head = msg.find("Exception raised from").map_or(msg, |i| &msg[..i]);
+    head.replace("\\n", "\n")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::torch_message;
+
+    #[test]
+    fn the_cpp_stack_is_cut_from_libtorch_messages() {
+        let raw = "shape '[2, 3]' is invalid for input of size 5\nException raised from \
+                   infer_size_impl at aten/src/ATen/InferSize.h:52 (most recent call first):\n\
+                   frame #0: c10::Error::Error";
+        assert_eq!(
+            torch_message(raw),
+            "shape '[2, 3]' is invalid for input of size 5"
+        );
+        let multi =
+            "Torch(\"mat1 and mat2 shapes cannot be multiplied\\nException raised from x\")";
+        assert_eq!(
+            torch_message(multi),
+            "Torch(\"mat1 and mat2 shapes cannot be multiplied"
+        );
+    }
 }

@@ -14,6 +14,7 @@ pub mod detect;
 pub mod device;
 pub mod error;
 pub mod heads;
+pub mod interrupt;
 pub mod metrics;
 pub mod models;
 pub mod report;

@@ -98,10 +98,7 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
         } => {
             let out = match out {
                 Some(o) => o,
-                None => {
-                    let m = Manifest::read(&run_dir)?;
-                    reports.join(&m.suite_name).join(&m.run_id)
-                }
+                None => report::default_dir(&reports, &run_dir, &Manifest::read(&run_dir)?)?,
             };
             let path = report::render(&run_dir, &out)?;
             println!("report: {}", path.display());
@@ -121,21 +118,23 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
         } => {
             let baseline = compare::Input::load(&baseline)?;
             let candidate = compare::Input::load(&candidate)?;
+            let outputs = compare::Outputs {
+                markdown,
+                json,
+                junit,
+                benchmark_json,
+            };
+            compare::check_outputs(
+                &outputs,
+                &[("baseline", &baseline), ("candidate", &candidate)],
+            )?;
             let options = compare::Options {
                 tolerances: tolerances.into_iter().collect(),
                 default_tolerance,
                 allow_missing,
             };
             let result = compare::compare(&baseline, &candidate, &options)?;
-            compare::write_outputs(
-                &result,
-                &compare::Outputs {
-                    markdown,
-                    json,
-                    junit,
-                    benchmark_json,
-                },
-            )?;
+            compare::write_outputs(&result, &outputs)?;
             if !quiet {
                 print!("{}", compare::markdown(&result));
             }

@@ -22,7 +22,7 @@ fn job(id: &str, loss: &str, seed: u64, status: &str) -> JobRow {
         loss: loss.into(),
         seed,
         device: "cpu".into(),
-        status: status.into(),
+        status: lossbench::results::JobStatus::parse(status).expect("a job status"),
         error: if status == "done" {
             String::new()
         } else {
@@ -38,7 +38,15 @@ fn job(id: &str, loss: &str, seed: u64, status: &str) -> JobRow {
         train_seconds: 1.25,
         eval_seconds: 0.5,
         config: r#"{"loss":"x"}"#.into(),
+        row_counts: String::new(),
     }
+}
+
+/// `j` as the store records it: with the count of its rows in `t`.
+fn recorded(j: &JobRow, t: &RunTables) -> JobRow {
+    let mut j = j.clone();
+    j.row_counts = serde_json::to_string(&t.row_counts(&j.job_id)).unwrap();
+    j
 }
 
 fn metric(
@@ -113,7 +121,7 @@ fn manifest() -> Manifest {
         jobs_done: 4,
         jobs_failed: 1,
         jobs_reused: 2,
-        status: "done".into(),
+        status: lossbench::results::RunStatus::Done,
     }
 }
 
@@ -158,7 +166,7 @@ fn every_table_round_trips() {
 
     let back = RunTables::read(dir.path()).unwrap();
     assert_eq!(&back, store.tables());
-    assert_eq!(back.jobs, vec![a.clone()]);
+    assert_eq!(back.jobs, vec![recorded(&a, &back)]);
     assert_eq!(back.metrics, metrics);
     assert_eq!(back.roc, curve); // ±inf thresholds survive parquet
     assert_eq!(back.train_log, log(&a, 3));
@@ -250,7 +258,7 @@ fn empty_tables_keep_their_schema() {
     assert_eq!(df.width(), 10);
     assert_eq!(df.column("value").unwrap().dtype(), &DataType::Float64);
     let back = RunTables::read(dir.path()).unwrap();
-    assert_eq!(back.jobs, vec![a]);
+    assert_eq!(back.jobs, vec![recorded(&a, &back)]);
     assert!(back.metrics.is_empty() && back.roc.is_empty() && back.train_log.is_empty());
 }
 
@@ -265,13 +273,13 @@ fn resume_keeps_earlier_jobs() {
         store.record_job(a.clone(), m, vec![], log(&a, 2)).unwrap();
     }
     let mut store = RunStore::open(dir.path()).unwrap();
-    assert_eq!(store.finished("job-a"), Some(&a));
+    assert_eq!(store.finished("job-a"), Some(&recorded(&a, store.tables())));
     assert_eq!(store.finished("job-b"), None);
     let m = vec![metric(&b, "none", "none", "clean", "clean_acc", 0.8)];
     store.record_job(b.clone(), m, vec![], log(&b, 2)).unwrap();
 
     let back = RunTables::read(dir.path()).unwrap();
-    assert_eq!(back.jobs, vec![a.clone(), b.clone()]);
+    assert_eq!(back.jobs, vec![recorded(&a, &back), recorded(&b, &back)]);
     assert_eq!(back.metrics.len(), 2);
     assert_eq!(back.train_log.len(), 4);
     assert_eq!(store.dir(), dir.path());
@@ -310,7 +318,10 @@ fn recording_a_job_again_replaces_its_rows() {
     store
         .record_job(a2.clone(), m2.clone(), vec![], log(&a2, 2))
         .unwrap();
-    assert_eq!(store.finished("job-a"), Some(&a2));
+    assert_eq!(
+        store.finished("job-a"),
+        Some(&recorded(&a2, store.tables()))
+    );
 
     let back = RunTables::read(dir.path()).unwrap();
     assert_eq!(back.jobs.iter().filter(|j| j.job_id == "job-a").count(), 1);

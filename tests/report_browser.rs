@@ -71,7 +71,7 @@ fn job_tables(loss_idx: usize, seed: u64) -> RunTables {
         loss: loss.into(),
         seed,
         device: "cpu".into(),
-        status: "done".into(),
+        status: lossbench::results::JobStatus::Done,
         error: String::new(),
         notes: String::new(),
         n_train: 6000,
@@ -79,6 +79,7 @@ fn job_tables(loss_idx: usize, seed: u64) -> RunTables {
         train_seconds: 40.0 + 5.0 * noise.next(),
         eval_seconds: 3.0,
         config: "{}".into(),
+        row_counts: String::new(),
     };
     let metric = |attack: &str, detector: &str, subset: &str, name: &str, value: f64| MetricRow {
         job_id: id.clone(),
@@ -303,7 +304,7 @@ fn fixture_run(dir: &Path) {
     let mut failed = job_tables(1, 2).jobs.remove(0);
     failed.job_id = "center-2".into();
     failed.seed = 2;
-    failed.status = "failed".into();
+    failed.status = lossbench::results::JobStatus::Failed;
     failed.error = "loss diverged (NaN) at epoch 3".into();
     store.record_job(failed, vec![], vec![], vec![]).unwrap();
     store
@@ -324,7 +325,7 @@ fn fixture_run(dir: &Path) {
             jobs_done: 8,
             jobs_failed: 1,
             jobs_reused: 0,
-            status: "done".into(),
+            status: lossbench::results::RunStatus::Done,
         })
         .unwrap();
 }

@@ -67,6 +67,9 @@ fn candidates(name: DatasetName) -> Vec<PathBuf> {
 
 /// The directory under `dir` holding `name`'s files, or why there is none.
 fn locate(name: DatasetName, dir: &Path) -> std::result::Result<PathBuf, String> {
+    if dir.is_file() {
+        return Err("it is a file; give the directory that holds the dataset's files".to_string());
+    }
     if !dir.is_dir() {
         return Err("no such directory".to_string());
     }
@@ -128,6 +131,19 @@ pub fn load(spec: &DataSpec) -> Result<Dataset> {
                 });
             }
             *split = subset(split, n, sample_len);
+        }
+    }
+    if let Some(n) = spec.attack_subset {
+        if n > data.test.len() {
+            return Err(Error::Data {
+                file: origin,
+                msg: format!(
+                    "data.attack-subset = {n} but the test split has {} samples; attack \
+                     them all by leaving attack-subset out, or give at most {}",
+                    data.test.len(),
+                    data.test.len()
+                ),
+            });
         }
     }
     Ok(data)

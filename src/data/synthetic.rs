@@ -78,6 +78,24 @@ pub fn validate(spec: &SyntheticSpec) -> Result<()> {
             )));
         }
     }
+    // Each pixel is held as a byte (the split) and as a float (the tensor
+    // training reads); half the machine's memory is the most a dataset may
+    // take, the rest is for the model, its gradients and the attacks.
+    let pixels = (spec.train as u64 + spec.test as u64) * (spec.side * spec.side) as u64;
+    let need = pixels * (1 + 4);
+    if let Some(total) = crate::device::host_memory_bytes() {
+        if need > total / 2 {
+            let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+            return Err(spec_err(format!(
+                "synthetic.train + synthetic.test = {} images of {1}x{1} need about {2:.1} GiB \
+                 of memory; this machine has {3:.1} GiB, and a dataset may take at most half",
+                spec.train as u64 + spec.test as u64,
+                spec.side,
+                gib(need),
+                gib(total)
+            )));
+        }
+    }
     Ok(())
 }
 

@@ -178,7 +178,7 @@ fn png_uri(r: &ExampleRow) -> Result<Image> {
 /// Lower- or upper-case hex, two digits per byte.
 fn hex(text: &str) -> Option<Vec<u8>> {
     let digits = text.as_bytes();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     let val = |d: u8| (d as char).to_digit(16).map(|v| v as u8);

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::plot::{Plot, PlotKind};
-use super::tables::{one_line, sections, Block, Table};
+use super::tables::{md_text, one_line, sections, Block, Table};
 use crate::results::{Manifest, RunTables};
 
 /// The markdown report for a run; `plots` are linked by file name, so the
@@ -15,7 +15,7 @@ pub fn markdown(m: &Manifest, t: &RunTables, plots: &[Plot]) -> String {
         if i > 0 {
             out.push('\n');
         }
-        let _ = writeln!(out, "{} {}\n", "#".repeat(s.level), s.title);
+        let _ = writeln!(out, "{} {}\n", "#".repeat(s.level), md_text(&s.title));
         for (k, b) in s.blocks.iter().enumerate() {
             if k > 0 {
                 out.push('\n');
@@ -38,7 +38,7 @@ pub fn markdown(m: &Manifest, t: &RunTables, plots: &[Plot]) -> String {
         }
         let _ = writeln!(out, "{}", kind.note());
         for p in mine {
-            let _ = write!(out, "\n![{}]({})\n", p.title, p.file_name);
+            let _ = write!(out, "\n![{}]({})\n", md_text(&p.title), p.file_name);
         }
     }
     out
@@ -47,11 +47,11 @@ pub fn markdown(m: &Manifest, t: &RunTables, plots: &[Plot]) -> String {
 fn block(out: &mut String, b: &Block) {
     match b {
         Block::Text(text) => {
-            let _ = writeln!(out, "{text}");
+            let _ = writeln!(out, "{}", md_text(text));
         }
         Block::List(items) => {
             for item in items {
-                let _ = writeln!(out, "- {item}");
+                let _ = writeln!(out, "- {}", md_text(item));
             }
         }
         Block::Table(t) => table(out, t),
@@ -79,7 +79,7 @@ fn table(out: &mut String, t: &Table) {
     }
 }
 
-/// Text safe inside a table cell: one line, `|` escaped.
+/// Text safe inside a table cell: one line, `|` escaped, no markup.
 fn cell(text: &str) -> String {
-    one_line(text).replace('|', "\\|")
+    md_text(&one_line(text)).replace('|', "\\|")
 }

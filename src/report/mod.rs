@@ -59,8 +59,49 @@ pub fn render(run_dir: &Path, out_dir: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// Each report file is replaced whole (temp file and rename), so two runs
+/// rendering one report at once leave one of the two, never a mix.
 fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|e| Error::io("cannot write", path, e))
+    crate::results::store::write_atomic(path, text.as_bytes())
+}
+
+/// Creates `dir` if needed and checks that a file can be written in it, so
+/// a run finds a report directory it cannot write before it trains.
+///
+/// # Errors
+///
+/// [`Error::Io`] naming the directory.
+pub fn check_writable(dir: &Path) -> Result<()> {
+    let context = "cannot write into the report directory";
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(context, dir, e))?;
+    let probe = crate::results::store::tmp_path(&dir.join(".write-check"));
+    std::fs::File::create(&probe).map_err(|e| Error::io(context, dir, e))?;
+    std::fs::remove_file(&probe).map_err(|e| Error::io(context, dir, e))
+}
+
+/// Where `lossbench report` writes without `--out`:
+/// `<reports>/<suite>/<run-id>`, from the run's manifest. Both names come
+/// from a file, so each must be a plain name (see
+/// [`crate::results::is_plain_name`]): a manifest cannot send the report
+/// outside `reports`.
+///
+/// # Errors
+///
+/// [`Error::Results`] naming the manifest and the field.
+pub fn default_dir(reports: &Path, run_dir: &Path, m: &Manifest) -> Result<PathBuf> {
+    for (field, value) in [("suite_name", &m.suite_name), ("run_id", &m.run_id)] {
+        if !crate::results::is_plain_name(value) {
+            return Err(Error::Results {
+                file: Manifest::path(run_dir),
+                msg: format!(
+                    "{field} {value:?} cannot name a report directory (1 to {} lowercase \
+                     letters, digits, `_` and `-`); give the report's place with --out",
+                    crate::results::MAX_NAME_LEN
+                ),
+            });
+        }
+    }
+    Ok(reports.join(&m.suite_name).join(&m.run_id))
 }
 
 /// Losses with a fixed place (and colour), in this order; others follow in

@@ -192,7 +192,7 @@ mod tests {
                 loss: "lgm".into(),
                 seed,
                 device: "cpu".into(),
-                status: "done".into(),
+                status: crate::results::JobStatus::Done,
                 error: String::new(),
                 notes: String::new(),
                 n_train: 1,
@@ -200,6 +200,7 @@ mod tests {
                 train_seconds: 0.0,
                 eval_seconds: 0.0,
                 config: "{}".into(),
+                row_counts: String::new(),
             });
             t.metrics
                 .push(row("lgm", seed, "none", "none", "clean", "clean_acc", acc));

@@ -38,8 +38,43 @@ pub struct Manifest {
     pub jobs_failed: usize,
     /// Jobs found finished in an earlier run and not recomputed.
     pub jobs_reused: usize,
-    /// `running`, `done` or `failed`.
-    pub status: String,
+    /// How the run stands.
+    pub status: RunStatus,
+}
+
+/// How a run stands, as `manifest.json`'s `status` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// A process is writing into the run.
+    Running,
+    /// Every job is done.
+    Done,
+    /// Every job ran, and at least one failed (or an error stopped the run).
+    Failed,
+    /// The run was stopped before its jobs were through: by Ctrl-C or a
+    /// termination signal (written then), or killed outright (read so: the
+    /// manifest says `running` but no process writes into the run). A rerun
+    /// of the suite continues it.
+    Interrupted,
+}
+
+impl RunStatus {
+    /// The name in `manifest.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Done => "done",
+            RunStatus::Failed => "failed",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Manifest {
@@ -48,7 +83,9 @@ impl Manifest {
         dir.join(MANIFEST_FILE)
     }
 
-    /// Reads `<dir>/manifest.json`.
+    /// Reads `<dir>/manifest.json`. A manifest that says `running` while no
+    /// process writes into the run reads as [`RunStatus::Interrupted`]: its
+    /// process died without a word (see [`super::lock`]).
     ///
     /// # Errors
     ///
@@ -56,12 +93,25 @@ impl Manifest {
     /// line and column) when it is not a valid manifest.
     pub fn read(dir: &Path) -> Result<Manifest> {
         let path = Manifest::path(dir);
+        if !path.is_file() {
+            return Err(Error::Results {
+                file: path,
+                msg: format!(
+                    "no such file, so '{}' is not a run directory",
+                    dir.display()
+                ),
+            });
+        }
         let text =
             std::fs::read_to_string(&path).map_err(|e| Error::io("cannot read", &path, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::Results {
+        let mut m: Manifest = serde_json::from_str(&text).map_err(|e| Error::Results {
             file: path,
             msg: e.to_string(),
-        })
+        })?;
+        if m.status == RunStatus::Running && !super::lock::is_active(dir) {
+            m.status = RunStatus::Interrupted;
+        }
+        Ok(m)
     }
 
     /// Writes `<dir>/manifest.json` as pretty JSON, atomically.

@@ -13,10 +13,27 @@
 //! Tables are rewritten atomically (temp file + rename) after every job, so an
 //! interrupted run keeps every finished job. This room knows nothing of tch.
 
+pub mod lock;
 pub mod manifest;
 pub mod schema;
 pub mod store;
 
-pub use manifest::Manifest;
-pub use schema::{ExampleRow, FeatureRow, JobRow, MetricRow, RocRow, ScoreRow, TrainLogRow};
+pub use manifest::{Manifest, RunStatus};
+pub use schema::{
+    ExampleRow, FeatureRow, JobRow, JobStatus, MetricRow, RocRow, RowCounts, ScoreRow, TrainLogRow,
+};
 pub use store::{RunStore, RunTables};
+
+/// The longest suite name (it names directories; see [`is_plain_name`]).
+pub const MAX_NAME_LEN: usize = 100;
+
+/// Whether `s` may name a directory under `results/` and `reports/` as it
+/// is: 1 to [`MAX_NAME_LEN`] lowercase letters, digits, `_` and `-` (so
+/// never `..`, a separator or an absolute path). Suite names and run ids
+/// are both; a name read from a file is checked with this before any path
+/// is built from it.
+pub fn is_plain_name(s: &str) -> bool {
+    (1..=MAX_NAME_LEN).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}

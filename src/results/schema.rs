@@ -15,8 +15,8 @@ pub struct JobRow {
     pub seed: u64,
     /// `cpu`, `cuda:0`, ...
     pub device: String,
-    /// `done` or `failed`.
-    pub status: String,
+    /// How the job ended.
+    pub status: JobStatus,
     /// Error message for a failed job, empty otherwise.
     pub error: String,
     /// What the job skipped and why (a detector that does not apply, an
@@ -29,6 +29,77 @@ pub struct JobRow {
     pub eval_seconds: f64,
     /// The resolved job config as JSON.
     pub config: String,
+    /// How many rows the job wrote into each other table, as JSON
+    /// (`{"metrics":12,"roc":300,...}`; see [`RowCounts`]). A resumed run
+    /// checks a done job's rows against it and recomputes a job whose rows
+    /// are missing. Empty in runs written before it existed.
+    pub row_counts: String,
+}
+
+/// How a job ended, as the `jobs` table's `status` column spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    /// Finished; its rows in the other tables are complete.
+    Done,
+    /// Stopped by an error (recorded in `error`); it wrote no other rows.
+    Failed,
+    /// Recorded as done, but rows of it are missing from a table (a file
+    /// lost or replaced by hand): read as not finished, so a rerun
+    /// recomputes it. Never written by lossbench, only read.
+    Incomplete,
+}
+
+impl JobStatus {
+    /// Every status, in the order reports list them.
+    pub const ALL: [JobStatus; 3] = [JobStatus::Done, JobStatus::Failed, JobStatus::Incomplete];
+
+    /// The name in the `status` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+            JobStatus::Incomplete => "incomplete",
+        }
+    }
+
+    /// The status named `s`, if any.
+    pub fn parse(s: &str) -> Option<JobStatus> {
+        JobStatus::ALL.into_iter().find(|j| j.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The number of rows one job holds in each table but `jobs`, recorded in
+/// its job row so that a rerun can tell a complete job from one whose rows
+/// were lost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowCounts {
+    pub metrics: u64,
+    pub roc: u64,
+    pub train_log: u64,
+    pub features: u64,
+    pub scores: u64,
+    pub examples: u64,
+}
+
+impl RowCounts {
+    /// The counts as (table name, rows) pairs, in table order.
+    pub fn tables(&self) -> [(&'static str, u64); 6] {
+        [
+            ("metrics", self.metrics),
+            ("roc", self.roc),
+            ("train_log", self.train_log),
+            ("features", self.features),
+            ("scores", self.scores),
+            ("examples", self.examples),
+        ]
+    }
 }
 
 /// `metrics`: one row per (job, attack, detector, subset, metric).

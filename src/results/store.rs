@@ -4,7 +4,7 @@
 //!
 //! # Commit point
 //!
-//! Each file is replaced atomically (encoded to `<file>.tmp`, synced, renamed
+//! Each file is replaced atomically (encoded to a temp file, synced, renamed
 //! over the file), but one write replaces all of them, one rename at a time.
 //! `jobs.parquet` is the commit point: it is renamed **last**, after every
 //! other table is renamed and the directory synced, and the directory is
@@ -14,6 +14,26 @@
 //! [`RunTables::read`] drops the rows of any job that `jobs` does not hold,
 //! so its half-written rows are never seen. Whoever adds a table stages it
 //! before `jobs`.
+//!
+//! # Several writers
+//!
+//! Any number of processes may write into one run directory at once (two
+//! runs of one suite, shards of a run). Each write happens under the run's
+//! commit lock ([`super::lock`]): the writer re-reads the tables other
+//! processes committed since its last write, adds its job's rows, and
+//! replaces the files, so no writer loses another's jobs. Temp files are
+//! named after the writing process, and a writer holding the lock removes
+//! the temp files of writers that died.
+//!
+//! # Completeness
+//!
+//! Each job row records how many rows the job wrote into every other table
+//! ([`RowCounts`]). A done job whose rows are not all there (a table file
+//! deleted, replaced or truncated by hand) reads as
+//! [`JobStatus::Incomplete`], so a rerun recomputes it instead of trusting
+//! the `jobs` table. A table that cannot be read at all is moved aside (to
+//! `<file>.unreadable`) when a run resumes, and the jobs it held are
+//! recomputed; `lossbench report` refuses it with an error naming the file.
 //!
 //! Rows travel as the structs of [`super::schema`]; polars only appears at the
 //! file boundary (`store/codec.rs`). Nothing here knows how the numbers were
@@ -33,8 +53,11 @@ mod tests;
 
 use codec::Table;
 
+use super::lock;
 use super::manifest::Manifest;
-use super::schema::{ExampleRow, FeatureRow, JobRow, MetricRow, RocRow, ScoreRow, TrainLogRow};
+use super::schema::{
+    ExampleRow, FeatureRow, JobRow, JobStatus, MetricRow, RocRow, RowCounts, ScoreRow, TrainLogRow,
+};
 use crate::{Error, Result};
 
 /// Every table of one run, as rows.
@@ -62,27 +85,134 @@ impl RunTables {
     /// [`Error::Results`] naming the file (and the column) when `jobs.parquet`
     /// is missing or a table cannot be read or lacks a column of the schema.
     pub fn read(dir: &Path) -> Result<RunTables> {
-        let jobs = table_path::<JobRow>(dir, "parquet");
-        if !jobs.is_file() {
+        RunTables::read_with(dir, &mut |_, e| Err(e))
+    }
+
+    /// [`RunTables::read`] for a writer that holds the commit lock: a table
+    /// that cannot be read is moved aside to `<file>.unreadable` (what it
+    /// says is kept for a person to look at) and read as empty, so the jobs
+    /// it held are recomputed; each such move is described in `notes`.
+    fn read_recovering(dir: &Path, notes: &mut Vec<String>) -> Result<RunTables> {
+        RunTables::read_with(dir, &mut |file, e| {
+            let Error::Results { .. } = e else {
+                return Err(e);
+            };
+            let aside = set_aside(file)?;
+            notes.push(format!(
+                "{e}; moved to '{}', and the jobs it held are computed again",
+                aside.display()
+            ));
+            Ok(())
+        })
+    }
+
+    /// Reads every table; `unreadable` decides what an unreadable table
+    /// file means: an error, or (when it returns `Ok`) an empty table.
+    fn read_with(
+        dir: &Path,
+        unreadable: &mut dyn FnMut(&Path, Error) -> Result<()>,
+    ) -> Result<RunTables> {
+        let jobs_file = table_path::<JobRow>(dir, "parquet");
+        if !jobs_file.is_file() {
             return Err(Error::Results {
-                file: jobs,
+                file: jobs_file,
                 msg: "not a run directory (no jobs table)".into(),
             });
         }
-        let jobs: Vec<JobRow> = read_table(dir)?;
+        let jobs: Vec<JobRow> = or_empty(read_table(dir), &jobs_file, unreadable)?;
         // Older runs' train_log takes its loss names and seeds from jobs.
-        let train_log = read_table_with(dir, |df| codec::upgrade_train_log(df, &jobs))?;
+        let train_log = or_empty(
+            read_table_with(dir, |df| codec::upgrade_train_log(df, &jobs)),
+            &table_path::<TrainLogRow>(dir, "parquet"),
+            unreadable,
+        )?;
         let mut tables = RunTables {
-            jobs,
-            metrics: read_table(dir)?,
-            roc: read_table(dir)?,
+            metrics: or_empty(
+                read_table(dir),
+                &table_path::<MetricRow>(dir, "parquet"),
+                unreadable,
+            )?,
+            roc: or_empty(
+                read_table(dir),
+                &table_path::<RocRow>(dir, "parquet"),
+                unreadable,
+            )?,
             train_log,
-            features: read_table(dir)?,
-            scores: read_table(dir)?,
-            examples: read_table(dir)?,
+            features: or_empty(
+                read_table(dir),
+                &table_path::<FeatureRow>(dir, "parquet"),
+                unreadable,
+            )?,
+            scores: or_empty(
+                read_table(dir),
+                &table_path::<ScoreRow>(dir, "parquet"),
+                unreadable,
+            )?,
+            examples: or_empty(
+                read_table(dir),
+                &table_path::<ExampleRow>(dir, "parquet"),
+                unreadable,
+            )?,
+            jobs,
         };
         tables.drop_uncommitted();
+        tables.mark_incomplete();
+        tables.drop_uncommitted();
         Ok(tables)
+    }
+
+    /// The number of rows job `job_id` holds in each table but `jobs`.
+    pub fn row_counts(&self, job_id: &str) -> RowCounts {
+        fn count<T>(rows: &[T], id: impl Fn(&T) -> &str, job_id: &str) -> u64 {
+            rows.iter().filter(|r| id(r) == job_id).count() as u64
+        }
+        RowCounts {
+            metrics: count(&self.metrics, |r| &r.job_id, job_id),
+            roc: count(&self.roc, |r| &r.job_id, job_id),
+            train_log: count(&self.train_log, |r| &r.job_id, job_id),
+            features: count(&self.features, |r| &r.job_id, job_id),
+            scores: count(&self.scores, |r| &r.job_id, job_id),
+            examples: count(&self.examples, |r| &r.job_id, job_id),
+        }
+    }
+
+    /// Demotes every done job whose rows are not all present to
+    /// [`JobStatus::Incomplete`], saying in its `error` which rows are
+    /// missing. A job row without recorded counts (a run written before
+    /// they existed) needs at least its `metrics` rows.
+    fn mark_incomplete(&mut self) {
+        let mut missing = Vec::new();
+        for job in self.jobs.iter().filter(|j| j.status == JobStatus::Done) {
+            let have = self.row_counts(&job.job_id);
+            let gaps: Vec<String> = if job.row_counts.is_empty() {
+                if have.metrics == 0 {
+                    vec!["metrics has none of its rows".to_owned()]
+                } else {
+                    Vec::new()
+                }
+            } else {
+                match serde_json::from_str::<RowCounts>(&job.row_counts) {
+                    Ok(want) => want
+                        .tables()
+                        .into_iter()
+                        .zip(have.tables())
+                        .filter(|((_, w), (_, h))| w != h)
+                        .map(|((table, w), (_, h))| format!("{table} has {h} of its {w} rows"))
+                        .collect(),
+                    Err(e) => vec![format!("its row_counts cannot be read ({e})")],
+                }
+            };
+            if !gaps.is_empty() {
+                missing.push((job.job_id.clone(), gaps.join(", ")));
+            }
+        }
+        for (id, gaps) in missing {
+            for job in self.jobs.iter_mut().filter(|j| j.job_id == id) {
+                job.status = JobStatus::Incomplete;
+                job.error =
+                    format!("recorded as done, but {gaps}; a rerun of the suite computes it again");
+            }
+        }
     }
 
     /// The ids of the jobs `dir`'s `jobs` table lists as `done`: the only
@@ -97,8 +227,7 @@ impl RunTables {
         if !table_path::<JobRow>(dir, "parquet").is_file() {
             return Ok(None);
         }
-        let jobs: Vec<JobRow> = read_table(dir)?;
-        Ok(Some(done_ids(&jobs)))
+        Ok(Some(done_ids(&RunTables::read(dir)?.jobs)))
     }
 
     /// Drops the rows of jobs that `jobs` does not list as done: what a write
@@ -156,33 +285,81 @@ impl RunTables {
     }
 }
 
-/// A run directory open for writing: the tables in memory, rewritten on disk
-/// after every recorded job.
+/// A run directory open for writing: the tables as this process last saw
+/// them, rewritten on disk (under the commit lock, merged with what other
+/// processes committed) after every recorded job.
 #[derive(Debug)]
 pub struct RunStore {
     dir: PathBuf,
     tables: RunTables,
+    /// The `jobs.parquet` this process last read or wrote: when it is still
+    /// there at the next write, no other process committed in between and
+    /// the tables need not be read again.
+    seen: Option<FileStamp>,
+    /// What was recovered while reading (tables moved aside).
+    recovered: Vec<String>,
+    /// Held while the store lives: the run is being written.
+    _active: lock::Held,
 }
 
 impl RunStore {
     /// Opens (creating it if needed) the run directory `dir`, loading the
     /// tables already there so a rerun resumes after the last finished job.
+    /// Tables that cannot be read are moved aside (see the module doc and
+    /// [`RunStore::recovered`]).
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] when the directory cannot be created, [`Error::Results`]
-    /// when existing tables cannot be read.
+    /// [`Error::Io`] when the directory cannot be created or locked, or a
+    /// table cannot be moved aside.
     pub fn open(dir: &Path) -> Result<RunStore> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
-        let tables = if table_path::<JobRow>(dir, "parquet").is_file() {
-            RunTables::read(dir)?
+        let active = lock::active(dir)?;
+        let mut store = RunStore {
+            dir: dir.to_path_buf(),
+            tables: RunTables::default(),
+            seen: None,
+            recovered: Vec::new(),
+            _active: active,
+        };
+        let _commit = lock::commit(dir)?;
+        store.reload()?;
+        Ok(store)
+    }
+
+    /// Re-reads the tables if another process committed since this one last
+    /// read or wrote them, and removes temp files left by dead writers. The
+    /// caller holds the commit lock.
+    fn reload(&mut self) -> Result<()> {
+        remove_stale_temps(&self.dir)?;
+        let jobs = table_path::<JobRow>(&self.dir, "parquet");
+        let now = FileStamp::of(&jobs);
+        if now.is_some() && now == self.seen {
+            return Ok(());
+        }
+        self.tables = if now.is_some() {
+            RunTables::read_recovering(&self.dir, &mut self.recovered)?
         } else {
             RunTables::default()
         };
-        Ok(RunStore {
-            dir: dir.to_path_buf(),
-            tables,
-        })
+        self.seen = FileStamp::of(&jobs);
+        Ok(())
+    }
+
+    /// Brings the tables up to date with what other processes committed.
+    ///
+    /// # Errors
+    ///
+    /// As [`RunStore::open`].
+    pub fn refresh(&mut self) -> Result<()> {
+        let _commit = lock::commit(&self.dir)?;
+        self.reload()
+    }
+
+    /// What reading the run directory recovered from: one line per table
+    /// that could not be read and was moved aside.
+    pub fn recovered(&self) -> &[String] {
+        &self.recovered
     }
 
     /// The run directory.
@@ -195,12 +372,17 @@ impl RunStore {
         &self.tables
     }
 
-    /// The job's row if it finished successfully (`status == "done"`).
+    /// The job's row if it finished successfully with all its rows present.
     pub fn finished(&self, job_id: &str) -> Option<&JobRow> {
         self.tables
             .jobs
             .iter()
-            .find(|r| r.job_id == job_id && r.status == "done")
+            .find(|r| r.job_id == job_id && r.status == JobStatus::Done)
+    }
+
+    /// The job's row, whatever its status.
+    pub fn job(&self, job_id: &str) -> Option<&JobRow> {
+        self.tables.jobs.iter().find(|r| r.job_id == job_id)
     }
 
     /// Replaces every row of `job.job_id` in every table, then rewrites all
@@ -228,8 +410,9 @@ impl RunStore {
     }
 
     /// Records the rows of one job (`rows.jobs` holds exactly its job row):
-    /// replaces every earlier row of that job in every table, then rewrites
-    /// all tables atomically.
+    /// under the commit lock, takes in what other processes committed,
+    /// replaces every earlier row of that job in every table, counts its
+    /// rows into its job row, then rewrites all tables atomically.
     ///
     /// # Errors
     ///
@@ -243,7 +426,7 @@ impl RunStore {
     /// [`RunStore::record`], with [`RunTables::write`]'s `before_rename`.
     fn record_with(
         &mut self,
-        rows: RunTables,
+        mut rows: RunTables,
         before_rename: &mut dyn FnMut(&Path) -> Result<()>,
     ) -> Result<()> {
         let [job] = rows.jobs.as_slice() else {
@@ -269,6 +452,10 @@ impl RunStore {
                 msg: format!("result row belongs to job {other}"),
             });
         }
+        let counts = rows.row_counts(&id);
+        rows.jobs[0].row_counts = serde_json::to_string(&counts).expect("counts serialise");
+        let _commit = lock::commit(&self.dir)?;
+        self.reload()?;
         self.tables.remove_job(&id);
         self.tables.jobs.extend(rows.jobs);
         self.tables.metrics.extend(rows.metrics);
@@ -277,7 +464,11 @@ impl RunStore {
         self.tables.features.extend(rows.features);
         self.tables.scores.extend(rows.scores);
         self.tables.examples.extend(rows.examples);
-        self.tables.write(&self.dir, before_rename)
+        // Whatever happens next, the files may differ from what was read.
+        self.seen = None;
+        self.tables.write(&self.dir, before_rename)?;
+        self.seen = FileStamp::of(&table_path::<JobRow>(&self.dir, "parquet"));
+        Ok(())
     }
 
     /// Writes `manifest.json` into the run directory (atomically).
@@ -286,19 +477,92 @@ impl RunStore {
     ///
     /// [`Error::Io`] when the file cannot be written.
     pub fn write_manifest(&self, m: &Manifest) -> Result<()> {
+        let _commit = lock::commit(&self.dir)?;
         m.write(&self.dir)
     }
 }
 
-/// Writes `bytes` to `path` through `<path>.tmp` and a rename.
 /// The ids of the `done` jobs.
 fn done_ids(jobs: &[JobRow]) -> std::collections::HashSet<String> {
     jobs.iter()
-        .filter(|r| r.status == "done")
+        .filter(|r| r.status == JobStatus::Done)
         .map(|r| r.job_id.clone())
         .collect()
 }
 
+/// `rows`, or, when they could not be read and `unreadable` accepts that,
+/// no rows.
+fn or_empty<T>(
+    rows: Result<Vec<T>>,
+    file: &Path,
+    unreadable: &mut dyn FnMut(&Path, Error) -> Result<()>,
+) -> Result<Vec<T>> {
+    match rows {
+        Ok(rows) => Ok(rows),
+        Err(e) => unreadable(file, e).map(|()| Vec::new()),
+    }
+}
+
+/// Moves an unreadable table file (and its CSV twin, which was written from
+/// the same rows) aside to `<file>.unreadable`, replacing an older one.
+fn set_aside(file: &Path) -> Result<PathBuf> {
+    let mut aside = file.as_os_str().to_owned();
+    aside.push(".unreadable");
+    let aside = PathBuf::from(aside);
+    std::fs::rename(file, &aside).map_err(|e| Error::io("cannot move aside", file, e))?;
+    let csv = file.with_extension("csv");
+    if csv.is_file() {
+        let mut to = csv.as_os_str().to_owned();
+        to.push(".unreadable");
+        std::fs::rename(&csv, PathBuf::from(to))
+            .map_err(|e| Error::io("cannot move aside", &csv, e))?;
+    }
+    Ok(aside)
+}
+
+/// Which file a path names now: a table file is replaced by a rename, so a
+/// new commit shows as another inode (or size or time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    inode: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<FileStamp> {
+        let m = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&m);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Some(FileStamp {
+            inode,
+            len: m.len(),
+            modified: m.modified().ok(),
+        })
+    }
+}
+
+/// The suffix of every temp file lossbench writes in a run directory.
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Removes the temp files in `dir`. Called under the commit lock: every
+/// writer holds it while its temp files exist, so any found then belong to
+/// a writer that died.
+fn remove_stale_temps(dir: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("cannot list", dir, e))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_file() && path.to_string_lossy().ends_with(TEMP_SUFFIX) {
+            // Another cleaner may have been first; what is gone is gone.
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temp file and a rename.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = tmp_path(path);
     let mut f = File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;
@@ -320,9 +584,14 @@ fn sync_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn tmp_path(path: &Path) -> PathBuf {
+/// A temp file beside `path` that no other process or thread uses:
+/// `<path>.<pid>-<n>.tmp`.
+pub(crate) fn tmp_path(path: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let mut s = path.as_os_str().to_owned();
-    s.push(".tmp");
+    s.push(format!(".{}-{n}{TEMP_SUFFIX}", std::process::id()));
     PathBuf::from(s)
 }
 

@@ -2,10 +2,17 @@
 //! weights (`<key>.ot`) and the train log beside them (`<key>.train_log.json`),
 //! keyed by what changes the weights, so a rerun or a suite that only adds an
 //! attack or a detector loads them instead of training again.
+//!
+//! Several processes may share the directory (runs of one suite at once,
+//! shards): each file is written to a temp file of its own and renamed into
+//! place, so a reader sees a whole file or none. A checkpoint that does not
+//! load (truncated, corrupted, from another model) is moved aside to
+//! `<key>.ot.corrupt` with a warning naming it, and the job trains again.
 
 use std::path::Path;
 
 use super::JobCtx;
+use crate::results::store::tmp_path;
 use crate::suite::plan::hash_id;
 use crate::suite::Job;
 use crate::train::{self, EpochLog, Net};
@@ -26,27 +33,66 @@ fn train_key(job: &Job) -> String {
 }
 
 /// Loads the job's checkpoint if an earlier run left one (with its train
-/// log), otherwise trains `net` and saves both. The log is written last, so a
-/// checkpoint without its log is trained again.
-pub(super) fn train_or_load(ctx: &JobCtx, net: &mut Net) -> Result<Vec<EpochLog>> {
+/// log), otherwise trains a net from `new_net` and saves both. The log is
+/// written last, so a checkpoint without its log is trained again.
+/// `new_net` builds the job's untrained net (seeded): it is called again
+/// when a checkpoint fails to load, since a failed load may have changed
+/// some of the weights.
+pub(super) fn train_or_load(
+    ctx: &JobCtx,
+    new_net: impl Fn() -> Net,
+) -> Result<(Net, Vec<EpochLog>)> {
     let key = train_key(ctx.job);
     let ckpt = ctx.ckpt_dir.join(format!("{key}.ot"));
     let log_file = ctx.ckpt_dir.join(format!("{key}.train_log.json"));
     if ckpt.exists() && log_file.exists() {
-        net.load(&ckpt)?;
-        println!(
-            "{}: trained earlier, loaded checkpoint {}",
-            ctx.label,
-            ckpt.display()
-        );
-        return read_log(&log_file);
+        let mut net = new_net();
+        match load(&mut net, &ckpt, &log_file) {
+            Ok(log) => {
+                println!(
+                    "{}: trained earlier, loaded checkpoint {}",
+                    ctx.label,
+                    ckpt.display()
+                );
+                return Ok((net, log));
+            }
+            Err(e) => {
+                let aside = set_aside(&ckpt)?;
+                eprintln!(
+                    "{}: warning: {e}; moved it to {} and training again",
+                    ctx.label,
+                    aside.display()
+                );
+            }
+        }
     }
-    let log = train::fit(net, ctx.train, &ctx.job.config.train, ctx.label)?;
-    let tmp = ckpt.with_extension("ot.tmp");
+    let net = new_net();
+    let log = train::fit(&net, ctx.train, &ctx.job.config.train, ctx.label)?;
+    let tmp = tmp_path(&ckpt);
     net.save(&tmp)?;
     rename(&tmp, &ckpt)?;
     write_log(&log_file, &log)?;
-    Ok(log)
+    Ok((net, log))
+}
+
+/// Loads the weights and the train log of a checkpoint; the error names the
+/// file that failed.
+fn load(net: &mut Net, ckpt: &Path, log_file: &Path) -> Result<Vec<EpochLog>> {
+    net.load(ckpt).map_err(|e| Error::Results {
+        file: ckpt.to_path_buf(),
+        msg: format!("checkpoint does not load ({e})"),
+    })?;
+    read_log(log_file)
+}
+
+/// Moves a checkpoint that does not load to `<file>.corrupt` (and its train
+/// log, which must not outlive it), for a person to look at.
+fn set_aside(ckpt: &Path) -> Result<std::path::PathBuf> {
+    let mut aside = ckpt.as_os_str().to_owned();
+    aside.push(".corrupt");
+    let aside = std::path::PathBuf::from(aside);
+    rename(ckpt, &aside)?;
+    Ok(aside)
 }
 
 fn rename(from: &Path, to: &Path) -> Result<()> {
@@ -68,7 +114,7 @@ fn write_log(path: &Path, log: &[EpochLog]) -> Result<()> {
             ]
         })
         .collect();
-    let tmp = path.with_extension("json.tmp");
+    let tmp = tmp_path(path);
     std::fs::write(&tmp, serde_json::to_string(&rows).expect("rows serialise"))
         .map_err(|e| Error::io("cannot write", &tmp, e))?;
     rename(&tmp, path)

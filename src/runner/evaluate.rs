@@ -176,6 +176,7 @@ fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) 
     let t = Instant::now();
     let mut parts: Vec<AdvBatch> = Vec::new();
     for s in (0..n_eval).step_by(EVAL_BATCH as usize) {
+        crate::interrupt::check()?;
         let len = EVAL_BATCH.min(n_eval - s);
         parts.push(attack.run(
             net,
@@ -266,13 +267,25 @@ fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) 
         let s_clean = score(&stage.xs, &f_clean).map_err(|e| job_error(ctx, name, &label, e))?;
         let s_adv = score(&x_adv, &f_adv).map_err(|e| job_error(ctx, name, &label, e))?;
         record_scores(out, &label, name, &s_clean, &s_adv, &ok, &stage.in_fit);
+        if !s_clean.iter().chain(&s_adv).any(|s| s.is_finite()) {
+            out.skip(format!(
+                "{label} / {name}: every score is infinite, so the detector ranks nothing; \
+                 no detection metrics (for kd, a sigma far from the feature distances does this)"
+            ));
+            continue;
+        }
         for subset in ["successful", "all"] {
             let idx: Vec<usize> = (0..ok.len())
                 .filter(|&i| !stage.in_fit[i] && (subset == "all" || ok[i]))
                 .collect();
             if idx.is_empty() {
+                let pairs = if subset == "all" {
+                    "pair"
+                } else {
+                    "successful pair"
+                };
                 out.skip(format!(
-                    "{label} / {name}: no {subset} pair in the test split, no AUROC"
+                    "{label} / {name}: no {pairs} in the test split, no AUROC"
                 ));
                 continue;
             }

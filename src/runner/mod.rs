@@ -17,7 +17,9 @@ use tch::{Device, Kind, Tensor};
 
 use crate::data::{self, Dataset};
 use crate::device;
-use crate::results::{FeatureRow, JobRow, Manifest, RunStore, RunTables, TrainLogRow};
+use crate::results::{
+    lock, FeatureRow, JobRow, JobStatus, Manifest, RunStatus, RunStore, RunTables, TrainLogRow,
+};
 use crate::suite::plan::hash_id;
 use crate::suite::{Job, Suite};
 use crate::train::{self, Net, Tensors};
@@ -68,7 +70,13 @@ pub fn run_id(suite: &Suite) -> String {
 ///
 /// The data is loaded before anything is written, so a suite whose data is
 /// missing or malformed leaves no run directory behind. Once the manifest
-/// says `running`, an error that stops the run marks it `failed`.
+/// says `running`, an error that stops the run marks it `failed`, and Ctrl-C
+/// or SIGTERM marks it `interrupted` ([`crate::interrupt`]).
+///
+/// Other processes may run the same suite into the same run directory at
+/// the same time: each job is computed by one of them (the others wait for
+/// it and reuse it), and the tables take in every process's jobs (see
+/// [`crate::results::store`]).
 pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     let started = Instant::now();
     let run_id = run_id(suite);
@@ -91,11 +99,25 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
         ds.classes,
         ds.shape
     );
+    // A report directory that cannot be written is found now, not after
+    // hours of training.
+    let report_dir = opts.reports.join(&suite.name).join(&run_id);
+    crate::report::check_writable(&report_dir)?;
 
     let ckpt_dir = suite_dir.join("checkpoints");
     std::fs::create_dir_all(&ckpt_dir)
         .map_err(|e| Error::io("cannot create directory", &ckpt_dir, e))?;
     let mut store = RunStore::open(&run_dir)?;
+    for note in store.recovered() {
+        eprintln!("warning: {note}");
+    }
+    for job in &jobs {
+        if let Some(row) = store.job(&job.id) {
+            if row.status == JobStatus::Incomplete {
+                eprintln!("warning: job {}: {}", job.id, row.error);
+            }
+        }
+    }
     let mut manifest = Manifest {
         suite_name: suite.name.clone(),
         suite_file: opts.suite_file.display().to_string(),
@@ -115,7 +137,7 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
         jobs_done: 0,
         jobs_failed: 0,
         jobs_reused: 0,
-        status: "running".to_string(),
+        status: RunStatus::Running,
     };
     store.write_manifest(&manifest)?;
 
@@ -130,16 +152,15 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     );
     manifest.finished_at = Some(chrono::Utc::now().to_rfc3339());
     manifest.wall_seconds = started.elapsed().as_secs_f64();
-    manifest.status = if ran.is_ok() && manifest.jobs_failed == 0 {
-        "done"
-    } else {
-        "failed"
-    }
-    .to_string();
+    count_jobs(&store, &jobs, &mut manifest);
+    manifest.status = match &ran {
+        Err(Error::Interrupted) => RunStatus::Interrupted,
+        Ok(()) if manifest.jobs_failed == 0 => RunStatus::Done,
+        _ => RunStatus::Failed,
+    };
     let written = store.write_manifest(&manifest);
     // The error that stopped the run says more than one writing the manifest.
     ran.and(written)?;
-    let report_dir = opts.reports.join(&suite.name).join(&run_id);
     let report = crate::report::render(&run_dir, &report_dir)?;
     Ok(RunSummary {
         run_dir,
@@ -152,9 +173,27 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     })
 }
 
+/// Sets the manifest's done and failed counts from the jobs table, which
+/// holds every process's jobs.
+fn count_jobs(store: &RunStore, jobs: &[Job], manifest: &mut Manifest) {
+    let status = |j: &Job| store.job(&j.id).map(|r| r.status);
+    manifest.jobs_done = jobs
+        .iter()
+        .filter(|j| status(j) == Some(JobStatus::Done))
+        .count();
+    manifest.jobs_failed = jobs
+        .iter()
+        .filter(|j| status(j) == Some(JobStatus::Failed))
+        .count();
+}
+
 /// Runs (or reuses) every job, recording each one and counting it in
 /// `manifest`. A failing job is recorded as failed and the next one runs;
-/// only a failure to record stops the run.
+/// only a failure to record, or an interruption, stops the run.
+///
+/// A job another process is computing is put off to the end; then this
+/// process waits for it and reuses it (or computes it, if the other process
+/// died before recording it).
 fn run_jobs(
     jobs: &[Job],
     ds: &Dataset,
@@ -167,55 +206,115 @@ fn run_jobs(
     let train = Tensors::from_split(&ds.train, ds.shape, opts.device);
     let test = Tensors::from_split(&ds.test, ds.shape, opts.device);
     let norm = train::channel_stats(&ds.train, ds.shape[0]);
-    for (i, job) in jobs.iter().enumerate() {
-        let label = format!(
+    let label = |i: usize, job: &Job| {
+        format!(
             "[{}/{}] {} seed {}",
             i + 1,
             jobs.len(),
             job.config.loss.name(),
             job.config.seed
-        );
-        if store.finished(&job.id).is_some() {
-            println!("{label}: finished in an earlier run ({}), reusing", job.id);
-            manifest.jobs_reused += 1;
-            manifest.jobs_done += 1;
-            continue;
-        }
-        let ctx = JobCtx {
-            job,
-            label: &label,
-            ds,
-            train: &train,
-            test: &test,
-            norm: (&norm.0, &norm.1),
-            device: opts.device,
-            ckpt_dir,
+        )
+    };
+    let mut put_off = Vec::new();
+    for pass in [Pass::First, Pass::PutOff] {
+        let todo: Vec<usize> = match pass {
+            Pass::First => (0..jobs.len()).collect(),
+            Pass::PutOff => std::mem::take(&mut put_off),
         };
-        let started_job = Instant::now();
-        match run_job(&ctx) {
-            Ok(out) => {
-                // Saved before it is announced: a line on screen means the
-                // job survives an interruption.
-                store.record(out.rows)?;
-                println!(
-                    "{label}: clean accuracy {:.4} ({:.1} s)",
-                    out.clean_acc,
-                    started_job.elapsed().as_secs_f64()
-                );
-                manifest.jobs_done += 1;
+        for i in todo {
+            crate::interrupt::check()?;
+            let job = &jobs[i];
+            let label = label(i, job);
+            if store.finished(&job.id).is_some() {
+                println!("{label}: finished in an earlier run ({}), reusing", job.id);
+                manifest.jobs_reused += 1;
+                continue;
             }
-            Err(e) => {
-                eprintln!("{label}: FAILED: {e}");
-                let mut row = job_row(&ctx, "failed");
-                row.error = e.to_string();
-                store.record_job(row, vec![], vec![], vec![])?;
-                manifest.jobs_failed += 1;
+            let claim = match pass {
+                Pass::First => match lock::try_job(store.dir(), &job.id)? {
+                    Some(claim) => claim,
+                    None => {
+                        println!(
+                            "{label}: another process is computing it; coming back to it at the end"
+                        );
+                        put_off.push(i);
+                        continue;
+                    }
+                },
+                Pass::PutOff => {
+                    println!("{label}: waiting for the other process computing it");
+                    lock::job(store.dir(), &job.id)?
+                }
+            };
+            // What other processes recorded since: this job among them?
+            store.refresh()?;
+            if store.finished(&job.id).is_some() {
+                println!("{label}: computed by another process ({}), reusing", job.id);
+                manifest.jobs_reused += 1;
+                continue;
             }
+            let ctx = JobCtx {
+                job,
+                label: &label,
+                ds,
+                train: &train,
+                test: &test,
+                norm: (&norm.0, &norm.1),
+                device: opts.device,
+                ckpt_dir,
+            };
+            let started_job = Instant::now();
+            match contain(&label, || run_job(&ctx)) {
+                Ok(out) => {
+                    // Saved before it is announced: a line on screen means the
+                    // job survives an interruption.
+                    store.record(out.rows)?;
+                    println!(
+                        "{label}: clean accuracy {:.4} ({:.1} s)",
+                        out.clean_acc,
+                        started_job.elapsed().as_secs_f64()
+                    );
+                }
+                Err(Error::Interrupted) => return Err(Error::Interrupted),
+                Err(e) => {
+                    eprintln!("{label}: FAILED: {e}");
+                    let mut row = job_row(&ctx, JobStatus::Failed);
+                    row.error = e.to_string();
+                    store.record_job(row, vec![], vec![], vec![])?;
+                }
+            }
+            drop(claim);
+            count_jobs(store, jobs, manifest);
+            manifest.wall_seconds = started.elapsed().as_secs_f64();
+            store.write_manifest(manifest)?;
         }
-        manifest.wall_seconds = started.elapsed().as_secs_f64();
-        store.write_manifest(manifest)?;
     }
     Ok(())
+}
+
+/// The two passes over the jobs: every job, then those another process was
+/// computing during the first.
+#[derive(Clone, Copy)]
+enum Pass {
+    First,
+    PutOff,
+}
+
+/// Runs `f`, turning a panic (libtorch reports its errors as panics through
+/// tch's infallible calls: a shape it rejects, an allocation that fails)
+/// into an error of the job, so the run goes on with the next job.
+fn contain<T>(label: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("unknown panic");
+        Err(Error::Job {
+            job: label.to_owned(),
+            msg: format!("internal error: {}", crate::error::torch_message(msg)),
+        })
+    })
 }
 
 pub(crate) struct JobCtx<'a> {
@@ -234,7 +333,7 @@ struct JobOutput {
     clean_acc: f64,
 }
 
-fn job_row(ctx: &JobCtx, status: &str) -> JobRow {
+fn job_row(ctx: &JobCtx, status: JobStatus) -> JobRow {
     let c = &ctx.job.config;
     JobRow {
         job_id: ctx.job.id.clone(),
@@ -243,7 +342,7 @@ fn job_row(ctx: &JobCtx, status: &str) -> JobRow {
         loss: c.loss.name().to_string(),
         seed: c.seed,
         device: device::name(ctx.device),
-        status: status.to_string(),
+        status,
         error: String::new(),
         notes: String::new(),
         n_train: ctx.train.len() as u64,
@@ -251,6 +350,7 @@ fn job_row(ctx: &JobCtx, status: &str) -> JobRow {
         train_seconds: 0.0,
         eval_seconds: 0.0,
         config: serde_json::to_string(&ctx.job.config).expect("config serialises"),
+        row_counts: String::new(),
     }
 }
 
@@ -264,17 +364,19 @@ fn model_name(job: &Job) -> String {
 /// Trains (or loads the checkpoint of) one job and evaluates it.
 fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
     let c = &ctx.job.config;
-    tch::manual_seed(c.seed as i64);
-    let mut net = Net::new(
-        ctx.device,
-        &c.model,
-        &c.loss,
-        ctx.ds.shape,
-        ctx.ds.classes,
-        ctx.norm,
-    );
+    let new_net = || {
+        tch::manual_seed(c.seed as i64);
+        Net::new(
+            ctx.device,
+            &c.model,
+            &c.loss,
+            ctx.ds.shape,
+            ctx.ds.classes,
+            ctx.norm,
+        )
+    };
     let t0 = Instant::now();
-    let log = checkpoint::train_or_load(ctx, &mut net)?;
+    let (net, log) = checkpoint::train_or_load(ctx, new_net)?;
     let train_seconds = t0.elapsed().as_secs_f64();
     // Evaluation draws from libtorch's generator (kd-bu's MC-dropout masks):
     // reseed so that a job evaluates alike after training and after loading
@@ -286,7 +388,7 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
     let pred = train::predict(&net, &ctx.test.x, EVAL_BATCH);
     let (clean_acc, notes) = evaluate::evaluate(ctx, &net, &pred, &mut rows)?;
     let eval_seconds = t1.elapsed().as_secs_f64();
-    let mut job = job_row(ctx, "done");
+    let mut job = job_row(ctx, JobStatus::Done);
     job.notes = notes.join("\n");
     job.train_seconds = train_seconds;
     job.eval_seconds = eval_seconds;

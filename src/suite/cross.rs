@@ -67,6 +67,18 @@ impl Cx<'_> {
                 "the synthetic dataset is generated, not read, so `path` is not used; remove it",
             ));
         }
+        let (side, min_side) = (suite.data.synthetic.side, suite.model.kind.min_side());
+        if suite.data.dataset == DatasetName::Synthetic && side < min_side {
+            return Err(self.fail(
+                &path!["data", "synthetic", "side"],
+                format!(
+                    "`{}` needs images of at least {min_side}x{min_side} pixels (its pooling \
+                     halves the side {} times), got {side}",
+                    suite.model.kind.name(),
+                    min_side.ilog2()
+                ),
+            ));
+        }
 
         // Two variants of one loss: every results table keys its rows by the
         // loss name, so their runs would be pooled as if they were seeds.

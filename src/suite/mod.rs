@@ -35,6 +35,9 @@ use serde::{Deserialize, Serialize};
 pub use crate::data::DataSpec;
 pub use plan::{Job, JobConfig};
 
+/// The largest suite file lossbench reads (a suite is a page of YAML).
+pub const MAX_SUITE_BYTES: u64 = 1024 * 1024;
+
 /// A validated suite with every default filled in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Suite {
@@ -86,6 +89,20 @@ impl ModelKind {
             ModelKind::Resnet20 => "resnet20",
             ModelKind::Resnet32 => "resnet32",
             ModelKind::Resnet56 => "resnet56",
+        }
+    }
+
+    /// The smallest image side the backbone takes: each 2x2 pooling (or
+    /// stride-2 stage) halves the side, which must not reach 0. The real
+    /// datasets (28 and 32 pixels) fit every backbone; the synthetic one is
+    /// checked against this.
+    pub fn min_side(self) -> usize {
+        match self {
+            ModelKind::Mlp => 1,
+            ModelKind::SmallCnn => 4,
+            ModelKind::Lenetpp => 8,
+            // Two stride-2 stages (padded 3x3 convs), then global pooling.
+            ModelKind::Resnet20 | ModelKind::Resnet32 | ModelKind::Resnet56 => 4,
         }
     }
 }
@@ -279,15 +296,44 @@ pub struct RegressionSpec {
 }
 
 impl Suite {
-    /// Reads, parses and validates a suite file.
+    /// Reads, parses and validates a suite file of at most
+    /// [`MAX_SUITE_BYTES`] of UTF-8 text.
     pub fn load(path: &Path) -> crate::Result<Suite> {
-        let text = std::fs::read_to_string(path)
+        use std::io::Read;
+        let file = std::fs::File::open(path)
             .map_err(|e| crate::Error::io("cannot read suite", path, e))?;
+        let mut bytes = Vec::new();
+        // One byte past the limit tells a file that is too large (or
+        // endless, like /dev/zero) without reading all of it.
+        file.take(MAX_SUITE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| crate::Error::io("cannot read suite", path, e))?;
+        let whole_file = |msg: String| crate::Error::Suite {
+            file: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            field: "(the file)".into(),
+            msg,
+        };
+        if bytes.len() as u64 > MAX_SUITE_BYTES {
+            return Err(whole_file(format!(
+                "larger than {} KiB; a suite is a short YAML file",
+                MAX_SUITE_BYTES / 1024
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            whole_file(format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
         Suite::parse(&text, path)
     }
 
-    /// Parses and validates suite text; `path` is only used in messages.
+    /// Parses and validates suite text; `path` is only used in messages. A
+    /// leading byte-order mark (some Windows editors write one) is ignored.
     pub fn parse(text: &str, path: &Path) -> crate::Result<Suite> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let raw = raw::parse(text, path)?;
         validate::validate(raw, text, path)
     }

@@ -176,6 +176,39 @@ pub fn validate(raw: RawSuite, text: &str, file: &Path) -> crate::Result<Suite> 
     Ok(suite)
 }
 
+/// `v` as a person writes it: plain, or in exponent form when very large or
+/// very small (`1e-300`, not three hundred zeros).
+fn number(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() || (1e-4..1e15).contains(&v.abs()) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
+/// Upper bounds on sizes: a value past them cannot be what a suite means
+/// (and past some of them libtorch or the allocator aborts the process
+/// instead of failing a job). What fits the machine's memory is checked
+/// when a run starts ([`crate::runner`]), since it depends on the machine.
+pub mod limits {
+    use super::Interval;
+
+    /// `train.epochs`: a run of more epochs never ends on any machine.
+    pub const EPOCHS: usize = 100_000;
+    /// `train.batch-size`.
+    pub const BATCH_SIZE: usize = 65_536;
+    /// `model.*.feature-dim`: the papers use 2 to 512.
+    pub const FEATURE_DIM: usize = 4_096;
+    /// `data.synthetic.train` and `data.synthetic.test`.
+    pub const SYNTHETIC_SAMPLES: usize = 1_000_000;
+    /// `data.train-subset`, `data.test-subset`, `data.attack-subset`.
+    pub const SAMPLES: usize = 100_000_000;
+    /// `detectors[].kd.sigma` and `kd-bu.sigma`: outside it the kernel's
+    /// `exp(−d²/σ²)` underflows or saturates for any feature distance,
+    /// and every score is infinite.
+    pub(in crate::suite) const KD_SIGMA: Interval = Interval::Between(1e-6, 1e6);
+}
+
 /// Where errors are placed and named.
 pub(super) struct Cx<'a> {
     text: &'a str,
@@ -196,6 +229,8 @@ pub(super) enum Interval {
     UnitLeftOpen,
     /// `[0, 1]`
     UnitClosed,
+    /// `[lo, hi]`
+    Between(f64, f64),
 }
 
 impl Interval {
@@ -208,6 +243,7 @@ impl Interval {
                 Interval::UnitOpen => (0.0..1.0).contains(&v),
                 Interval::UnitLeftOpen => v > 0.0 && v <= 1.0,
                 Interval::UnitClosed => (0.0..=1.0).contains(&v),
+                Interval::Between(lo, hi) => (lo..=hi).contains(&v),
             }
     }
 
@@ -219,6 +255,7 @@ impl Interval {
             Interval::UnitOpen => "in [0, 1)".to_owned(),
             Interval::UnitLeftOpen => "in (0, 1]".to_owned(),
             Interval::UnitClosed => "in [0, 1]".to_owned(),
+            Interval::Between(lo, hi) => format!("in [{lo:e}, {hi:e}]"),
         }
     }
 }
@@ -258,7 +295,10 @@ impl Cx<'_> {
         if interval.contains(v) {
             Ok(v)
         } else {
-            Err(self.fail(path, format!("must be {}, got {v}", interval.describe())))
+            Err(self.fail(
+                path,
+                format!("must be {}, got {}", interval.describe(), number(v)),
+            ))
         }
     }
 
@@ -279,19 +319,16 @@ impl Cx<'_> {
     }
 
     fn name(&self, name: &str) -> crate::Result<()> {
-        let ok = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-        if ok {
+        if crate::results::is_plain_name(name) {
             Ok(())
         } else {
             // The name becomes a directory under results/ and reports/.
             Err(self.fail(
                 &path!["name"],
                 format!(
-                    "`{name}` is not a valid suite name: use lowercase letters, digits, `_` \
-                     and `-` (it names a directory)"
+                    "`{name}` is not a valid suite name: use 1 to {} lowercase letters, \
+                     digits, `_` and `-` (it names a directory)",
+                    crate::results::MAX_NAME_LEN
                 ),
             ))
         }
@@ -305,7 +342,7 @@ impl Cx<'_> {
             ("attack-subset", raw.attack_subset),
         ] {
             if let Some(n) = subset {
-                self.at_least(&path!["data", key], n, 1)?;
+                self.between(&path!["data", key], n, 1, limits::SAMPLES)?;
             }
         }
         let synthetic = match raw.synthetic {
@@ -325,8 +362,18 @@ impl Cx<'_> {
                 SyntheticSpec {
                     seed: s.seed.unwrap_or(d.seed),
                     classes: self.between(&p("classes"), s.classes.unwrap_or(d.classes), 2, 10)?,
-                    train: self.at_least(&p("train"), s.train.unwrap_or(d.train), 1)?,
-                    test: self.at_least(&p("test"), s.test.unwrap_or(d.test), 1)?,
+                    train: self.between(
+                        &p("train"),
+                        s.train.unwrap_or(d.train),
+                        1,
+                        limits::SYNTHETIC_SAMPLES,
+                    )?,
+                    test: self.between(
+                        &p("test"),
+                        s.test.unwrap_or(d.test),
+                        1,
+                        limits::SYNTHETIC_SAMPLES,
+                    )?,
                     side: self.between(&p("side"), s.side.unwrap_or(d.side), 4, 64)?,
                 }
             }
@@ -354,10 +401,11 @@ impl Cx<'_> {
         let p = |key: &str| path!["model", name, key];
         Ok(ModelSpec {
             kind,
-            feature_dim: self.at_least(
+            feature_dim: self.between(
                 &p("feature-dim"),
                 params.feature_dim.unwrap_or(defaults::FEATURE_DIM),
                 1,
+                limits::FEATURE_DIM,
             )?,
             dropout: self.real(
                 &p("dropout"),
@@ -369,11 +417,17 @@ impl Cx<'_> {
 
     fn train(&self, raw: RawTrain) -> crate::Result<TrainSpec> {
         let p = |key: &str| path!["train", key];
-        let epochs = self.at_least(&p("epochs"), raw.epochs.unwrap_or(defaults::EPOCHS), 1)?;
-        let batch_size = self.at_least(
+        let epochs = self.between(
+            &p("epochs"),
+            raw.epochs.unwrap_or(defaults::EPOCHS),
+            1,
+            limits::EPOCHS,
+        )?;
+        let batch_size = self.between(
             &p("batch-size"),
             raw.batch_size.unwrap_or(defaults::BATCH_SIZE),
             1,
+            limits::BATCH_SIZE,
         )?;
         let lr = self.real(&p("lr"), raw.lr.unwrap_or(defaults::LR), Interval::Positive)?;
         let weight_decay = self.real(
@@ -644,7 +698,7 @@ impl Cx<'_> {
                 sigma: self.real(
                     &path!["detectors", i, "kd", "sigma"],
                     k.sigma.unwrap_or(defaults::KD_SIGMA),
-                    Interval::Positive,
+                    limits::KD_SIGMA,
                 )?,
             },
             RawDetector::KdBu(k) => {
@@ -653,7 +707,7 @@ impl Cx<'_> {
                     sigma: self.real(
                         &p("sigma"),
                         k.sigma.unwrap_or(defaults::KD_SIGMA),
-                        Interval::Positive,
+                        limits::KD_SIGMA,
                     )?,
                     samples: self.at_least(
                         &p("samples"),

@@ -107,7 +107,7 @@ pub fn fit(net: &Net, data: &Tensors, spec: &TrainSpec, label: &str) -> Result<V
     let bs = spec.batch_size as i64;
     let steps_per_epoch = (n + bs - 1) / bs;
     let bar = progress_bar(steps_per_epoch as u64);
-    let mut log = Vec::with_capacity(spec.epochs);
+    let mut log = Vec::new();
     let mut step: u64 = 0;
     for epoch in 0..spec.epochs {
         let lr = optim::lr_at(spec, epoch);
@@ -118,6 +118,10 @@ pub fn fit(net: &Net, data: &Tensors, spec: &TrainSpec, label: &str) -> Result<V
         let mut correct = Tensor::zeros([], (Kind::Int64, data.x.device()));
         bar.reset();
         for b in 0..steps_per_epoch {
+            if let Err(e) = crate::interrupt::check() {
+                bar.finish_and_clear();
+                return Err(e);
+            }
             let idx = perm.narrow(0, b * bs, bs.min(n - b * bs));
             let mut x = data.x.index_select(0, &idx);
             if spec.augment {

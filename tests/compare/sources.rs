@@ -197,7 +197,7 @@ fn a_run_directory_counts_only_its_committed_jobs() {
         loss: loss.into(),
         seed: 0,
         device: "cpu".into(),
-        status: "done".into(),
+        status: lossbench::results::JobStatus::Done,
         error: String::new(),
         notes: String::new(),
         n_train: 8,
@@ -205,6 +205,7 @@ fn a_run_directory_counts_only_its_committed_jobs() {
         train_seconds: 1.0,
         eval_seconds: 1.0,
         config: "{}".into(),
+        row_counts: String::new(),
     };
     let metric = |id: &str, loss: &str, value: f64| MetricRow {
         job_id: id.into(),

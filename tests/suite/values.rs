@@ -39,7 +39,7 @@ fn bad_value() {
         "train.epochs",
         6,
         11,
-        "must be >= 1, got 0",
+        "must be in 1..=100000, got 0",
     );
     assert_fails(
         &edit("lr: 0.01", "lr: .nan"),
@@ -67,8 +67,8 @@ fn bad_value() {
         "name",
         1,
         7,
-        "`My Suite` is not a valid suite name: use lowercase letters, digits, `_` and `-` (it \
-         names a directory)",
+        "`My Suite` is not a valid suite name: use 1 to 100 lowercase letters, digits, `_` and \
+         `-` (it names a directory)",
     );
     assert_fails(
         &format!("{BASE}regression:\n  auroc: -0.1\n"),

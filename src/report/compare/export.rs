@@ -4,7 +4,7 @@
 //! requested files. Text only: nothing here decides a verdict.
 
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -207,6 +207,75 @@ pub struct Outputs {
     pub json: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub benchmark_json: Option<PathBuf>,
+}
+
+/// Refuses outputs that would replace what the comparison reads: a file
+/// either side was read from, or any file inside either side's run
+/// directory; and two outputs given one path. Called before anything is
+/// written.
+///
+/// # Errors
+///
+/// [`Error::Usage`] naming the option and the path.
+pub fn check_outputs(outputs: &Outputs, inputs: &[(&str, &super::Input)]) -> Result<()> {
+    let named = [
+        ("--markdown", &outputs.markdown),
+        ("--json", &outputs.json),
+        ("--junit", &outputs.junit),
+        ("--benchmark-json", &outputs.benchmark_json),
+    ];
+    let mut taken: Vec<(&str, PathBuf)> = Vec::new();
+    for (option, path) in named {
+        let Some(path) = path else { continue };
+        let real = real_path(path);
+        for (side, input) in inputs {
+            if input.read_from.iter().any(|f| real_path(f) == real) {
+                return Err(Error::Usage(format!(
+                    "{option} {}: that is a file the comparison reads (the {side}'s); \
+                     write the output elsewhere",
+                    path.display()
+                )));
+            }
+            if let Some(dir) = &input.run_dir {
+                if real.starts_with(real_path(dir)) {
+                    return Err(Error::Usage(format!(
+                        "{option} {}: that is inside the {side}'s run directory {}, which \
+                         lossbench owns; write the output elsewhere",
+                        path.display(),
+                        dir.display()
+                    )));
+                }
+            }
+        }
+        if let Some((other, _)) = taken.iter().find(|(_, p)| *p == real) {
+            return Err(Error::Usage(format!(
+                "{option} {}: {other} writes there too; give each output its own file",
+                path.display()
+            )));
+        }
+        taken.push((option, real));
+    }
+    Ok(())
+}
+
+/// `path` with symbolic links and `..` resolved as far as it exists (an
+/// output file usually does not exist yet: its directory is resolved and
+/// its name appended).
+fn real_path(path: &Path) -> PathBuf {
+    if let Ok(p) = path.canonicalize() {
+        return p;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            real_path(dir).join(name)
+        }
+        _ => path.to_path_buf(),
+    }
 }
 
 /// Writes every requested rendering of `c` (parent directories created).

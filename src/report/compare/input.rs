@@ -40,6 +40,11 @@ pub struct Input {
     /// The manifest's resolved suite (its `suite` object), to tell whether
     /// the two runs ran the same suite; `None` without a manifest.
     pub suite: Option<serde_json::Value>,
+    /// Every file this side was read from, and the run directory when the
+    /// metrics file lies in one: outputs of the comparison must not replace
+    /// any of them ([`super::export::check_outputs`]).
+    pub read_from: Vec<PathBuf>,
+    pub run_dir: Option<PathBuf>,
 }
 
 fn bad(file: &Path, msg: impl Into<String>) -> Error {
@@ -66,9 +71,15 @@ impl Input {
         let metrics_of_run = METRIC_FILES
             .iter()
             .any(|f| metrics_file.file_name() == Path::new(f).file_name());
+        let mut read_from = vec![metrics_file.clone()];
+        let jobs_file = dir.join("jobs.parquet");
+        let run_dir = (metrics_of_run
+            && (jobs_file.is_file() || dir.join(MANIFEST_FILE).is_file()))
+        .then(|| dir.to_path_buf());
         if metrics_of_run && rows.iter().all(|r| !r.job_id.is_empty()) {
             if let Some(done) = crate::results::RunTables::committed_jobs(dir)? {
                 rows.retain(|r| done.contains(&r.job_id));
+                read_from.push(jobs_file);
             }
         }
         if rows.is_empty() {
@@ -84,6 +95,7 @@ impl Input {
         if manifest.is_file() {
             (tolerances, suite) = read_manifest(&manifest, &mut info)?;
             info.manifest = Some(manifest.display().to_string());
+            read_from.push(manifest);
         }
         Ok(Input {
             info,
@@ -91,6 +103,8 @@ impl Input {
             rows,
             tolerances,
             suite,
+            read_from,
+            run_dir,
         })
     }
 
@@ -110,6 +124,8 @@ impl Input {
             rows,
             tolerances,
             suite: None,
+            read_from: Vec::new(),
+            run_dir: None,
         }
     }
 }
@@ -212,7 +228,10 @@ fn read_metrics(path: &Path) -> Result<Vec<MetricRow>> {
     let [dataset, model, loss, attack, detector, subset, metric] = STRING_COLUMNS.map(text);
     let (seed, value) = if csv {
         let parsed = |name: &str, what: &str| -> Result<Vec<String>> {
-            text(name).map_err(|e| bad(path, format!("{e} ({what})")))
+            text(name).map_err(|e| match e {
+                Error::Results { msg, .. } => bad(path, format!("{msg} ({what})")),
+                other => other,
+            })
         };
         let seed = parsed("seed", "an unsigned integer")?
             .iter()
@@ -308,6 +327,16 @@ fn read_manifest(path: &Path, info: &mut SideInfo) -> Result<ManifestSuite> {
     info.git_commit = field("git_commit");
     info.device = field("device");
     info.lossbench_version = field("lossbench_version");
+    info.status = field("status");
+    // A `running` run whose process is gone was interrupted (as
+    // `Manifest::read` says it).
+    if info.status.as_deref() == Some(crate::results::RunStatus::Running.as_str()) {
+        if let Some(dir) = path.parent() {
+            if !crate::results::lock::is_active(dir) {
+                info.status = Some(crate::results::RunStatus::Interrupted.as_str().to_owned());
+            }
+        }
+    }
     let suite = json.get("suite").cloned();
     let Some(tols) = json.pointer("/suite/regression/tolerances") else {
         return Ok((BTreeMap::new(), suite));

@@ -5,6 +5,8 @@
 
 use std::fmt::Write;
 
+use crate::report::tables::md_text;
+
 use super::{Comparison, Direction, Key, Row, SideInfo, Stats, Status, ToleranceSource};
 
 /// The rule in one paragraph, shared by the Markdown and the JSON.
@@ -74,9 +76,9 @@ fn status_word(s: Status) -> &'static str {
     }
 }
 
-/// Text safe inside a Markdown table cell.
+/// Text safe inside a Markdown table cell: `|` escaped, no markup.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
+    md_text(text).replace('|', "\\|")
 }
 
 fn key_cells(k: &Key, d: Direction) -> String {
@@ -178,7 +180,7 @@ pub fn markdown(c: &Comparison) -> String {
         }
     );
     for w in &c.warnings {
-        let _ = writeln!(out, "> **Warning:** {w}\n");
+        let _ = writeln!(out, "> **Warning:** {}\n", md_text(w));
     }
     let _ = writeln!(
         out,
@@ -207,7 +209,7 @@ pub fn markdown(c: &Comparison) -> String {
     if !c.notes.is_empty() {
         out.push_str("\n### Notes\n\n");
         for note in &c.notes {
-            let _ = writeln!(out, "- {note}");
+            let _ = writeln!(out, "- {}", md_text(note));
         }
     }
 

@@ -61,7 +61,8 @@ pub use direction::{
     MetricInfo, METRICS,
 };
 pub use export::{
-    benchmark_entries, benchmark_json, json, junit, write_outputs, BenchEntry, Outputs,
+    benchmark_entries, benchmark_json, check_outputs, json, junit, write_outputs, BenchEntry,
+    Outputs,
 };
 pub use input::Input;
 pub use markdown::{markdown, RULE};
@@ -132,7 +133,11 @@ pub fn compare(baseline: &Input, candidate: &Input, opts: &Options) -> Result<Co
         .map(|k| row(k, b.get(k).cloned(), c.get(k).cloned(), &tolerances, opts))
         .collect();
     sort_rows(&mut rows, baseline, candidate);
-    let warnings = resolve::warnings(&rows, &tolerances, opts);
+    let mut warnings = resolve::warnings(&rows, &tolerances, opts);
+    warnings.extend(input_warnings(baseline, "baseline", &rows, |r| &r.baseline));
+    warnings.extend(input_warnings(candidate, "candidate", &rows, |r| {
+        &r.candidate
+    }));
 
     let side = |input: &Input| {
         let mut info = input.info.clone();
@@ -150,6 +155,38 @@ pub fn compare(baseline: &Input, candidate: &Input, opts: &Options) -> Result<Co
         notes,
         warnings,
     })
+}
+
+/// What a reader of the verdict must know about one side: a run that did
+/// not finish cleanly (its manifest's status), and values that are not
+/// finite (such rows are not gated, or fail, whatever the tolerance).
+fn input_warnings(
+    input: &Input,
+    side: &str,
+    rows: &[Row],
+    stats: impl Fn(&Row) -> &Option<Stats>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    match input.info.status.as_deref() {
+        None | Some("done") => {}
+        Some(status) => out.push(format!(
+            "the {side} run's manifest says `{status}`, not `done`: its metrics are those of \
+             the jobs that finished ({})",
+            input.info.manifest.as_deref().unwrap_or("manifest.json")
+        )),
+    }
+    let not_finite: Vec<String> = rows
+        .iter()
+        .filter(|r| stats(r).as_ref().is_some_and(|s| !s.finite()))
+        .map(|r| r.key.describe())
+        .collect();
+    if let Some(first) = not_finite.first() {
+        out.push(format!(
+            "{} {side} value(s) are not finite (NaN or infinite), e.g. {first}",
+            not_finite.len()
+        ));
+    }
+    out
 }
 
 /// Groups one side's rows by key; each key's values by seed.

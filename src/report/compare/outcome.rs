@@ -182,6 +182,9 @@ pub struct SideInfo {
     pub git_commit: Option<String>,
     pub device: Option<String>,
     pub lossbench_version: Option<String>,
+    /// The run's status from its manifest (`done`, `failed`, `running`,
+    /// `interrupted`); `None` without a manifest.
+    pub status: Option<String>,
     /// Every seed in the metrics rows.
     pub seeds: Vec<u64>,
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::{one_line, Block, Table};
 use crate::metrics::mean_std;
 use crate::report::Order;
-use crate::results::{MetricRow, RunTables};
+use crate::results::{JobStatus, MetricRow, RunTables};
 
 /// Attack metrics shown first, in this order; others of the same rows
 /// follow in order of first appearance.
@@ -229,7 +229,7 @@ fn mean_cell(values: &[f64], decimals: usize) -> String {
 /// jobs, with the training throughput from the train log.
 pub(super) fn training_timing(t: &RunTables, order: &Order, scope: bool) -> Block {
     let mut groups: Vec<([&str; 3], [Vec<f64>; 3])> = Vec::new();
-    for j in t.jobs.iter().filter(|j| j.status == "done") {
+    for j in t.jobs.iter().filter(|j| j.status == JobStatus::Done) {
         let key = [j.dataset.as_str(), j.model.as_str(), j.loss.as_str()];
         let i = match groups.iter().position(|(k, _)| *k == key) {
             Some(i) => i,

@@ -18,7 +18,7 @@ use metric::{
 };
 
 use super::Order;
-use crate::results::{Manifest, RunTables};
+use crate::results::{JobStatus, Manifest, RunStatus, RunTables};
 
 /// A heading and what follows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -224,7 +224,7 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
     let failed: Vec<String> = t
         .jobs
         .iter()
-        .filter(|j| j.status != "done")
+        .filter(|j| j.status != JobStatus::Done)
         .map(|j| {
             format!(
                 "`{}` ({} / {} / {}, seed {}): {}: {}",
@@ -293,7 +293,17 @@ fn header(m: &Manifest, pairs: &[(&str, &str)]) -> Table {
         row("dataset / model", format!("{dataset} / {model}"));
     }
     row("run id", m.run_id.clone());
-    row("status", m.status.clone());
+    row(
+        "status",
+        match m.status {
+            RunStatus::Interrupted => {
+                "interrupted (stopped before its jobs were through; a rerun of the suite \
+                 continues it)"
+                    .to_owned()
+            }
+            s => s.to_string(),
+        },
+    );
     row("device", m.device.clone());
     row(
         "lossbench",
@@ -362,4 +372,61 @@ fn to_seconds(time: &str) -> String {
 /// Text on one line: runs of whitespace become one space.
 pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Markdown text that renders no HTML from the values in it: `<` and `>`
+/// outside code spans become `&lt;` and `&gt;` (inside a code span they
+/// are shown as they are, and renderers never read them as markup). Every
+/// value a Markdown output takes from a file (a loss or attack name, an
+/// error, a path) goes through this, so a table cell cannot carry a
+/// `<script>` or an `<img onerror>` into a rendered page.
+pub(crate) fn md_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '`' {
+            // A run of n backticks opens a code span that the next run of
+            // exactly n closes (CommonMark); without one, the run is text.
+            let n = rest.len() - rest.trim_start_matches('`').len();
+            let after = &rest[n..];
+            let run = &rest[..n];
+            let close = after.char_indices().map(|(i, _)| i).find(|&i| {
+                after[i..].starts_with(run)
+                    && !after[i + n..].starts_with('`')
+                    && !after[..i].ends_with('`')
+            });
+            let span = close.map_or(n, |i| n + i + n);
+            out.push_str(&rest[..span]);
+            rest = &rest[span..];
+            continue;
+        }
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod md_tests {
+    use super::md_text;
+
+    #[test]
+    fn markup_outside_code_spans_is_escaped_and_code_spans_are_kept() {
+        assert_eq!(
+            md_text("loss <script>alert(1)</script>"),
+            "loss &lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(
+            md_text("`a<b>` and <img onerror=x>"),
+            "`a<b>` and &lt;img onerror=x&gt;"
+        );
+        // A backtick inside a value cannot open a span that swallows markup.
+        assert_eq!(md_text("`x`<b>`"), "`x`&lt;b&gt;`");
+        assert_eq!(md_text("``a`b`` <i>"), "``a`b`` &lt;i&gt;");
+        assert_eq!(md_text("no markup: é, ↑, 0.5"), "no markup: é, ↑, 0.5");
+    }
 }

@@ -6,7 +6,7 @@
 use polars::prelude::*;
 
 use super::super::schema::{
-    ExampleRow, FeatureRow, JobRow, MetricRow, RocRow, ScoreRow, TrainLogRow,
+    ExampleRow, FeatureRow, JobRow, JobStatus, MetricRow, RocRow, ScoreRow, TrainLogRow,
 };
 
 /// A row struct that is stored as one table.
@@ -42,8 +42,9 @@ fn typed_column<'a>(
     Ok(col)
 }
 
-/// Text columns that runs written before they existed lack: `jobs.notes`.
-const ADDED_TEXT_COLUMNS: &[&str] = &["notes"];
+/// Text columns that runs written before they existed lack: `jobs.notes`,
+/// `jobs.row_counts`.
+const ADDED_TEXT_COLUMNS: &[&str] = &["notes", "row_counts"];
 
 fn null_error(name: &str, row: usize) -> String {
     format!("column '{name}' has a null at row {row}")
@@ -63,6 +64,29 @@ impl Cell for String {
         ca.iter()
             .enumerate()
             .map(|(i, v)| v.map(str::to_owned).ok_or_else(|| null_error(name, i)))
+            .collect()
+    }
+}
+
+/// A job status is stored as its name (`done`, `failed`, ...).
+impl Cell for JobStatus {
+    fn column(name: &str, values: Vec<Self>) -> Column {
+        let names: Vec<&str> = values.iter().map(|s| s.as_str()).collect();
+        Column::new(name.into(), names)
+    }
+    fn read(df: &DataFrame, name: &str) -> std::result::Result<Vec<Self>, String> {
+        String::read(df, name)?
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                JobStatus::parse(s).ok_or_else(|| {
+                    let known: Vec<&str> = JobStatus::ALL.iter().map(|s| s.as_str()).collect();
+                    format!(
+                        "column '{name}' row {i}: unknown status '{s}' (expected one of {})",
+                        known.join(", ")
+                    )
+                })
+            })
             .collect()
     }
 }
@@ -144,6 +168,7 @@ table!(
         train_seconds,
         eval_seconds,
         config,
+        row_counts,
     ]
 );
 table!(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 
 use super::{RunStore, RunTables};
-use crate::results::schema::{JobRow, TrainLogRow};
+use crate::results::schema::{JobRow, MetricRow, TrainLogRow};
 use crate::results::Manifest;
 use crate::Error;
 
@@ -32,7 +32,7 @@ fn job(id: &str, loss: &str, seed: u64) -> JobRow {
         loss: loss.into(),
         seed,
         device: "cpu".into(),
-        status: "done".into(),
+        status: crate::results::JobStatus::Done,
         error: String::new(),
         notes: String::new(),
         n_train: 8,
@@ -40,6 +40,7 @@ fn job(id: &str, loss: &str, seed: u64) -> JobRow {
         train_seconds: 1.0,
         eval_seconds: 0.5,
         config: "{}".into(),
+        row_counts: String::new(),
     }
 }
 
@@ -82,7 +83,8 @@ fn manifest() -> Manifest {
     .unwrap()
 }
 
-/// A run of `jobs()` whose tables hold `log` as their train log.
+/// A run of `jobs()` whose tables hold `log` as their train log (and a
+/// clean accuracy per job).
 fn new_run(dir: &Path, log: &[TrainLogRow]) {
     let mut store = RunStore::open(dir).unwrap();
     for j in jobs() {
@@ -91,15 +93,37 @@ fn new_run(dir: &Path, log: &[TrainLogRow]) {
             .filter(|r| r.job_id == j.job_id)
             .cloned()
             .collect();
-        store.record_job(j, vec![], vec![], rows).unwrap();
+        let acc = MetricRow {
+            job_id: j.job_id.clone(),
+            dataset: j.dataset.clone(),
+            model: j.model.clone(),
+            loss: j.loss.clone(),
+            seed: j.seed,
+            attack: "none".into(),
+            detector: "none".into(),
+            subset: "clean".into(),
+            metric: "clean_acc".into(),
+            value: 0.5,
+        };
+        store.record_job(j, vec![acc], vec![], rows).unwrap();
     }
     store.write_manifest(&manifest()).unwrap();
 }
 
 /// A run of `jobs()` with `OLD_CSV` as its train log, as CSV and as the
-/// parquet copy the old writer made of it (String, UInt64, Float64 columns).
+/// parquet copy the old writer made of it (String, UInt64, Float64 columns),
+/// and a jobs table without the `row_counts` column (added later).
 fn old_run(dir: &Path) {
     new_run(dir, &[]);
+    let jobs = dir.join("jobs.parquet");
+    let mut df = ParquetReader::new(std::fs::File::open(&jobs).unwrap())
+        .finish()
+        .unwrap()
+        .drop("row_counts")
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(&jobs).unwrap())
+        .finish(&mut df)
+        .unwrap();
     let csv = dir.join("train_log.csv");
     std::fs::write(&csv, OLD_CSV).unwrap();
     let f = |name: &str, dtype| Field::new(name.into(), dtype);

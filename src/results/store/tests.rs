@@ -4,14 +4,15 @@
 
 use super::{RunStore, RunTables};
 use crate::results::schema::{
-    ExampleRow, FeatureRow, JobRow, MetricRow, RocRow, ScoreRow, TrainLogRow,
+    ExampleRow, FeatureRow, JobRow, JobStatus, MetricRow, RocRow, ScoreRow, TrainLogRow,
 };
 use crate::Error;
 
-/// One row in every table for job `id`; `value` tells two jobs' rows apart.
+/// One row in every table for job `id` (its job row counting them, as
+/// recorded); `value` tells two jobs' rows apart.
 fn rows(id: &str, value: f64) -> RunTables {
     let s = |v: &str| v.to_string();
-    RunTables {
+    let mut t = RunTables {
         jobs: vec![JobRow {
             job_id: s(id),
             dataset: s("synthetic"),
@@ -19,7 +20,7 @@ fn rows(id: &str, value: f64) -> RunTables {
             loss: s("softmax"),
             seed: 0,
             device: s("cpu"),
-            status: s("done"),
+            status: JobStatus::Done,
             error: String::new(),
             notes: String::new(),
             n_train: 8,
@@ -27,6 +28,7 @@ fn rows(id: &str, value: f64) -> RunTables {
             train_seconds: value,
             eval_seconds: value,
             config: s("{}"),
+            row_counts: String::new(),
         }],
         metrics: vec![MetricRow {
             job_id: s(id),
@@ -98,7 +100,10 @@ fn rows(id: &str, value: f64) -> RunTables {
             width: 1,
             pixels: s("ff"),
         }],
-    }
+    };
+    // As `record` fills it in.
+    t.jobs[0].row_counts = serde_json::to_string(&t.row_counts(id)).unwrap();
+    t
 }
 
 /// The rows of job `id` in every table.
@@ -166,7 +171,8 @@ fn a_killed_retry_of_a_failed_job_shows_no_rows() {
     let mut store = RunStore::open(dir.path()).unwrap();
     store.record(rows("a", 0.9)).unwrap();
     let mut failed = rows("b", 0.0).jobs;
-    failed[0].status = "failed".into();
+    failed[0].status = JobStatus::Failed;
+    failed[0].row_counts = serde_json::to_string(&RunTables::default().row_counts("b")).unwrap();
     failed[0].error = "loss diverged".into();
     store
         .record(RunTables {
