@@ -107,11 +107,60 @@ fn is_read(context: &str) -> bool {
 /// names no file or field a user can fix. Escaped newlines (`\n` in a
 /// message that went through `Debug`) count as line breaks.
 pub fn torch_message(msg: &str) -> String {
+    // A panic from an infallible tch call wraps the message as
+    // "called `Result::unwrap()` on an `Err` value: Torch(\"...\")".
+    let msg = msg.split_once("Torch(\"").map_or(msg, |(_, inner)| inner);
     let head = msg.find("Exception raised from").map_or(msg, |i| &msg[..i]);
-    head.replace("\\n", "\n")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let head = head.replace("\\n", "\n");
+    let head = head.trim_end().trim_end_matches("\")");
+    head.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+thread_local! {
+    static CONTAINED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While a guard lives, a panic on this thread is caught by the caller and
+/// reported as an error (a job's libtorch failure), so the panic hook says
+/// nothing.
+#[derive(Debug)]
+pub struct ContainedPanics(bool);
+
+impl ContainedPanics {
+    pub fn enter() -> ContainedPanics {
+        ContainedPanics(CONTAINED.with(|c| c.replace(true)))
+    }
+}
+
+impl Drop for ContainedPanics {
+    fn drop(&mut self) {
+        CONTAINED.with(|c| c.set(self.0));
+    }
+}
+
+/// Replaces the default panic message (with libtorch's C++ stack in it)
+/// by one line: a panic outside a contained job is a bug of lossbench, and
+/// one inside a job is reported as that job's error.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        if CONTAINED.with(std::cell::Cell::get) {
+            return;
+        }
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("unknown panic");
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error{at}: {} (a bug in lossbench; please report it)",
+            torch_message(msg)
+        );
+    }));
 }
 
 #[cfg(test)]
@@ -127,11 +176,12 @@ mod tests {
             torch_message(raw),
             "shape '[2, 3]' is invalid for input of size 5"
         );
-        let multi =
-            "Torch(\"mat1 and mat2 shapes cannot be multiplied\\nException raised from x\")";
+        let panic = "called `Result::unwrap()` on an `Err` value: Torch(\"mat1 and mat2 \
+                     shapes cannot be multiplied\\nException raised from x\")";
         assert_eq!(
-            torch_message(multi),
-            "Torch(\"mat1 and mat2 shapes cannot be multiplied"
+            torch_message(panic),
+            "mat1 and mat2 shapes cannot be multiplied"
         );
+        assert_eq!(torch_message("Torch(\"short\")"), "short");
     }
 }

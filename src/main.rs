@@ -1,5 +1,6 @@
 //! The `lossbench` binary: parse the command line, dispatch, and map errors to
-//! exit codes: 0 ok, 1 regression found, 2 bad input or usage, 3 runtime failure.
+//! exit codes: 0 ok, 1 regression found, 2 bad input or usage, 3 runtime failure,
+//! 130 interrupted (Ctrl-C or SIGTERM during a run).
 
 use std::process::ExitCode;
 
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("LOSSBENCH_LOG"))
         .with_writer(std::io::stderr)
         .init();
+    lossbench::error::install_panic_hook();
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(code) => ExitCode::from(code),
@@ -47,6 +49,8 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
             seeds,
         } => {
             let mut parsed = Suite::load(&suite)?;
+            // Ctrl-C stops the run between steps and marks it interrupted.
+            lossbench::interrupt::install()?;
             if let Some(seeds) = seeds {
                 parsed.set_seeds(seeds)?;
             }

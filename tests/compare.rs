@@ -13,6 +13,8 @@ use lossbench::Error;
 
 #[path = "compare/cli.rs"]
 mod cli;
+#[path = "compare/inputs.rs"]
+mod inputs;
 #[path = "compare/junit.rs"]
 mod junit;
 #[path = "compare/sources.rs"]

@@ -791,3 +791,38 @@ fn real_fashion_mnist_from_debian() {
     assert_eq!(hist, [6000; 10]);
     assert_eq!(d.source.as_deref(), Some(dir));
 }
+
+#[test]
+fn an_attack_subset_larger_than_the_test_split_is_refused() {
+    let mut spec = spec(DatasetName::Synthetic, None);
+    spec.attack_subset = Some(SyntheticSpec::default().test + 1);
+    let err = data::load(&spec).unwrap_err().to_string();
+    assert!(
+        err.contains("data.attack-subset = 257 but the test split has 256 samples"),
+        "{err}"
+    );
+    spec.attack_subset = Some(SyntheticSpec::default().test);
+    assert!(data::load(&spec).is_ok());
+}
+
+#[test]
+fn a_synthetic_dataset_larger_than_half_the_memory_is_refused() {
+    let mut spec = spec(DatasetName::Synthetic, None);
+    // Past the suite limits (load takes a spec as it is): more than any
+    // machine lossbench runs on has.
+    spec.synthetic.train = 100_000_000;
+    spec.synthetic.test = 100_000_000;
+    spec.synthetic.side = 64;
+    let err = data::load(&spec).unwrap_err().to_string();
+    assert!(err.contains("need about 3814.7 GiB of memory"), "{err}");
+}
+
+#[test]
+fn a_data_path_that_is_a_file_is_named_as_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(&tmp.path().join("not-a-dir"), b"x");
+    let err = data::load(&spec(DatasetName::FashionMnist, Some(&file)))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("it is a file; give the directory"), "{err}");
+}

@@ -83,3 +83,78 @@ fn table(out: &mut String, t: &Table) {
 fn cell(text: &str) -> String {
     md_text(&one_line(text)).replace('|', "\\|")
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::results::{JobRow, JobStatus, Manifest, MetricRow, RunStatus, RunTables};
+
+    /// Markup in any value a run's files hold (a loss name, an attack
+    /// label, a job's error) reaches `report.md` escaped, never as a tag.
+    #[test]
+    fn values_from_the_tables_are_never_markup() {
+        let job = |id: &str, loss: &str, status: JobStatus, error: &str| JobRow {
+            job_id: id.into(),
+            dataset: "synthetic".into(),
+            model: "mlp".into(),
+            loss: loss.into(),
+            seed: 0,
+            device: "cpu".into(),
+            status,
+            error: error.into(),
+            notes: String::new(),
+            n_train: 1,
+            n_test: 1,
+            train_seconds: 0.0,
+            eval_seconds: 0.0,
+            config: "{}".into(),
+            row_counts: String::new(),
+        };
+        let evil = "<img src=x onerror=alert(1)>";
+        let tables = RunTables {
+            jobs: vec![
+                job("a", evil, JobStatus::Done, ""),
+                job("b", "lgm", JobStatus::Failed, "<script>alert(2)</script>"),
+            ],
+            metrics: vec![MetricRow {
+                job_id: "a".into(),
+                dataset: "synthetic".into(),
+                model: "mlp".into(),
+                loss: evil.into(),
+                seed: 0,
+                attack: "<b>fgsm</b>".into(),
+                detector: "none".into(),
+                subset: "clean".into(),
+                metric: "robust_acc".into(),
+                value: 0.5,
+            }],
+            ..RunTables::default()
+        };
+        let m = Manifest {
+            suite_name: "s".into(),
+            suite_file: "<i>s.yaml</i>".into(),
+            run_id: "r".into(),
+            suite: serde_json::json!({}),
+            lossbench_version: "0".into(),
+            tch_version: "0".into(),
+            libtorch_version: "0".into(),
+            device: "cpu".into(),
+            git_commit: None,
+            started_at: "2026-01-01T00:00:00Z".into(),
+            finished_at: None,
+            wall_seconds: 0.0,
+            jobs_total: 2,
+            jobs_done: 1,
+            jobs_failed: 1,
+            jobs_reused: 0,
+            status: RunStatus::Failed,
+        };
+        let md = super::markdown(&m, &tables, &[]);
+        for raw in ["<img", "<script", "<b>", "<i>"] {
+            // Inside a code span a tag is shown, not rendered.
+            let in_code = md.matches(&format!("`{raw}")).count();
+            assert_eq!(md.matches(raw).count(), in_code, "{raw} in:\n{md}");
+        }
+        assert!(md.contains("&lt;script&gt;alert(2)&lt;/script&gt;"), "{md}");
+        assert!(md.contains("&lt;img src=x onerror=alert(1)&gt;"), "{md}");
+    }
+}

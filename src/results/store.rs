@@ -76,7 +76,9 @@ impl RunTables {
     /// Reads the tables of the run directory `dir` from their parquet files.
     ///
     /// A missing table file reads as an empty table, except `jobs.parquet`:
-    /// without it `dir` is not a run directory. A `train_log` written before
+    /// without it `dir` is a run that has finished no job yet (when its
+    /// `manifest.json` is there: every table is empty) or not a run
+    /// directory at all. A `train_log` written before
     /// it carried `loss` (the name) and `seed` reads with both taken from
     /// `jobs` (see [`TrainLogRow`]).
     ///
@@ -114,9 +116,13 @@ impl RunTables {
     ) -> Result<RunTables> {
         let jobs_file = table_path::<JobRow>(dir, "parquet");
         if !jobs_file.is_file() {
+            // A run that has not finished a job yet has its manifest only.
+            if Manifest::path(dir).is_file() {
+                return Ok(RunTables::default());
+            }
             return Err(Error::Results {
                 file: jobs_file,
-                msg: "not a run directory (no jobs table)".into(),
+                msg: "not a run directory (no jobs table and no manifest.json)".into(),
             });
         }
         let jobs: Vec<JobRow> = or_empty(read_table(dir), &jobs_file, unreadable)?;

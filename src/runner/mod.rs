@@ -264,7 +264,7 @@ fn run_jobs(
                 ckpt_dir,
             };
             let started_job = Instant::now();
-            match contain(&label, || run_job(&ctx)) {
+            match contain(&job.id, || run_job(&ctx)) {
                 Ok(out) => {
                     // Saved before it is announced: a line on screen means the
                     // job survives an interruption.
@@ -303,16 +303,22 @@ enum Pass {
 /// Runs `f`, turning a panic (libtorch reports its errors as panics through
 /// tch's infallible calls: a shape it rejects, an allocation that fails)
 /// into an error of the job, so the run goes on with the next job.
-fn contain<T>(label: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+fn contain<T>(job_id: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let _quiet = crate::error::ContainedPanics::enter();
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
         let msg = payload
             .downcast_ref::<String>()
             .map(String::as_str)
             .or_else(|| payload.downcast_ref::<&str>().copied())
             .unwrap_or("unknown panic");
+        let what = if msg.contains("Torch(") {
+            "libtorch"
+        } else {
+            "internal error"
+        };
         Err(Error::Job {
-            job: label.to_owned(),
-            msg: format!("internal error: {}", crate::error::torch_message(msg)),
+            job: job_id.to_owned(),
+            msg: format!("{what}: {}", crate::error::torch_message(msg)),
         })
     })
 }
@@ -377,6 +383,7 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
     };
     let t0 = Instant::now();
     let (net, log) = checkpoint::train_or_load(ctx, new_net)?;
+    inject_torch_error(c.loss.name());
     let train_seconds = t0.elapsed().as_secs_f64();
     // Evaluation draws from libtorch's generator (kd-bu's MC-dropout masks):
     // reseed so that a job evaluates alike after training and after loading
@@ -410,6 +417,20 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
     rows.train_log = log;
     rows.features = feature_sample(ctx, &net, &pred);
     Ok(JobOutput { rows, clean_acc })
+}
+
+/// Names the environment variable of [`inject_torch_error`].
+pub const INJECT_TORCH_ERROR: &str = "LOSSBENCH_INJECT_TORCH_ERROR";
+
+/// A testing aid: with `LOSSBENCH_INJECT_TORCH_ERROR=<loss name>`, the jobs
+/// of that loss hand libtorch an impossible reshape right after training,
+/// and libtorch fails as it does on a shape that validation let through.
+/// The end-to-end tests use it to show that such a failure stays inside its
+/// job. Unset (always, outside those tests) it does nothing.
+fn inject_torch_error(loss: &str) {
+    if std::env::var(INJECT_TORCH_ERROR).is_ok_and(|v| v == loss) {
+        let _ = Tensor::zeros([2, 3], (Kind::Float, Device::Cpu)).view([5]);
+    }
 }
 
 /// The `features` rows: a seeded sample of test features with their labels

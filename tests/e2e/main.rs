@@ -1,10 +1,12 @@
 //! End to end: the real binary on the synthetic dataset in a temp dir.
 //! `cli`: the commands and their exit codes on bad input; `runs`: a suite's
-//! results, report and reuse; `jobs`: how jobs are evaluated and fail.
+//! results, report and reuse; `jobs`: how jobs are evaluated and fail;
+//! `reliability`: concurrent runs, resume, interruption, confined paths.
 
 mod cli;
 mod interrupt;
 mod jobs;
+mod reliability;
 mod runs;
 
 use std::path::{Path, PathBuf};

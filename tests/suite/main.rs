@@ -7,6 +7,7 @@
 
 mod cross;
 mod errors;
+mod limits;
 mod plan;
 mod valid;
 mod values;

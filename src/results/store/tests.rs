@@ -203,3 +203,108 @@ fn a_killed_retry_of_a_failed_job_shows_no_rows() {
         .unwrap()
         .is_none());
 }
+
+/// The run directory with jobs `a` and `b` recorded.
+fn two_jobs() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = RunStore::open(dir.path()).unwrap();
+    store.record(rows("a", 0.9)).unwrap();
+    store.record(rows("b", 0.7)).unwrap();
+    dir
+}
+
+#[test]
+fn a_done_job_whose_rows_are_gone_is_not_finished() {
+    let dir = two_jobs();
+    std::fs::remove_file(dir.path().join("metrics.parquet")).unwrap();
+    let store = RunStore::open(dir.path()).unwrap();
+    for id in ["a", "b"] {
+        assert_eq!(store.finished(id), None, "{id}");
+        let job = store.job(id).unwrap();
+        assert_eq!(job.status, JobStatus::Incomplete);
+        assert!(
+            job.error.contains("metrics has 0 of its 1 rows"),
+            "{}",
+            job.error
+        );
+    }
+    // Its other rows do not count either (they would be double after the
+    // job is recomputed).
+    assert!(store.tables().roc.is_empty() && store.tables().scores.is_empty());
+}
+
+#[test]
+fn a_table_that_lost_one_jobs_rows_marks_only_that_job() {
+    let dir = two_jobs();
+    // The scores table as it was before `b` was recorded.
+    let mut t = RunTables::read(dir.path()).unwrap();
+    t.scores.retain(|r| r.job_id == "a");
+    let mut staged = Vec::new();
+    super::stage_table(dir.path(), &t.scores, &mut staged).unwrap();
+    for (tmp, path) in staged {
+        std::fs::rename(tmp, path).unwrap();
+    }
+    let back = RunTables::read(dir.path()).unwrap();
+    assert_eq!(only(&back, "a"), rows("a", 0.9));
+    let b = &only(&back, "b").jobs[0];
+    assert_eq!(b.status, JobStatus::Incomplete);
+    assert!(
+        b.error.contains("scores has 0 of its 1 rows"),
+        "{}",
+        b.error
+    );
+}
+
+#[test]
+fn an_unreadable_table_is_refused_by_readers_and_set_aside_by_a_resume() {
+    let dir = two_jobs();
+    let metrics = dir.path().join("metrics.parquet");
+    std::fs::write(&metrics, b"PAR1 not really parquet").unwrap();
+    match RunTables::read(dir.path()).unwrap_err() {
+        Error::Results { file, .. } => assert_eq!(file, metrics),
+        other => panic!("expected Error::Results, got {other:?}"),
+    }
+    let store = RunStore::open(dir.path()).unwrap();
+    assert_eq!(store.recovered().len(), 1, "{:?}", store.recovered());
+    assert!(store.recovered()[0].contains("metrics.parquet.unreadable"));
+    assert!(dir.path().join("metrics.parquet.unreadable").is_file());
+    assert!(dir.path().join("metrics.csv.unreadable").is_file());
+    assert_eq!(store.finished("a"), None);
+    assert_eq!(store.finished("b"), None);
+}
+
+#[test]
+fn writers_in_one_directory_keep_each_others_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    // A temp file of a writer that died mid-write.
+    let stale = dir.path().join("metrics.parquet.999999-0.tmp");
+    std::fs::write(&stale, b"half").unwrap();
+    std::thread::scope(|s| {
+        for w in 0..4 {
+            let dir = dir.path();
+            s.spawn(move || {
+                let mut store = RunStore::open(dir).unwrap();
+                for j in 0..6 {
+                    store
+                        .record(rows(&format!("w{w}j{j}"), f64::from(w * 10 + j)))
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let back = RunTables::read(dir.path()).unwrap();
+    assert_eq!(back.jobs.len(), 24);
+    for w in 0..4 {
+        for j in 0..6 {
+            let id = format!("w{w}j{j}");
+            assert_eq!(only(&back, &id), rows(&id, f64::from(w * 10 + j)), "{id}");
+        }
+    }
+    assert!(!stale.exists());
+    let temps: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+}
