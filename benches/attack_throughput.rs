@@ -16,7 +16,7 @@
 //! `small_cnn.*` or `mlp.*` backbone, a softmax head), `input.x` `[N, C, H, W]`
 //! in [0, 1] and `input.y` `[N]`; the model's shape, classes and feature size
 //! are read from the tensors. BIM uses a = ε/4 and T = 10; DeepFool 10
-//! candidates, overshoot 0.02 and at most 50 iterations (SPEC §2 defaults).
+//! candidates, overshoot 0.02 and at most 50 iterations (docs/definitions.md §2 defaults).
 //! Each run attacks the fixture's first N images (default: all) in batches of
 //! B; the best of R runs after a warm-up counts.
 

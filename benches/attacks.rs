@@ -1,4 +1,4 @@
-//! One step of each attack (SPEC §2) on a fixed, seeded `small-cnn` (28x28,
+//! One step of each attack (docs/definitions.md §2) on a fixed, seeded `small-cnn` (28x28,
 //! 10 classes, softmax head) and a batch of 64 seeded images, on the CPU:
 //! FGSM, one BIM step, one DeepFool iteration (one forward pass and nine
 //! candidate backward passes). Labels are the model's own predictions, so

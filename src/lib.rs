@@ -1,7 +1,7 @@
 //! lossbench: a benchmark and robustness-evaluation harness for loss functions
 //! in image classification.
 //!
-//! The flow runs one way (see `ARCHITECTURE.md`): a YAML [`suite`] expands into
+//! The flow runs one way (see `docs/design.md`): a YAML [`suite`] expands into
 //! jobs; each job loads [`data`], trains a [`models`] backbone with a [`heads`]
 //! loss ([`train`]), attacks it ([`attacks`]), scores the adversarial examples
 //! ([`detect`]), computes [`metrics`] and writes [`results`] tables; [`report`]

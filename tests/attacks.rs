@@ -1,4 +1,4 @@
-//! Attacks (SPEC §2): invariants (proptest), strength orderings on a briefly
+//! Attacks (docs/definitions.md §2): invariants (proptest), strength orderings on a briefly
 //! trained model, DeepFool against the analytic answer on an affine
 //! classifier, and FGSM / BIM / DeepFool against PyTorch references on one
 //! fixed-weight `small-cnn` (tests/reference/attacks_ref.py writes
@@ -43,13 +43,13 @@ const FIXTURE: &str = "tests/reference/attacks_ref";
 /// none differ (torchattacks averages the loss over the batch of 64 where
 /// lossbench sums it, an exact 2^-6 scaling that keeps every sign).
 const SIGN_FLIP_FRACTION: f64 = 1e-3;
-/// DeepFool against the per-sample PyTorch transcription of SPEC §2: the
+/// DeepFool against the per-sample PyTorch transcription of docs/definitions.md §2: the
 /// same arithmetic in float32, batched here and one sample at a time there.
 /// Measured: 2e-7 per pixel (a few float32 ulps near 1).
-const SPEC_L2_RTOL: f64 = 1e-4;
-const SPEC_PIXEL_ATOL: f64 = 1e-5;
+const DEF_L2_RTOL: f64 = 1e-4;
+const DEF_PIXEL_ATOL: f64 = 1e-5;
 /// DeepFool against foolbox: foolbox adds its 1e-4 to the distance |g|/‖w‖
-/// (SPEC: to |g|) and 1e-8 to every norm; on the fixture the per-sample L2
+/// (lossbench: to |g|) and 1e-8 to every norm; on the fixture the per-sample L2
 /// norms differ by at most 0.06 % (see attacks_ref.py's output); the
 /// tolerance leaves a factor of three.
 const FOOLBOX_L2_RTOL: f64 = 2e-3;
@@ -212,10 +212,10 @@ fn deepfool_matches_the_spec_transcription_and_foolbox() {
         let iters = f64s(&got.iters);
         let ok: Vec<bool> = Vec::<bool>::try_from(&got.success).unwrap();
 
-        // The SPEC transcription: same images, iterations and L2 norms.
+        // The transcription of the definition: same images, iterations and L2 norms.
         let want = &f.tensors[case["tensor"].as_str().unwrap()];
         let px = (&got.x_adv - want).abs().max().double_value(&[]);
-        assert!(px <= SPEC_PIXEL_ATOL, "{what}: max pixel difference {px}");
+        assert!(px <= DEF_PIXEL_ATOL, "{what}: max pixel difference {px}");
         let spec_l2 = json_f64s(&case["spec_l2"]);
         let spec_iters = json_f64s(&case["spec_iters"]);
         let spec_ok: Vec<bool> = case["spec_success"]
@@ -228,7 +228,7 @@ fn deepfool_matches_the_spec_transcription_and_foolbox() {
         assert_eq!(ok, spec_ok, "{what}: success");
         for (i, (a, b)) in l2.iter().zip(&spec_l2).enumerate() {
             assert!(
-                (a - b).abs() <= SPEC_L2_RTOL * b,
+                (a - b).abs() <= DEF_L2_RTOL * b,
                 "{what}: sample {i} L2 {a} vs transcription {b}"
             );
         }

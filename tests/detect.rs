@@ -1,4 +1,4 @@
-//! Detectors (SPEC §3): every formula against an independent reference
+//! Detectors (docs/definitions.md §3): every formula against an independent reference
 //! (numpy / scikit-learn in tests/reference/detect_ref.py, which writes
 //! tests/reference/detect_ref.json; a naive double loop; a hand derivation),
 //! the MC-dropout and activation plumbing of the backbones, the kd-bu skip,
@@ -550,7 +550,7 @@ fn every_detector_fits_and_scores_a_tiny_trained_model() {
     }
 }
 
-/// `lgm-likelihood` against SPEC §3 written out in f64 by hand, with ŷ the
+/// `lgm-likelihood` against docs/definitions.md §3 written out in f64 by hand, with ŷ the
 /// class of highest density (the L-GM inference logits with equal priors):
 ///
 /// ```text

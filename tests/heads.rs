@@ -1,4 +1,4 @@
-//! Heads against hand derivations (SPEC §1). Values are small enough to check
+//! Heads against hand derivations (docs/definitions.md §1). Values are small enough to check
 //! on paper; the derivation is in each test's comment.
 
 use lossbench::heads::{self, Head, LgmHead, LgmParams, Progress};

@@ -1,5 +1,5 @@
 //! Metrics against scikit-learn (values from `tests/reference/metrics_ref.py`,
-//! stored in `metrics_ref.json`) and the invariants of SPEC §4.
+//! stored in `metrics_ref.json`) and the invariants of docs/definitions.md §4.
 
 use lossbench::metrics::{
     aupr, auroc, auroc_bootstrap_ci, det_acc, fpr_at_95tpr, mean_std, roc_curve, Detection,
@@ -213,7 +213,7 @@ fn one_class_is_rejected() {
     assert!(aupr(&[], &[]).is_err());
 }
 
-/// SPEC §4: a TPR of exactly 0.95 counts (first-≥ convention).
+/// docs/definitions.md §4: a TPR of exactly 0.95 counts (first-≥ convention).
 #[test]
 fn fpr_at_95tpr_first_reaching_threshold() {
     // 20 positives 1..=20; negatives at 1.5 (below 19 of them) and 0.5.

@@ -1,4 +1,4 @@
-//! BIM, the basic iterative method (Kurakin et al. 2017), SPEC §2.
+//! BIM, the basic iterative method (Kurakin et al. 2017), docs/definitions.md §2.
 //!
 //! ```text
 //! x₀ = x

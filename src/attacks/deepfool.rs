@@ -1,4 +1,4 @@
-//! DeepFool, L2 (Moosavi-Dezfooli et al. 2016), batched across samples, SPEC §2.
+//! DeepFool, L2 (Moosavi-Dezfooli et al. 2016), batched across samples, docs/definitions.md §2.
 //!
 //! ```text
 //! C   = the `candidates` top classes of the clean logits z(x), ŷ₀ first
@@ -17,9 +17,9 @@
 //! unchanged (0 iterations). At most `max_iter` updates per sample;
 //! `iters` counts the updates applied.
 //!
-//! Two places differ from foolbox on purpose (SPEC decides): foolbox adds its
+//! Two places differ from foolbox on purpose (docs/definitions.md decides): foolbox adds its
 //! 1e-4 to the *distance* `|g_l| / ‖w_l‖` (a step longer by 1e-4 in L2)
-//! where SPEC adds it to the logit gap `|g_l|`, and foolbox adds 1e-8 to
+//! where lossbench adds it to the logit gap `|g_l|`, and foolbox adds 1e-8 to
 //! every norm where this code only floors `‖w‖` at 1e-12 so that a zero
 //! gradient gives a zero step instead of NaN.
 //!
@@ -40,7 +40,7 @@ use tch::{Kind, Tensor};
 use super::{summarize, AdvBatch, Attack, Perturbed};
 use crate::train::Net;
 
-/// The constant that pushes the step past the linearised boundary (SPEC §2).
+/// The constant that pushes the step past the linearised boundary (docs/definitions.md §2).
 const PUSH: f64 = 1e-4;
 /// Floor on ‖w_k‖₂: a zero gradient gives a zero step, not NaN.
 const MIN_NORM: f64 = 1e-12;

@@ -1,4 +1,4 @@
-//! FGSM (Goodfellow et al. 2015), SPEC §2.
+//! FGSM (Goodfellow et al. 2015), docs/definitions.md §2.
 //!
 //! ```text
 //! x' = clip₀¹( x + ε · sign(∇ₓ CE(z(x), y)) )

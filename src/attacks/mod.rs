@@ -1,4 +1,4 @@
-//! Attacks (SPEC §2): untargeted, against the true label, on inference logits,
+//! Attacks (docs/definitions.md §2): untargeted, against the true label, on inference logits,
 //! model in eval mode, pixels clipped to [0, 1], run only on the clean-correct
 //! test samples. Every attack is batched and runs on the model's device.
 

@@ -1,4 +1,4 @@
-//! `kd` (Feinman et al. 2017, SPEC §3): a Gaussian kernel density of the
+//! `kd` (Feinman et al. 2017, docs/definitions.md §3): a Gaussian kernel density of the
 //! features under the training features of the predicted class.
 
 use tch::{Kind, Tensor};
@@ -48,7 +48,7 @@ pub fn neg_log_kernel_density(f: &Tensor, refs: &Tensor, sigma: f64) -> Tensor {
     Tensor::cat(&parts, 0)
 }
 
-/// `kd`: Feinman et al. 2017, kernel density at the penultimate layer (SPEC §3).
+/// `kd`: Feinman et al. 2017, kernel density at the penultimate layer (docs/definitions.md §3).
 ///
 /// ```text
 /// ŷ    = argmax_k z_k(x)   (inference logits)
@@ -56,7 +56,7 @@ pub fn neg_log_kernel_density(f: &Tensor, refs: &Tensor, sigma: f64) -> Tensor {
 /// ```
 ///
 /// `X_ŷ` are the clean training features whose label is ŷ. The kernel is
-/// SPEC's `exp(−d²/σ²)` (Feinman et al.'s scikit-learn `KernelDensity` uses
+/// the definition's `exp(−d²/σ²)` (Feinman et al.'s scikit-learn `KernelDensity` uses
 /// `exp(−d²/(2h²))`: `σ = √2·h`), and the kernel's normalising constant is
 /// left out (it is the same for every input). A predicted class with no
 /// training feature scores `+inf`.

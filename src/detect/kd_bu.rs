@@ -1,4 +1,4 @@
-//! `kd-bu` (Feinman et al. 2017, SPEC §3): a logistic regression on two
+//! `kd-bu` (Feinman et al. 2017, docs/definitions.md §3): a logistic regression on two
 //! features, the kernel density score of [`Kd`] and the Bayesian uncertainty
 //! (BU) of MC-dropout predictions.
 
@@ -53,7 +53,7 @@ pub fn mc_dropout_uncertainty(net: &Net, x: &Tensor, samples: usize) -> Tensor {
     })
 }
 
-/// `kd-bu`: Feinman et al. 2017 (SPEC §3).
+/// `kd-bu`: Feinman et al. 2017 (docs/definitions.md §3).
 ///
 /// ```text
 /// KD(x)  = kd score (see Kd): −log mean_{x' ∈ X_ŷ} exp(−‖f(x) − f(x')‖²/σ²)

@@ -1,4 +1,4 @@
-//! `lid` (Ma et al. 2018, SPEC §3): a logistic regression on the local
+//! `lid` (Ma et al. 2018, docs/definitions.md §3): a logistic regression on the local
 //! intrinsic dimensionality of the activations at every tapped layer, each
 //! estimated within a minibatch of clean training references.
 
@@ -58,7 +58,7 @@ pub fn lid_mle(x: &Tensor, refs: &Tensor, k: i64, exclude_self: bool) -> Tensor 
     (-mean_log).clamp_min(1.0 / LID_CAP).reciprocal()
 }
 
-/// `lid`: Ma et al. 2018 (SPEC §3).
+/// `lid`: Ma et al. 2018 (docs/definitions.md §3).
 ///
 /// ```text
 /// a_l(x)   = activation of layer l (Net::activations: tapped backbone layers,

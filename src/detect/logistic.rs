@@ -1,5 +1,5 @@
 //! Binary logistic regression for the supervised detectors (`kd-bu`, `lid`,
-//! SPEC §3): features z-scored on the fit set, then an L2-regularised fit of
+//! docs/definitions.md §3): features z-scored on the fit set, then an L2-regularised fit of
 //! scikit-learn's `LogisticRegression(C=1.0)` objective, solved exactly by
 //! Newton's method in f64. The detectors' few features (2 for `kd-bu`, one per
 //! layer for `lid`) keep the Hessian tiny, so plain Rust is enough; this room

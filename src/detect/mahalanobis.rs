@@ -1,7 +1,7 @@
-//! `mahalanobis` (Lee et al. 2018, SPEC §3): the distance of a feature to the
+//! `mahalanobis` (Lee et al. 2018, docs/definitions.md §3): the distance of a feature to the
 //! closest class-conditional Gaussian with a tied covariance, fitted on clean
 //! training features. Only the penultimate layer (the features the head
-//! sees) and no input preprocessing, as SPEC §3 fixes.
+//! sees) and no input preprocessing, as docs/definitions.md §3 fixes.
 
 use tch::{Kind, Tensor};
 
@@ -57,7 +57,7 @@ pub fn min_mahalanobis(f: &Tensor, means: &Tensor, precision: &Tensor) -> Tensor
     Tensor::stack(&per_class, 1).amin([1], false)
 }
 
-/// `mahalanobis`: Lee et al. 2018 at the penultimate layer (SPEC §3).
+/// `mahalanobis`: Lee et al. 2018 at the penultimate layer (docs/definitions.md §3).
 ///
 /// ```text
 /// fit:    μ̂_k, Σ̂ by fit_tied_gaussian (1/N) on clean training features

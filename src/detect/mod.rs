@@ -1,4 +1,4 @@
-//! Detectors (SPEC §3): a score per input, higher = more likely adversarial.
+//! Detectors (docs/definitions.md §3): a score per input, higher = more likely adversarial.
 //!
 //! Every detector may fit on clean training data ([`Detector::fit`]); the
 //! supervised ones (`kd-bu`, `lid`) also fit on the fit split of (clean,

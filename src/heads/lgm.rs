@@ -1,4 +1,4 @@
-//! `lgm`: the large-margin Gaussian Mixture loss of Wan et al. 2018 (SPEC §1).
+//! `lgm`: the large-margin Gaussian Mixture loss of Wan et al. 2018 (docs/definitions.md §1).
 //!
 //! ```text
 //! d_k      = ½ (f − μ_k)ᵀ Λ_k⁻¹ (f − μ_k)

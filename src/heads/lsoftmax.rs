@@ -1,4 +1,4 @@
-//! `lsoftmax`: the large-margin softmax of Liu et al. 2016 (SPEC §1).
+//! `lsoftmax`: the large-margin softmax of Liu et al. 2016 (docs/definitions.md §1).
 //!
 //! ```text
 //! z_k      = W_k · f = ‖W_k‖ ‖f‖ cos θ_k            inference logits (no bias)

@@ -1,4 +1,4 @@
-//! Heads: the loss-specific part of a model (SPEC §1). A head maps features
+//! Heads: the loss-specific part of a model (docs/definitions.md §1). A head maps features
 //! `f: [N, D]` to **inference logits** (no margin: prediction, attacks and
 //! detection) and to a **training loss** (margins and regularisers live only
 //! there). It may also give per-class log-likelihoods (L-GM) and make

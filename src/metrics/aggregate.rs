@@ -1,4 +1,4 @@
-//! Aggregation across seeds (SPEC §4, last line): mean, sample standard
+//! Aggregation across seeds (docs/definitions.md §4, last line): mean, sample standard
 //! deviation and the number of values, so every reported figure carries its `n`.
 
 /// Mean, sample standard deviation and count of `values`.
@@ -10,7 +10,7 @@
 ///
 /// # Inputs
 ///
-/// One value per seed (SPEC §4: "across seeds: mean and sample standard
+/// One value per seed (docs/definitions.md §4: "across seeds: mean and sample standard
 /// deviation, with `n` recorded"). An empty slice gives `(NaN, NaN, 0)`; a NaN
 /// value propagates into the mean and the std.
 pub fn mean_std(values: &[f64]) -> (f64, f64, usize) {

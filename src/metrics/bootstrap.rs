@@ -1,4 +1,4 @@
-//! Percentile-bootstrap confidence interval of the AUROC (SPEC §4
+//! Percentile-bootstrap confidence interval of the AUROC (docs/definitions.md §4
 //! `auroc_ci_low` / `auroc_ci_high`), seeded so a rerun gives the same bounds.
 
 use rand::{Rng, SeedableRng};
@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use super::roc::auroc;
 use super::MetricError;
 
-/// Resamples of the SPEC's interval.
+/// Resamples of the interval (docs/definitions.md §4).
 pub const BOOTSTRAP_RESAMPLES: usize = 1000;
 
 /// The 95 % percentile-bootstrap interval `(low, high)` of [`auroc`].
@@ -24,8 +24,8 @@ pub const BOOTSTRAP_RESAMPLES: usize = 1000;
 ///
 /// # Inputs
 ///
-/// As [`auroc`] (SPEC §4): `pos` adversarial scores, `neg` clean scores.
-/// `resamples` is `B` (SPEC: [`BOOTSTRAP_RESAMPLES`]; at least 1), `seed`
+/// As [`auroc`] (docs/definitions.md §4): `pos` adversarial scores, `neg` clean scores.
+/// `resamples` is `B` (by default [`BOOTSTRAP_RESAMPLES`]; at least 1), `seed`
 /// seeds a ChaCha8 generator.
 ///
 /// # Errors

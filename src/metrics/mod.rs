@@ -1,4 +1,4 @@
-//! Detection and aggregation metrics (SPEC §4), as plain Rust on `f64` slices.
+//! Detection and aggregation metrics (docs/definitions.md §4), as plain Rust on `f64` slices.
 //!
 //! Every detection metric takes the scores of the positives (adversarial
 //! examples) and of the negatives (their clean counterparts); a higher score

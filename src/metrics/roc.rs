@@ -1,5 +1,5 @@
 //! The ROC curve and the ranking metrics derived from it: AUROC, AUPR,
-//! FPR at 95 % TPR and detection accuracy (SPEC §4).
+//! FPR at 95 % TPR and detection accuracy (docs/definitions.md §4).
 //!
 //! All of them come from one pass over the scores sorted in descending order,
 //! grouped by distinct value: the cumulative true-positive and false-positive
@@ -83,7 +83,7 @@ fn counts(pos: &[f64], neg: &[f64]) -> Result<Counts, MetricError> {
 /// # Inputs
 ///
 /// `pos`: scores of the `n` positives (adversarial), `neg`: scores of the `m`
-/// negatives (clean); higher = more likely adversarial (SPEC §3, §4). ±inf are
+/// negatives (clean); higher = more likely adversarial (docs/definitions.md §3, §4). ±inf are
 /// ordered as numbers. Constant scores give 0.5, perfect separation 1.0, and
 /// `auroc(−pos, −neg) = 1 − auroc(pos, neg)`.
 ///
@@ -121,7 +121,7 @@ fn auroc_of(c: &Counts) -> f64 {
 ///
 /// # Inputs
 ///
-/// As [`auroc`] (SPEC §4 `aupr`). A random detector scores about `n / (n + m)`.
+/// As [`auroc`] (docs/definitions.md §4 `aupr`). A random detector scores about `n / (n + m)`.
 ///
 /// # Errors
 ///
@@ -154,7 +154,7 @@ fn aupr_of(c: &Counts) -> f64 {
 ///
 /// # Inputs
 ///
-/// As [`auroc`] (SPEC §4 `fpr_at_95tpr`). Lower is better; perfect separation
+/// As [`auroc`] (docs/definitions.md §4 `fpr_at_95tpr`). Lower is better; perfect separation
 /// gives 0.
 ///
 /// # Errors
@@ -183,7 +183,7 @@ fn fpr_at_95tpr_of(c: &Counts) -> f64 {
 ///
 /// # Inputs
 ///
-/// As [`auroc`] (SPEC §4 `det_acc`).
+/// As [`auroc`] (docs/definitions.md §4 `det_acc`).
 ///
 /// # Errors
 ///
@@ -224,7 +224,7 @@ pub struct Roc {
 ///
 /// # Inputs
 ///
-/// As [`auroc`] (SPEC §4). The metrics use every point; store a
+/// As [`auroc`] (docs/definitions.md §4). The metrics use every point; store a
 /// [`Roc::downsample`]d copy.
 ///
 /// # Errors
@@ -305,7 +305,7 @@ impl Roc {
     }
 }
 
-/// Every detection metric of SPEC §4 from one sort of the scores.
+/// Every detection metric of docs/definitions.md §4 from one sort of the scores.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detection {
     pub auroc: f64,

@@ -2,7 +2,7 @@
 //!
 //! Dataset normalisation is the first layer inside every model (buffers in the
 //! var store, so checkpoints carry it), which keeps attacks, eps and norms in
-//! pixel units (SPEC, notation). Layers live under named sub-paths so that
+//! pixel units (docs/definitions.md, notation). Layers live under named sub-paths so that
 //! checkpoints have stable names. This room knows nothing of losses.
 
 mod lenetpp;
@@ -22,7 +22,7 @@ pub enum Mode {
     Train,
     /// Inference: no dropout, batch norm uses its running statistics.
     Eval,
-    /// MC dropout (Gal & Ghahramani 2016; the BU feature of `kd-bu`, SPEC §3):
+    /// MC dropout (Gal & Ghahramani 2016; the BU feature of `kd-bu`, docs/definitions.md §3):
     /// dropout active, batch norm in eval mode, so that passes differ only by
     /// their dropout masks and no running statistic moves.
     McDropout,
@@ -85,7 +85,7 @@ pub trait Backbone: std::fmt::Debug + Send {
         self.forward(x, Mode::from_train(train), None)
     }
 
-    /// Eval-mode activations for LID (SPEC §3): every tapped intermediate
+    /// Eval-mode activations for LID (docs/definitions.md §3): every tapped intermediate
     /// activation, then the features, each flattened to `[N, *]`.
     fn activations(&self, x: &Tensor) -> Vec<Tensor> {
         let mut taps = Vec::new();

@@ -114,7 +114,7 @@ pub struct MetricRow {
     pub attack: String,
     /// Detector name or `none`.
     pub detector: String,
-    /// `clean`, `all` or `successful` (SPEC §3).
+    /// `clean`, `all` or `successful` (docs/definitions.md §3).
     pub subset: String,
     /// e.g. `clean_acc`, `robust_acc`, `asr`, `auroc`.
     pub metric: String,

@@ -1,6 +1,6 @@
 //! Evaluation of one trained job: clean accuracy, then for every attack the
-//! attack metrics (SPEC §2) and, for every detector, the detection metrics on
-//! the held-out pairs (SPEC §3, §4), with every score kept in `scores`.
+//! attack metrics (docs/definitions.md §2) and, for every detector, the detection metrics on
+//! the held-out pairs (docs/definitions.md §3, §4), with every score kept in `scores`.
 
 use std::time::Instant;
 
@@ -19,7 +19,7 @@ use crate::{device, Error, Result};
 /// ROC points kept per curve in the `roc` table (metrics use every point).
 const ROC_POINTS: usize = 200;
 /// Fraction of (clean, adversarial) pairs used to fit supervised detectors;
-/// every detector is scored on the rest (SPEC §3).
+/// every detector is scored on the rest (docs/definitions.md §3).
 const FIT_FRACTION: f64 = 0.8;
 /// Mixed into the job seed for the `attack-subset` draw, so that it does not
 /// share its random stream with the fit/test split.

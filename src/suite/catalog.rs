@@ -241,11 +241,11 @@ pub fn catalog() -> Vec<CatalogEntry> {
                 gamma(),
             ],
         ),
-        entry("loss", "softmax", "softmax cross-entropy (SPEC §1)", vec![]),
+        entry("loss", "softmax", "softmax cross-entropy (docs/definitions.md §1)", vec![]),
         entry(
             "loss",
             "center",
-            "softmax cross-entropy plus center loss (SPEC §1)",
+            "softmax cross-entropy plus center loss (docs/definitions.md §1)",
             vec![
                 param(
                     "lambda",
@@ -262,7 +262,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry(
             "loss",
             "lsoftmax",
-            "large-margin softmax with annealed beta (SPEC §1)",
+            "large-margin softmax with annealed beta (docs/definitions.md §1)",
             vec![
                 param("m", d::LSOFTMAX_M, "angular margin; 1..=4"),
                 param(
@@ -286,7 +286,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry(
             "loss",
             "lgm",
-            "large-margin Gaussian mixture loss (SPEC §1)",
+            "large-margin Gaussian mixture loss (docs/definitions.md §1)",
             vec![
                 param("alpha", real(d::LGM_ALPHA), "classification margin; >= 0"),
                 param(
@@ -310,7 +310,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry(
             "attack",
             "fgsm",
-            "fast gradient sign method, one step per eps (SPEC §2)",
+            "fast gradient sign method, one step per eps (docs/definitions.md §2)",
             vec![param(
                 "eps",
                 list(d::FGSM_EPS),
@@ -320,7 +320,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry(
             "attack",
             "bim",
-            "basic iterative method, projected L-inf steps (SPEC §2)",
+            "basic iterative method, projected L-inf steps (docs/definitions.md §2)",
             vec![
                 param(
                     "eps",
@@ -339,7 +339,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry(
             "attack",
             "deepfool",
-            "DeepFool, L2, batched over samples (SPEC §2)",
+            "DeepFool, L2, batched over samples (docs/definitions.md §2)",
             vec![
                 param(
                     "candidates",
@@ -357,25 +357,25 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry(
             "detector",
             "max-softmax",
-            "maximum softmax probability as a confidence score (SPEC §3)",
+            "maximum softmax probability as a confidence score (docs/definitions.md §3)",
             vec![],
         ),
         entry(
             "detector",
             "lgm-likelihood",
-            "L-GM log-likelihood of the features; skipped for other losses (SPEC §3)",
+            "L-GM log-likelihood of the features; skipped for other losses (docs/definitions.md §3)",
             vec![],
         ),
         entry(
             "detector",
             "mahalanobis",
-            "min Mahalanobis distance to class means, tied covariance (SPEC §3)",
+            "min Mahalanobis distance to class means, tied covariance (docs/definitions.md §3)",
             vec![],
         ),
         entry(
             "detector",
             "kd",
-            "kernel density of training features of the predicted class (SPEC §3)",
+            "kernel density of training features of the predicted class (docs/definitions.md §3)",
             vec![param(
                 "sigma",
                 real(d::KD_SIGMA),
@@ -385,7 +385,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry(
             "detector",
             "kd-bu",
-            "logistic regression on kernel density and MC-dropout uncertainty (SPEC §3)",
+            "logistic regression on kernel density and MC-dropout uncertainty (docs/definitions.md §3)",
             vec![
                 param("sigma", real(d::KD_SIGMA), "Gaussian kernel bandwidth; > 0"),
                 param(
@@ -398,7 +398,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry(
             "detector",
             "lid",
-            "logistic regression on per-layer local intrinsic dimensionality (SPEC §3)",
+            "logistic regression on per-layer local intrinsic dimensionality (docs/definitions.md §3)",
             vec![
                 param("k", d::LID_K, "neighbours; >= 1 and < batch"),
                 param(
@@ -416,7 +416,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
 ///
 /// ```text
 /// loss
-///   center      softmax cross-entropy plus center loss (SPEC §1)
+///   center      softmax cross-entropy plus center loss (docs/definitions.md §1)
 ///     lambda = 0.01    weight of the center term; >= 0
 /// ```
 pub fn render() -> String {

@@ -154,7 +154,7 @@ pub enum ScheduleSpec {
     Cosine,
 }
 
-/// A loss (head) with its resolved parameters (SPEC §1).
+/// A loss (head) with its resolved parameters (docs/definitions.md §1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LossSpec {
@@ -207,7 +207,7 @@ pub enum Covariance {
     Diagonal,
 }
 
-/// An attack with resolved parameters (SPEC §2). `eps` lists sweep.
+/// An attack with resolved parameters (docs/definitions.md §2). `eps` lists sweep.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AttackSpec {
@@ -240,7 +240,7 @@ impl AttackSpec {
     }
 }
 
-/// When BIM stops iterating a sample (SPEC §2).
+/// When BIM stops iterating a sample (docs/definitions.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BimStop {
@@ -250,7 +250,7 @@ pub enum BimStop {
     Last,
 }
 
-/// A detector with resolved parameters (SPEC §3).
+/// A detector with resolved parameters (docs/definitions.md §3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DetectorSpec {

@@ -70,7 +70,7 @@ impl Net {
             .collect()
     }
 
-    /// Eval-mode activations for LID (SPEC §3), each flattened to `[N, *]`:
+    /// Eval-mode activations for LID (docs/definitions.md §3), each flattened to `[N, *]`:
     /// the backbone's tapped layers ([`Backbone::activations`]), then the
     /// features `[N, D]`, then the inference logits `[N, K]`.
     pub fn activations(&self, x: &Tensor) -> Vec<Tensor> {

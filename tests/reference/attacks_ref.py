@@ -1,6 +1,6 @@
 """Reference values for tests/attacks.rs: FGSM and BIM from torchattacks,
 DeepFool from foolbox and from an independent per-sample PyTorch transcription
-of SPEC.md §2, all on one small fixed-weight model.
+of docs/definitions.md §2, all on one small fixed-weight model.
 
 Run from the repository root:  .venv/bin/python tests/reference/attacks_ref.py
 It writes (both committed):
@@ -18,12 +18,12 @@ images (64 is a power of two: torchattacks averages the loss over the batch
 where lossbench sums it, and scaling by 2^-6 is exact in floating point, so
 the gradients' signs agree bit for bit apart from threading noise).
 
-Differences between the libraries and SPEC, recorded here and in the JSON:
+Differences between the libraries and lossbench's definitions (docs/definitions.md), recorded here and in the JSON:
 - torchattacks' BIM clipping is `min(max(x', max(x - eps, 0)), x + eps)` then
-  `min(., 1)`, which equals SPEC's clip to [0, 1] ∩ B∞(x, eps) for x in [0, 1].
+  `min(., 1)`, which equals the definition's clip to [0, 1] ∩ B∞(x, eps) for x in [0, 1].
 - foolbox's L2DeepFool scales the cumulative perturbation by (1 + overshoot),
-  as SPEC does, and checks the candidates (ŷ₀ first) of the clean logits, as
-  SPEC does, but adds 1e-4 to the distance |g|/‖w‖ (SPEC: to |g|) and 1e-8 to
+  as lossbench does, and checks the candidates (ŷ₀ first) of the clean logits, as
+  lossbench does, but adds 1e-4 to the distance |g|/‖w‖ (lossbench: to |g|) and 1e-8 to
   every norm, runs one forward pass per candidate, and freezes samples on
   misclassification of the label (the same as "prediction changed" on
   clean-correct inputs).
@@ -168,7 +168,7 @@ def clean_correct(model, gen, protos, n):
 
 
 def deepfool_spec(model, x, y, candidates, overshoot, max_iter):
-    """SPEC §2 DeepFool, one sample at a time, straight from the text."""
+    """docs/definitions.md §2 DeepFool, one sample at a time, straight from the text."""
     outs, iters = [], []
     for i in range(x.shape[0]):
         x0 = x[i:i + 1]

@@ -1,5 +1,5 @@
 """Reference values for tests/detect.rs, computed with numpy and scikit-learn,
-written from SPEC.md §3 independently of the Rust code.
+written from docs/definitions.md §3 independently of the Rust code.
 
 Run from the repository root with the project venv:
 

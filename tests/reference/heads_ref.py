@@ -1,5 +1,5 @@
 """Reference values for tests/heads_ref.rs, computed with PyTorch, written
-independently of the Rust code from SPEC.md §1.
+independently of the Rust code from docs/definitions.md §1.
 
 Run from the repository root:  .venv/bin/python tests/reference/heads_ref.py
 It writes tests/reference/heads_ref.json (committed). Differences from the Rust

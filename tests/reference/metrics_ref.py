@@ -7,7 +7,7 @@ Run from the repository root with the project venv:
 It writes tests/reference/metrics_ref.json: for each case the positive and
 negative scores (positives = adversarial, label 1) and scikit-learn's
 roc_auc_score, average_precision_score and roc_curve(drop_intermediate=False).
-fpr_at_95tpr and det_acc follow SPEC §4 from that same curve. Scores are
+fpr_at_95tpr and det_acc follow docs/definitions.md §4 from that same curve. Scores are
 printed with repr precision (17 significant digits), so Rust reads back the
 exact doubles. ±inf is left out on purpose: scikit-learn finds distinct scores
 with np.diff, where inf - inf = nan counts as a change.
@@ -27,7 +27,7 @@ def case(name, pos, neg):
     y = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
     s = np.concatenate([pos, neg])
     fpr, tpr, thr = roc_curve(y, s, drop_intermediate=False)
-    # SPEC §4: FPR at the highest threshold whose TPR >= 0.95 (first >=).
+    # docs/definitions.md §4: FPR at the highest threshold whose TPR >= 0.95 (first >=).
     # Compared on counts, as the Rust side does, to avoid 0.95 rounding.
     tps = np.round(tpr * len(pos)).astype(np.int64)
     first = int(np.argmax(20 * tps >= 19 * len(pos)))

@@ -1,5 +1,5 @@
 """Reference architectures for tests/models.rs, built in PyTorch layer by layer
-from the model descriptions (src/models/*.rs docs, SPEC notation, the papers).
+from the model descriptions (src/models/*.rs docs, docs/definitions.md notation, the papers).
 
 Run from the repository root:  .venv/bin/python tests/reference/models_ref.py
 It writes tests/reference/models_ref.json (committed).

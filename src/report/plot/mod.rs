@@ -89,7 +89,7 @@ impl PlotKind {
                  seed (named in the legend); stored curves are downsampled."
             }
             PlotKind::Scores => {
-                "Detector scores of the held-out test split (SPEC §3), lowest seed: \
+                "Detector scores of the held-out test split (docs/definitions.md §3), lowest seed: \
                  clean inputs (grey) against their successful adversarial counterparts \
                  (the loss's colour), as fractions of each group; one panel per loss."
             }

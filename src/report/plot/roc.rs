@@ -15,7 +15,7 @@ use super::{err, Ctx, PlotKind, Plots, Scope};
 use crate::results::{RocRow, RunTables};
 use crate::Result;
 
-/// The subset whose curves are plotted (SPEC §3).
+/// The subset whose curves are plotted (docs/definitions.md §3).
 const SUBSET: &str = "successful";
 const CHANCE: RGBColor = RGBColor(0x99, 0x99, 0x99);
 

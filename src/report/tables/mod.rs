@@ -2,7 +2,7 @@
 //! Markdown ([`super::markdown`]) and as HTML ([`super::html`]).
 //!
 //! Every metric cell is `mean ± std` over the jobs (seeds) that reported it:
-//! sample standard deviation, 4 decimals (SPEC §4, last line). Each row says
+//! sample standard deviation, 4 decimals (docs/definitions.md §4, last line). Each row says
 //! how many seeds it has (`seeds`); a cell with fewer says `(n=…)`, a cell
 //! from one seed shows the value alone, and counts (`n_…`) that agree across
 //! seeds show as integers ([`metric`]). Timings are shown apart, as plain
@@ -95,7 +95,7 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
             Block::Text(
                 "`robust_acc` over all test samples, `asr` over the clean-correct ones \
                  (`n_eval` of them), perturbation norms over successful examples \
-                 (SPEC §2). Timings are in [Timing](#timing)."
+                 (docs/definitions.md §2). Timings are in [Timing](#timing)."
                     .into(),
             ),
             metric_table(
@@ -137,7 +137,7 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
         "detection",
         [Block::Text(
             "Positives: successful adversarial examples; negatives: their clean \
-                 counterparts, on the held-out 20 % (SPEC §3, §4). `auroc 95 % CI`: \
+                 counterparts, on the held-out 20 % (docs/definitions.md §3, §4). `auroc 95 % CI`: \
                  percentile bootstrap, both ends averaged over seeds; `n_pairs`: \
                  scored pairs."
                 .into(),
