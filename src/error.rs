@@ -1,12 +1,23 @@
 //! The one error type of the library. Every message names what a user can fix:
-//! the file, the YAML field and its line, the data file, the job.
+//! the file, the YAML field and its line, the data file, the job, the detector.
 //!
-//! Exit codes (see `main.rs`): 0 ok, 1 regression found, 2 bad input or usage,
-//! 3 runtime failure, 130 interrupted (Ctrl-C or SIGTERM). Bad input is anything the user hands lossbench that it
+//! Exit codes (see `main.rs` and docs/design.md, "Commands"): 0 ok, 1
+//! regression found, 2 bad input or usage, 3 runtime failure, 130 interrupted
+//! (Ctrl-C or SIGTERM). Bad input is anything the user hands lossbench that it
 //! cannot use: a suite, data or result file that is missing, unreadable or
 //! malformed, or a bad argument. A runtime failure is lossbench failing at
-//! its own work: a job that fails, a file it cannot write.
+//! its own work: a job or a detector that fails, a file it cannot write.
+//! [`Error::exit_code`] decides by the variant (and, for [`Error::Io`], by
+//! its [`IoOp`]) alone, never by a message's text.
+//!
+//! A message says what its own layer adds and never repeats its cause: the
+//! cause is [`std::error::Error::source`], so the binary prints each cause
+//! once, on a `caused by:` line, and [`OneLine`] joins them for a table cell
+//! or a warning. [`Error::Torch`] is the one leaf that wraps another error
+//! without exposing it: libtorch's own text carries its C++ stack, and the
+//! message keeps only the part a person reads ([`torch_message`]).
 
+use std::fmt;
 use std::path::PathBuf;
 
 /// `Result` with [`Error`] as the default error.
@@ -37,21 +48,27 @@ pub enum Error {
     /// Bad command-line usage that clap cannot catch (e.g. an unknown device).
     #[error("{0}")]
     Usage(String),
-    /// A file-system operation failed. A failure to read (a context starting
-    /// with one of [`READ_CONTEXTS`]) is bad input, any other a runtime one.
-    #[error("{context} '{}': {source}", path.display())]
+    /// A file-system operation failed: bad input when it read an input
+    /// ([`IoOp::Read`]), a runtime failure otherwise. The message names the
+    /// operation and the path; the system's reason is the source.
+    #[error("{op} '{}'", path.display())]
     Io {
-        context: &'static str,
+        op: IoOp,
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    /// A metric could not be computed from a detector's scores.
-    #[error("detector '{detector}': {source}")]
-    Metric {
+    /// A detector failed to fit or to score, or its scores gave no metric
+    /// (docs/design.md, "Detector"). The job fails; the message names the
+    /// detector and the attack whose pairs it was on.
+    #[error("detector '{detector}'{}", attack.as_ref().map(|a| format!(" on {a}")).unwrap_or_default())]
+    Detector {
         detector: String,
+        /// The attack whose pairs it was fitting or scoring; `None` for the
+        /// fit on clean training data, or before the runner knows it.
+        attack: Option<String>,
         #[source]
-        source: crate::metrics::MetricError,
+        source: DetectorFailure,
     },
     /// A job failed while running (diverged, out of memory, ...).
     #[error("job {job}: {msg}")]
@@ -61,24 +78,132 @@ pub enum Error {
         "interrupted: the job in flight was abandoned; a rerun of the suite continues the run"
     )]
     Interrupted,
+    /// A libtorch error, cut to the line a person reads; not a source, since
+    /// its full text is the C++ stack the cut leaves out.
     #[error("libtorch: {}", torch_message(&.0.to_string()))]
-    Torch(#[from] tch::TchError),
-    #[error("polars: {0}")]
+    Torch(tch::TchError),
+    #[error("polars")]
     Polars(#[from] polars::error::PolarsError),
 }
 
+impl From<tch::TchError> for Error {
+    fn from(e: tch::TchError) -> Self {
+        Error::Torch(e)
+    }
+}
+
+/// What lossbench was doing with a file when the system refused. It decides
+/// the exit code of [`Error::Io`]: reading what the user handed in is bad
+/// input (2); everything else is lossbench's own work on its results,
+/// reports and locks (3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoOp {
+    /// Opening or reading an input: a suite, a data file, a result table, a
+    /// manifest, a train log. The phrase starts the message ("cannot read",
+    /// "cannot read suite"), so the input can say what it is.
+    Read(&'static str),
+    /// Listing a run directory for the temp files of dead writers.
+    List,
+    Create,
+    CreateDir,
+    Write,
+    /// Renaming a temp file over the file it replaces.
+    Replace,
+    /// Renaming a temp file to its final name.
+    RenameInto,
+    /// Moving an unreadable table or checkpoint aside.
+    MoveAside,
+    SyncDir,
+    /// Opening (creating) a lock file in a run directory.
+    OpenLock,
+    Lock,
+    /// Checking, before training, that the report directory takes files.
+    ReportDir,
+    /// Drawing a plot (plotters' error, as the source).
+    Render,
+}
+
+impl IoOp {
+    /// Whether the operation read an input the user handed in.
+    pub fn is_input(self) -> bool {
+        matches!(self, IoOp::Read(_))
+    }
+}
+
+impl fmt::Display for IoOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IoOp::Read(phrase) => phrase,
+            IoOp::List => "cannot list",
+            IoOp::Create => "cannot create",
+            IoOp::CreateDir => "cannot create directory",
+            IoOp::Write => "cannot write",
+            IoOp::Replace => "cannot replace",
+            IoOp::RenameInto => "cannot rename into",
+            IoOp::MoveAside => "cannot move aside",
+            IoOp::SyncDir => "cannot sync directory",
+            IoOp::OpenLock => "cannot open lock file",
+            IoOp::Lock => "cannot lock",
+            IoOp::ReportDir => "cannot write into the report directory",
+            IoOp::Render => "cannot render plot",
+        })
+    }
+}
+
+/// Why a detector failed: the source of [`Error::Detector`].
+#[derive(Debug, thiserror::Error)]
+pub enum DetectorFailure {
+    /// The detector's own check: fitted on nothing, scored before fitting.
+    #[error("{0}")]
+    Check(String),
+    /// Its supervised regression could not be fitted.
+    #[error(transparent)]
+    Regression(#[from] crate::detect::logistic::FitError),
+    /// A metric of its scores (a NaN score, one class only).
+    #[error(transparent)]
+    Metric(#[from] crate::metrics::MetricError),
+    /// An error on its way: libtorch, or another detector it builds on.
+    #[error(transparent)]
+    Error(Box<Error>),
+}
+
+impl From<String> for DetectorFailure {
+    fn from(msg: String) -> Self {
+        DetectorFailure::Check(msg)
+    }
+}
+
+impl From<&str> for DetectorFailure {
+    fn from(msg: &str) -> Self {
+        DetectorFailure::Check(msg.to_owned())
+    }
+}
+
 impl Error {
-    /// Builds an [`Error::Io`] with a context phrase such as "cannot read".
-    pub fn io(context: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    /// Builds an [`Error::Io`] for an input that cannot be opened or read,
+    /// with the phrase the message starts with ("cannot read suite"). For
+    /// any other operation use [`Error::fs`].
+    pub fn io(phrase: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::fs(IoOp::Read(phrase), path, source)
+    }
+
+    /// Builds an [`Error::Io`] for an input that cannot be read.
+    pub fn read(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::fs(IoOp::Read("cannot read"), path, source)
+    }
+
+    /// Builds an [`Error::Io`] for operation `op` on `path`.
+    pub fn fs(op: IoOp, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
-            context,
+            op,
             path: path.into(),
             source,
         }
     }
 
-    /// The process exit code for this error: 2 for bad input (including a
-    /// file that cannot be read), 3 otherwise.
+    /// The process exit code for this error: 2 for bad input (including an
+    /// input file that cannot be read), 130 for an interruption, 3 for
+    /// everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Interrupted => crate::interrupt::EXIT_CODE.into(),
@@ -87,19 +212,33 @@ impl Error {
             | Error::DataNotFound { .. }
             | Error::Results { .. }
             | Error::Usage(_) => 2,
-            Error::Io { context, .. } if is_read(context) => 2,
-            _ => 3,
+            Error::Io { op, .. } if op.is_input() => 2,
+            Error::Io { .. }
+            | Error::Detector { .. }
+            | Error::Job { .. }
+            | Error::Torch(_)
+            | Error::Polars(_) => 3,
         }
     }
 }
 
-/// The [`Error::Io`] contexts of a failure to read an input file (a suite,
-/// a data file, a result table or manifest): `cannot read ...`,
-/// `cannot open ...`. Writing, creating, renaming and syncing are not here.
-pub const READ_CONTEXTS: &[&str] = &["cannot read", "cannot open"];
+/// An error and its causes on one line, `what: why: ...`, for a table cell,
+/// a warning or a job's `FAILED` line, where the binary's layout (one cause
+/// a line) does not fit. Each cause appears once, since no message repeats
+/// its source.
+#[derive(Clone, Copy)]
+pub struct OneLine<'a>(pub &'a (dyn std::error::Error + 'static));
 
-fn is_read(context: &str) -> bool {
-    READ_CONTEXTS.iter().any(|c| context.starts_with(c))
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(c) = cause {
+            write!(f, ": {c}")?;
+            cause = c.source();
+        }
+        Ok(())
+    }
 }
 
 /// The part of a libtorch message a person reads, on one line: libtorch

@@ -4,6 +4,7 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
 use lossbench::cli::{Cli, Command};
 use lossbench::report::compare;
@@ -23,19 +24,21 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             let code = e.downcast_ref::<Error>().map(Error::exit_code).unwrap_or(3);
-            let message = e.to_string();
-            eprintln!("error: {message}");
-            // Causes the message does not already spell out.
-            let mut shown = message;
-            for cause in e.chain().skip(1) {
-                let cause = cause.to_string();
-                if !shown.contains(&cause) {
-                    eprintln!("  caused by: {cause}");
-                    shown.push_str(&cause);
-                }
-            }
+            print_error(e.as_ref());
             ExitCode::from(code as u8)
         }
+    }
+}
+
+/// Prints `e` and then each of its causes on a `caused by:` line. No
+/// message repeats its source (see `lossbench::error`), so walking
+/// [`std::error::Error::source`] shows each cause exactly once.
+fn print_error(e: &(dyn std::error::Error + 'static)) {
+    eprintln!("error: {e}");
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        eprintln!("  caused by: {c}");
+        cause = c.source();
     }
 }
 
@@ -50,7 +53,8 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
         } => {
             let mut parsed = Suite::load(&suite)?;
             // Ctrl-C stops the run between steps and marks it interrupted.
-            lossbench::interrupt::install()?;
+            lossbench::interrupt::install()
+                .context("cannot install the Ctrl-C and SIGTERM handlers")?;
             if let Some(seeds) = seeds {
                 parsed.set_seeds(seeds)?;
             }
@@ -84,7 +88,7 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
                 match Suite::load(path) {
                     Ok(s) => println!("ok: {} ({} jobs)", path.display(), s.jobs().len()),
                     Err(e) => {
-                        eprintln!("error: {e}");
+                        print_error(&e);
                         bad += 1;
                     }
                 }

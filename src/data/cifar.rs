@@ -114,7 +114,7 @@ pub fn locate(dir: &Path, variant: Variant) -> std::result::Result<PathBuf, Vec<
 
 /// Reads one batch file into a split, checking its size and labels.
 pub fn read_batch(path: &Path, variant: Variant) -> Result<Split> {
-    let bytes = fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
+    let bytes = fs::read(path).map_err(|e| Error::read(path, e))?;
     let record = variant.record_len();
     let data_err = |msg: String| Error::Data {
         file: path.to_path_buf(),

@@ -129,7 +129,7 @@ fn data_err(path: &Path, msg: impl Into<String>) -> Error {
 
 /// Reads and checks a whole IDX file; returns its dimensions and payload.
 fn read_idx(path: &Path, kind: Kind) -> Result<(Vec<usize>, Vec<u8>)> {
-    let bytes = fs::read(path).map_err(|e| Error::io("cannot read", path, e))?;
+    let bytes = fs::read(path).map_err(|e| Error::read(path, e))?;
     if bytes.is_empty() {
         return Err(data_err(path, "empty file"));
     }

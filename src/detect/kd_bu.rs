@@ -111,7 +111,10 @@ impl Detector for KdBu {
         x.extend(self.features(net, adv, &eval(adv))?);
         let m = clean.size()[0] as usize;
         let y: Vec<bool> = (0..2 * m).map(|i| i >= m).collect();
-        self.model = Some(StandardizedLogistic::fit(&x, 2, &y, DEFAULT_C)?);
+        self.model = Some(
+            StandardizedLogistic::fit(&x, 2, &y, DEFAULT_C)
+                .map_err(|e| super::error(self.name(), e))?,
+        );
         Ok(())
     }
 

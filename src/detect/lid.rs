@@ -162,7 +162,10 @@ impl Detector for Lid {
         let m = clean.size()[0] as usize;
         let y: Vec<bool> = (0..2 * m).map(|i| i >= m).collect();
         let x = super::to_vec_f64(&feats)?;
-        self.model = Some(StandardizedLogistic::fit(&x, layers, &y, DEFAULT_C)?);
+        self.model = Some(
+            StandardizedLogistic::fit(&x, layers, &y, DEFAULT_C)
+                .map_err(|e| super::error(self.name(), e))?,
+        );
         Ok(())
     }
 

@@ -5,7 +5,13 @@
 //! layer for `lid`) keep the Hessian tiny, so plain Rust is enough; this room
 //! knows nothing of tensors or models.
 
-use crate::{Error, Result};
+/// Why the regression could not be fitted. The detector that fits it
+/// wraps it into [`crate::Error::Detector`] with its own name.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("logistic regression: {0}")]
+pub struct FitError(String);
+
+type Result<T, E = FitError> = std::result::Result<T, E>;
 
 /// scikit-learn's default inverse regularisation strength.
 pub const DEFAULT_C: f64 = 1.0;
@@ -17,8 +23,8 @@ const MAX_ITER: usize = 100;
 /// in full, without line search.
 const PURE_NEWTON: f64 = 1e-8;
 
-fn fit_error(msg: String) -> Error {
-    super::error("logistic regression", msg)
+fn fit_error(msg: String) -> FitError {
+    FitError(msg)
 }
 
 /// `log(1 + exp(t))` without overflow.

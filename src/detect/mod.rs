@@ -24,17 +24,19 @@ pub use mahalanobis::Mahalanobis;
 
 use tch::{Device, Kind, Tensor};
 
+use crate::error::DetectorFailure;
 use crate::suite::DetectorSpec;
 use crate::train::Net;
 use crate::{Error, Result};
 
-/// An error raised inside a detector. The runner wraps it with the job,
-/// attack and detector; until [`Error`] has a detector variant it travels as
-/// [`Error::Job`] naming the detector.
-pub(crate) fn error(detector: &str, msg: impl Into<String>) -> Error {
-    Error::Job {
-        job: format!("detector '{detector}'"),
-        msg: msg.into(),
+/// An error raised inside a detector, naming it: [`Error::Detector`]
+/// without an attack. The runner adds the attack whose pairs it was on
+/// (see `runner::evaluate`).
+pub(crate) fn error(detector: &str, why: impl Into<DetectorFailure>) -> Error {
+    Error::Detector {
+        detector: detector.to_owned(),
+        attack: None,
+        source: why.into(),
     }
 }
 

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use plotters::style::RGBColor;
 
+use crate::error::IoOp;
 use crate::results::{Manifest, RunTables};
 use crate::{Error, Result};
 
@@ -43,8 +44,7 @@ pub use summary::summary;
 pub fn render(run_dir: &Path, out_dir: &Path) -> Result<PathBuf> {
     let tables = RunTables::read(run_dir)?;
     let manifest = Manifest::read(run_dir)?;
-    std::fs::create_dir_all(out_dir)
-        .map_err(|e| Error::io("cannot create directory", out_dir, e))?;
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::fs(IoOp::CreateDir, out_dir, e))?;
 
     let plots = plots(&tables)?;
     for p in &plots {
@@ -72,11 +72,11 @@ fn write(path: &Path, text: &str) -> Result<()> {
 ///
 /// [`Error::Io`] naming the directory.
 pub fn check_writable(dir: &Path) -> Result<()> {
-    let context = "cannot write into the report directory";
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(context, dir, e))?;
+    let err = |e| Error::fs(IoOp::ReportDir, dir, e);
+    std::fs::create_dir_all(dir).map_err(err)?;
     let probe = crate::results::store::tmp_path(&dir.join(".write-check"));
-    std::fs::File::create(&probe).map_err(|e| Error::io(context, dir, e))?;
-    std::fs::remove_file(&probe).map_err(|e| Error::io(context, dir, e))
+    std::fs::File::create(&probe).map_err(err)?;
+    std::fs::remove_file(&probe).map_err(err)
 }
 
 /// Where `lossbench report` writes without `--out`:

@@ -23,6 +23,7 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
+use crate::error::IoOp;
 use crate::{Error, Result};
 
 const COMMIT: &str = ".commit.lock";
@@ -42,11 +43,11 @@ fn open(path: &Path) -> Result<File> {
         .read(true)
         .write(true)
         .open(path)
-        .map_err(|e| Error::io("cannot open lock file", path, e))
+        .map_err(|e| Error::fs(IoOp::OpenLock, path, e))
 }
 
 fn lock_error(path: &Path, e: std::io::Error) -> Error {
-    Error::io("cannot lock", path, e)
+    Error::fs(IoOp::Lock, path, e)
 }
 
 /// Waits for the commit lock of the run directory `dir`.
@@ -94,7 +95,7 @@ fn job_path(dir: &Path, job_id: &str) -> Result<PathBuf> {
         });
     }
     let jobs = dir.join(JOBS);
-    std::fs::create_dir_all(&jobs).map_err(|e| Error::io("cannot create directory", &jobs, e))?;
+    std::fs::create_dir_all(&jobs).map_err(|e| Error::fs(IoOp::CreateDir, &jobs, e))?;
     Ok(jobs.join(format!("{job_id}.lock")))
 }
 

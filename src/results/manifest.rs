@@ -102,8 +102,7 @@ impl Manifest {
                 ),
             });
         }
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| Error::io("cannot read", &path, e))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::read(&path, e))?;
         let mut m: Manifest = serde_json::from_str(&text).map_err(|e| Error::Results {
             file: path,
             msg: e.to_string(),

@@ -58,6 +58,7 @@ use super::manifest::Manifest;
 use super::schema::{
     ExampleRow, FeatureRow, JobRow, JobStatus, MetricRow, RocRow, RowCounts, ScoreRow, TrainLogRow,
 };
+use crate::error::IoOp;
 use crate::{Error, Result};
 
 /// Every table of one run, as rows.
@@ -101,7 +102,8 @@ impl RunTables {
             };
             let aside = set_aside(file)?;
             notes.push(format!(
-                "{e}; moved to '{}', and the jobs it held are computed again",
+                "{}; moved to '{}', and the jobs it held are computed again",
+                crate::error::OneLine(&e),
                 aside.display()
             ));
             Ok(())
@@ -271,7 +273,7 @@ impl RunTables {
         let mut replace = |staged: &[(PathBuf, PathBuf)]| -> Result<()> {
             for (tmp, path) in staged {
                 before_rename(path)?;
-                std::fs::rename(tmp, path).map_err(|e| Error::io("cannot replace", path, e))?;
+                std::fs::rename(tmp, path).map_err(|e| Error::fs(IoOp::Replace, path, e))?;
             }
             sync_dir(dir)
         };
@@ -319,7 +321,7 @@ impl RunStore {
     /// [`Error::Io`] when the directory cannot be created or locked, or a
     /// table cannot be moved aside.
     pub fn open(dir: &Path) -> Result<RunStore> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create directory", dir, e))?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::fs(IoOp::CreateDir, dir, e))?;
         let active = lock::active(dir)?;
         let mut store = RunStore {
             dir: dir.to_path_buf(),
@@ -515,13 +517,13 @@ fn set_aside(file: &Path) -> Result<PathBuf> {
     let mut aside = file.as_os_str().to_owned();
     aside.push(".unreadable");
     let aside = PathBuf::from(aside);
-    std::fs::rename(file, &aside).map_err(|e| Error::io("cannot move aside", file, e))?;
+    std::fs::rename(file, &aside).map_err(|e| Error::fs(IoOp::MoveAside, file, e))?;
     let csv = file.with_extension("csv");
     if csv.is_file() {
         let mut to = csv.as_os_str().to_owned();
         to.push(".unreadable");
         std::fs::rename(&csv, PathBuf::from(to))
-            .map_err(|e| Error::io("cannot move aside", &csv, e))?;
+            .map_err(|e| Error::fs(IoOp::MoveAside, &csv, e))?;
     }
     Ok(aside)
 }
@@ -557,7 +559,7 @@ const TEMP_SUFFIX: &str = ".tmp";
 /// writer holds it while its temp files exist, so any found then belong to
 /// a writer that died.
 fn remove_stale_temps(dir: &Path) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("cannot list", dir, e))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::fs(IoOp::List, dir, e))?;
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_file() && path.to_string_lossy().ends_with(TEMP_SUFFIX) {
@@ -571,11 +573,11 @@ fn remove_stale_temps(dir: &Path) -> Result<()> {
 /// Writes `bytes` to `path` through a temp file and a rename.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = tmp_path(path);
-    let mut f = File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;
+    let mut f = File::create(&tmp).map_err(|e| Error::fs(IoOp::Create, &tmp, e))?;
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
-        .map_err(|e| Error::io("cannot write", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io("cannot replace", path, e))?;
+        .map_err(|e| Error::fs(IoOp::Write, &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::fs(IoOp::Replace, path, e))?;
     path.parent().map_or(Ok(()), sync_dir)
 }
 
@@ -585,7 +587,7 @@ fn sync_dir(dir: &Path) -> Result<()> {
     if cfg!(unix) {
         File::open(dir)
             .and_then(|d| d.sync_all())
-            .map_err(|e| Error::io("cannot sync directory", dir, e))?;
+            .map_err(|e| Error::fs(IoOp::SyncDir, dir, e))?;
     }
     Ok(())
 }
@@ -618,7 +620,7 @@ fn stage_table<T: Table>(
     for ext in ["csv", "parquet"] {
         let path = table_path::<T>(dir, ext);
         let tmp = tmp_path(&path);
-        let file = File::create(&tmp).map_err(|e| Error::io("cannot create", &tmp, e))?;
+        let file = File::create(&tmp).map_err(|e| Error::fs(IoOp::Create, &tmp, e))?;
         let written = if ext == "parquet" {
             ParquetWriter::new(&file).finish(&mut df).map(drop)
         } else {
@@ -626,7 +628,7 @@ fn stage_table<T: Table>(
         };
         written.map_err(|e| polars_write_error(&tmp, e))?;
         file.sync_all()
-            .map_err(|e| Error::io("cannot write", &tmp, e))?;
+            .map_err(|e| Error::fs(IoOp::Write, &tmp, e))?;
         staged.push((tmp, path));
     }
     Ok(())
@@ -634,7 +636,7 @@ fn stage_table<T: Table>(
 
 /// A polars failure while writing is a runtime I/O failure on that file.
 fn polars_write_error(path: &Path, e: PolarsError) -> Error {
-    Error::io("cannot write", path, std::io::Error::other(e.to_string()))
+    Error::fs(IoOp::Write, path, std::io::Error::other(e))
 }
 
 /// Reads `<table>.parquet`; a missing file is an empty table.
@@ -656,7 +658,7 @@ fn read_table_with<T: Table>(
         file: path.clone(),
         msg,
     };
-    let file = File::open(&path).map_err(|e| Error::io("cannot open", &path, e))?;
+    let file = File::open(&path).map_err(|e| Error::fs(IoOp::Read("cannot open"), &path, e))?;
     let df = ParquetReader::new(file)
         .finish()
         .map_err(|e| results(format!("cannot read parquet: {e}")))?;

@@ -12,6 +12,7 @@
 use std::path::Path;
 
 use super::JobCtx;
+use crate::error::{IoOp, OneLine};
 use crate::results::store::tmp_path;
 use crate::suite::plan::hash_id;
 use crate::suite::Job;
@@ -59,8 +60,9 @@ pub(super) fn train_or_load(
             Err(e) => {
                 let aside = set_aside(&ckpt)?;
                 eprintln!(
-                    "{}: warning: {e}; moved it to {} and training again",
+                    "{}: warning: {}; moved it to {} and training again",
                     ctx.label,
+                    OneLine(&e),
                     aside.display()
                 );
             }
@@ -80,7 +82,7 @@ pub(super) fn train_or_load(
 fn load(net: &mut Net, ckpt: &Path, log_file: &Path) -> Result<Vec<EpochLog>> {
     net.load(ckpt).map_err(|e| Error::Results {
         file: ckpt.to_path_buf(),
-        msg: format!("checkpoint does not load ({e})"),
+        msg: format!("checkpoint does not load ({})", OneLine(&e)),
     })?;
     read_log(log_file)
 }
@@ -96,7 +98,7 @@ fn set_aside(ckpt: &Path) -> Result<std::path::PathBuf> {
 }
 
 fn rename(from: &Path, to: &Path) -> Result<()> {
-    std::fs::rename(from, to).map_err(|e| Error::io("cannot rename into", to, e))
+    std::fs::rename(from, to).map_err(|e| Error::fs(IoOp::RenameInto, to, e))
 }
 
 /// The train log beside a checkpoint, so a reused checkpoint keeps its curve.
@@ -116,12 +118,12 @@ fn write_log(path: &Path, log: &[EpochLog]) -> Result<()> {
         .collect();
     let tmp = tmp_path(path);
     std::fs::write(&tmp, serde_json::to_string(&rows).expect("rows serialise"))
-        .map_err(|e| Error::io("cannot write", &tmp, e))?;
+        .map_err(|e| Error::fs(IoOp::Write, &tmp, e))?;
     rename(&tmp, path)
 }
 
 fn read_log(path: &Path) -> Result<Vec<EpochLog>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io("cannot read", path, e))?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
     let rows: Vec<[f64; 6]> = serde_json::from_str(&text).map_err(|e| Error::Results {
         file: path.to_path_buf(),
         msg: format!("bad train log: {e}"),

@@ -11,6 +11,7 @@ use tch::{Device, Kind, Tensor};
 use super::{to_vec_f64, JobCtx, EVAL_BATCH};
 use crate::attacks::{self, AdvBatch, Attack};
 use crate::detect::{self, Detector, FitData};
+use crate::error::DetectorFailure;
 use crate::metrics;
 use crate::results::{ExampleRow, MetricRow, RocRow, RunTables, ScoreRow};
 use crate::train::{self, Net};
@@ -161,10 +162,8 @@ fn fit_detectors(out: &mut Out, net: &Net) -> Result<Vec<Box<dyn Detector>>> {
         features: &features,
     };
     for d in &mut detectors {
-        d.fit(net, &fit).map_err(|e| Error::Job {
-            job: ctx.job.id.clone(),
-            msg: format!("detector '{}' failed to fit: {e}", d.name()),
-        })?;
+        d.fit(net, &fit)
+            .map_err(|e| detector_error(d.name(), None, e))?;
     }
     Ok(detectors)
 }
@@ -258,14 +257,15 @@ fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) 
             let clean = stage.xs.index_select(0, &fit_idx);
             let adv = x_adv.index_select(0, &fit_idx);
             det.fit_pairs(net, &clean, &adv)
-                .map_err(|e| job_error(ctx, name, &label, e))?;
+                .map_err(|e| detector_error(name, Some(&label), e))?;
         }
         let score = |x: &Tensor, f: &Tensor| -> Result<Vec<f64>> {
             let s = tch::no_grad(|| det.score(net, x, f))?;
             Ok(to_vec_f64(&s))
         };
-        let s_clean = score(&stage.xs, &f_clean).map_err(|e| job_error(ctx, name, &label, e))?;
-        let s_adv = score(&x_adv, &f_adv).map_err(|e| job_error(ctx, name, &label, e))?;
+        let s_clean =
+            score(&stage.xs, &f_clean).map_err(|e| detector_error(name, Some(&label), e))?;
+        let s_adv = score(&x_adv, &f_adv).map_err(|e| detector_error(name, Some(&label), e))?;
         record_scores(out, &label, name, &s_clean, &s_adv, &ok, &stage.in_fit);
         if !s_clean.iter().chain(&s_adv).any(|s| s.is_finite()) {
             out.skip(format!(
@@ -367,10 +367,29 @@ fn record_examples(
     }
 }
 
-fn job_error(ctx: &JobCtx, detector: &str, attack: &str, e: Error) -> Error {
-    Error::Job {
-        job: ctx.job.id.clone(),
-        msg: format!("detector '{detector}' on {attack}: {e}"),
+/// `e`, raised while `detector` fitted or scored (on `attack`'s pairs), as
+/// an [`Error::Detector`] naming both. An error the detector raised about
+/// itself gets the attack filled in rather than a second "detector" layer;
+/// any other (libtorch, another detector it builds on) becomes the source.
+/// An interruption stays one, so the run stops instead of failing the job.
+fn detector_error(detector: &str, attack: Option<&str>, e: Error) -> Error {
+    let attack = attack.map(str::to_owned);
+    match e {
+        Error::Interrupted => Error::Interrupted,
+        Error::Detector {
+            detector: own,
+            attack: None,
+            source,
+        } if own == detector => Error::Detector {
+            detector: own,
+            attack,
+            source,
+        },
+        e => Error::Detector {
+            detector: detector.to_owned(),
+            attack,
+            source: DetectorFailure::Error(Box::new(e)),
+        },
     }
 }
 
@@ -411,9 +430,10 @@ fn detection_metrics(
     neg: &[f64],
 ) -> Result<()> {
     let c = &out.ctx.job.config;
-    let metric_err = |source| Error::Metric {
-        detector: detector.to_string(),
-        source,
+    let metric_err = |e: metrics::MetricError| Error::Detector {
+        detector: detector.to_owned(),
+        attack: Some(attack.to_owned()),
+        source: e.into(),
     };
     let m = metrics::Detection::compute(pos, neg).map_err(metric_err)?;
     let (ci_low, ci_high) =

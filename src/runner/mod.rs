@@ -17,6 +17,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::data::{self, Dataset};
 use crate::device;
+use crate::error::{IoOp, OneLine};
 use crate::results::{
     lock, FeatureRow, JobRow, JobStatus, Manifest, RunStatus, RunStore, RunTables, TrainLogRow,
 };
@@ -105,8 +106,7 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     crate::report::check_writable(&report_dir)?;
 
     let ckpt_dir = suite_dir.join("checkpoints");
-    std::fs::create_dir_all(&ckpt_dir)
-        .map_err(|e| Error::io("cannot create directory", &ckpt_dir, e))?;
+    std::fs::create_dir_all(&ckpt_dir).map_err(|e| Error::fs(IoOp::CreateDir, &ckpt_dir, e))?;
     let mut store = RunStore::open(&run_dir)?;
     for note in store.recovered() {
         eprintln!("warning: {note}");
@@ -277,9 +277,10 @@ fn run_jobs(
                 }
                 Err(Error::Interrupted) => return Err(Error::Interrupted),
                 Err(e) => {
-                    eprintln!("{label}: FAILED: {e}");
+                    let why = OneLine(&e).to_string();
+                    eprintln!("{label}: FAILED: {why}");
                     let mut row = job_row(&ctx, JobStatus::Failed);
-                    row.error = e.to_string();
+                    row.error = why;
                     store.record_job(row, vec![], vec![], vec![])?;
                 }
             }

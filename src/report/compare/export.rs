@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::markdown::{allowed, markdown, num, stats_cell, RULE};
 use super::{Comparison, Direction, Status};
+use crate::error::IoOp;
 use crate::{Error, Result};
 
 /// The whole comparison as pretty JSON: `verdict` (`pass` or `fail`),
@@ -294,10 +295,9 @@ pub fn write_outputs(c: &Comparison, outputs: &Outputs) -> Result<()> {
     for (path, render) in renderings {
         let Some(path) = path else { continue };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::io("cannot create directory", dir, e))?;
+            std::fs::create_dir_all(dir).map_err(|e| Error::fs(IoOp::CreateDir, dir, e))?;
         }
-        std::fs::write(path, render(c)).map_err(|e| Error::io("cannot write", path, e))?;
+        std::fs::write(path, render(c)).map_err(|e| Error::fs(IoOp::Write, path, e))?;
     }
     Ok(())
 }

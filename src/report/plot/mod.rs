@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::fmt::Display;
 
 use super::{sanitise, Order};
+use crate::error::IoOp;
 use crate::results::{JobRow, RunTables};
 use crate::{Error, Result};
 
@@ -170,8 +171,8 @@ impl Plots {
             k += 1;
         }
         let svg = draw().map_err(|e| {
-            Error::io(
-                "cannot render plot",
+            Error::fs(
+                IoOp::Render,
                 &file_name,
                 std::io::Error::other(format!("{title}: {e}")),
             )
