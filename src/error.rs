@@ -304,7 +304,157 @@ pub fn install_panic_hook() {
 
 #[cfg(test)]
 mod tests {
-    use super::torch_message;
+    use std::error::Error as _;
+    use std::path::PathBuf;
+
+    use super::{torch_message, DetectorFailure, Error, IoOp, OneLine};
+    use crate::metrics::MetricError;
+
+    fn os_error() -> std::io::Error {
+        std::io::Error::from(std::io::ErrorKind::PermissionDenied)
+    }
+
+    fn detector(source: DetectorFailure) -> Error {
+        Error::Detector {
+            detector: "kd".into(),
+            attack: Some("fgsm(eps=0.1)".into()),
+            source,
+        }
+    }
+
+    /// One error of every variant (and every [`IoOp`]), with the exit code
+    /// it must give: the variant decides, whatever the message says.
+    fn every_variant() -> Vec<(Error, i32)> {
+        let file = PathBuf::from("x");
+        let mut all = vec![
+            (
+                Error::Suite {
+                    file: file.clone(),
+                    line: 1,
+                    column: 1,
+                    field: "name".into(),
+                    msg: "cannot write".into(),
+                },
+                2,
+            ),
+            (
+                Error::Data {
+                    file: file.clone(),
+                    msg: "truncated".into(),
+                },
+                2,
+            ),
+            (
+                Error::DataNotFound {
+                    name: "mnist".into(),
+                    tried: "here".into(),
+                },
+                2,
+            ),
+            (
+                Error::Results {
+                    file: file.clone(),
+                    msg: "cannot lock".into(),
+                },
+                2,
+            ),
+            (Error::Usage("bad device".into()), 2),
+            (Error::io("cannot read suite", &file, os_error()), 2),
+            (Error::read(&file, os_error()), 2),
+            // An input's phrase does not decide: any phrase reads as input.
+            (Error::fs(IoOp::Read("cannot write"), &file, os_error()), 2),
+            (
+                detector(DetectorFailure::Check("scored before fit".into())),
+                3,
+            ),
+            (
+                Error::Job {
+                    job: "0123".into(),
+                    msg: "cannot read".into(),
+                },
+                3,
+            ),
+            (Error::Interrupted, 130),
+            (Error::Torch(tch::TchError::Torch("bad shape".into())), 3),
+            (
+                Error::Polars(polars::error::PolarsError::NoData("empty".into())),
+                3,
+            ),
+        ];
+        for op in [
+            IoOp::List,
+            IoOp::Create,
+            IoOp::CreateDir,
+            IoOp::Write,
+            IoOp::Replace,
+            IoOp::RenameInto,
+            IoOp::MoveAside,
+            IoOp::SyncDir,
+            // "cannot open lock file" was bad input while a message prefix
+            // decided; a lock file is lossbench's own.
+            IoOp::OpenLock,
+            IoOp::Lock,
+            IoOp::ReportDir,
+            IoOp::Render,
+        ] {
+            all.push((Error::fs(op, &file, os_error()), 3));
+        }
+        all
+    }
+
+    #[test]
+    fn the_exit_code_follows_the_variant() {
+        for (e, code) in every_variant() {
+            assert_eq!(e.exit_code(), code, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn no_message_repeats_its_source_and_one_line_shows_each_once() {
+        let mut all: Vec<Error> = every_variant().into_iter().map(|(e, _)| e).collect();
+        all.extend([
+            detector(DetectorFailure::Metric(MetricError::NaN { index: 3 })),
+            detector(DetectorFailure::Error(Box::new(Error::read(
+                "y",
+                os_error(),
+            )))),
+        ]);
+        for e in &all {
+            let mut chain = vec![e.to_string()];
+            let mut cause = e.source();
+            while let Some(c) = cause {
+                let text = c.to_string();
+                assert!(
+                    chain.iter().all(|above| !above.contains(&text)),
+                    "'{text}' is repeated above it in {chain:?}"
+                );
+                chain.push(text);
+                cause = c.source();
+            }
+            assert_eq!(OneLine(e).to_string(), chain.join(": "));
+        }
+        let e = detector(DetectorFailure::Error(Box::new(Error::read(
+            "y",
+            os_error(),
+        ))));
+        assert_eq!(
+            OneLine(&e).to_string(),
+            "detector 'kd' on fgsm(eps=0.1): cannot read 'y': permission denied"
+        );
+        assert_eq!(
+            Error::io("cannot read suite", "s.yaml", os_error()).to_string(),
+            "cannot read suite 's.yaml'"
+        );
+    }
+
+    #[test]
+    fn a_libtorch_error_is_one_line_without_a_source() {
+        let e = Error::from(tch::TchError::Torch(
+            "bad shape\nException raised from f at x.cpp:1".into(),
+        ));
+        assert_eq!(e.to_string(), "libtorch: Internal torch error: bad shape");
+        assert!(e.source().is_none());
+    }
 
     #[test]
     fn the_cpp_stack_is_cut_from_libtorch_messages() {

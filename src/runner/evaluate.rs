@@ -476,3 +476,98 @@ fn median(v: &[f64]) -> f64 {
         n => 0.5 * (s[n / 2 - 1] + s[n / 2]),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::detector_error;
+    use crate::error::{DetectorFailure, OneLine};
+    use crate::metrics::MetricError;
+    use crate::{detect, Error};
+
+    const FGSM: &str = "fgsm(eps=0.1)";
+
+    #[test]
+    fn a_detectors_own_failure_gets_the_attack_not_a_second_layer() {
+        let e = detector_error("kd", Some(FGSM), detect::error("kd", "scored before fit"));
+        match &e {
+            Error::Detector {
+                detector,
+                attack,
+                source: DetectorFailure::Check(why),
+            } => {
+                assert_eq!(detector, "kd");
+                assert_eq!(attack.as_deref(), Some(FGSM));
+                assert_eq!(why, "scored before fit");
+            }
+            other => panic!("expected Error::Detector, got {other:?}"),
+        }
+        assert_eq!(e.exit_code(), 3);
+        assert_eq!(
+            OneLine(&e).to_string(),
+            "detector 'kd' on fgsm(eps=0.1): scored before fit"
+        );
+    }
+
+    #[test]
+    fn any_other_failure_becomes_the_detectors_source() {
+        let torch = Error::from(tch::TchError::Torch("out of memory".into()));
+        let e = detector_error("lid", None, torch);
+        assert!(
+            matches!(
+                &e,
+                Error::Detector { detector, attack: None, source: DetectorFailure::Error(inner) }
+                    if detector == "lid" && matches!(**inner, Error::Torch(_))
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            OneLine(&e).to_string(),
+            "detector 'lid': libtorch: Internal torch error: out of memory"
+        );
+        // kd-bu builds on kd: kd's failure inside it names both.
+        let e = detector_error(
+            "kd-bu",
+            Some(FGSM),
+            detect::error("kd", "scored before fit"),
+        );
+        assert_eq!(
+            OneLine(&e).to_string(),
+            "detector 'kd-bu' on fgsm(eps=0.1): detector 'kd': scored before fit"
+        );
+        // The supervised detectors' regression, wrapped by the detector.
+        let fit = detect::logistic::LogisticRegression::fit(&[0.0, 1.0], 1, &[true, true], 1.0)
+            .unwrap_err();
+        let e = detector_error("lid", Some(FGSM), detect::error("lid", fit));
+        assert!(
+            matches!(
+                &e,
+                Error::Detector {
+                    source: DetectorFailure::Regression(_),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(
+            OneLine(&e)
+                .to_string()
+                .starts_with("detector 'lid' on fgsm(eps=0.1): logistic regression: "),
+            "{}",
+            OneLine(&e)
+        );
+        let e: Error = Error::Detector {
+            detector: "kd".into(),
+            attack: Some(FGSM.into()),
+            source: MetricError::NaN { index: 0 }.into(),
+        };
+        assert_eq!(e.exit_code(), 3);
+    }
+
+    #[test]
+    fn an_interruption_inside_a_detector_stays_an_interruption() {
+        assert!(matches!(
+            detector_error("kd", Some(FGSM), Error::Interrupted),
+            Error::Interrupted
+        ));
+    }
+}

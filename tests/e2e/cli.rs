@@ -77,6 +77,53 @@ fn run_rejects_a_bad_suite_before_training_and_a_missing_dataset_clearly() {
         .stderr(contains(empty.join("manifest.json").display().to_string()));
 }
 
+/// A nested error prints its message, then each cause once on its own
+/// line; the exit code follows what failed: an input lossbench cannot read
+/// is bad input (2), a directory it cannot create is its own failure (3).
+#[test]
+fn a_nested_error_prints_each_cause_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    let manifest = run.join("manifest.json");
+    // Not UTF-8, so reading it fails whatever the permissions (tests may
+    // run as root).
+    std::fs::write(&manifest, b"\xff\xfe{").unwrap();
+    lossbench()
+        .arg("report")
+        .arg(&run)
+        .assert()
+        .code(2)
+        .stderr(format!(
+            "error: cannot read '{}'\n  caused by: stream did not contain valid UTF-8\n",
+            manifest.display()
+        ));
+
+    // The committed CI baseline reads as a run; its report cannot go under
+    // a file.
+    let baseline = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/baselines/ci");
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = file.join("report");
+    let assert = lossbench()
+        .arg("report")
+        .arg(&baseline)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(3);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert_eq!(
+        lines[0],
+        format!("error: cannot create directory '{}'", out.display())
+    );
+    assert!(lines[1].starts_with("  caused by: "), "{stderr}");
+    let cause = &lines[1]["  caused by: ".len()..];
+    assert_eq!(stderr.matches(cause).count(), 1, "{stderr}");
+}
+
 #[test]
 fn list_names_every_component_and_help_only_implemented_commands() {
     let out = lossbench().arg("list").assert().success();
