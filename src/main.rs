@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use lossbench::cli::{Cli, Command};
-use lossbench::report::compare;
+use lossbench::compare;
 use lossbench::results::Manifest;
 use lossbench::runner::{self, RunOptions};
 use lossbench::suite::{catalog, Suite};

@@ -38,7 +38,7 @@ pub fn json(c: &Comparison) -> String {
 }
 
 fn xml(text: &str) -> String {
-    crate::report::images::xml_escape(text)
+    crate::report::xml_escape(text)
 }
 
 /// JUnit XML: one `<testcase>` per row (classname `dataset.model.loss`, name
