@@ -19,6 +19,7 @@ mod pca;
 mod plot;
 mod summary;
 mod tables;
+mod template;
 
 use std::path::{Path, PathBuf};
 
