@@ -8,9 +8,9 @@
 //! never imports tch, so `lossbench report <run-dir>` re-renders any earlier
 //! run. [`crate::compare`], a baseline run against a candidate, is a module
 //! of its own beside this one (see `docs/design.md`, "Modules of `src/`"); it
-//! borrows the display order (`Order`), the Markdown escaping (`md_text`)
-//! and the XML escaping (`xml_escape`) from here, so that a
-//! comparison lists rows in the order of the report and escapes alike.
+//! borrows the display order (`Order`) and the Markdown escaping
+//! (`md_text`) from here, so that a comparison lists rows in the order of
+//! the report and escapes Markdown alike.
 
 mod html;
 mod images;
@@ -33,7 +33,7 @@ pub use markdown::markdown;
 pub use plot::{plots, Plot, PlotKind};
 pub use summary::summary;
 
-pub(crate) use images::xml_escape;
+use images::xml_escape;
 pub(crate) use tables::md_text;
 
 /// Renders the run in `run_dir` into `out_dir` (created if needed): one SVG
