@@ -41,7 +41,7 @@ const CHECK_SCRIPT: &str = include_str!("templates/check.js");
 /// The tables and figures are built here; the skeleton around them, the
 /// CSS and the two scripts are the files of `templates/`, so they can be
 /// read and edited as HTML, CSS and JavaScript. Every value from the run
-/// goes in as [`Slot::Text`] (escaped) or inside markup this module escaped.
+/// goes in as a `Slot::Text` (escaped) or inside markup this module escaped.
 pub fn html(m: &Manifest, t: &RunTables, plots: &[Plot]) -> String {
     let order = Order::new(t);
     let sections = sections(m, t);
