@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::report::compare;
+use crate::compare;
 
 /// lossbench: train, attack and score loss functions for image classification.
 #[derive(Debug, Parser)]

@@ -5,10 +5,12 @@
 //! jobs; each job loads [`data`], trains a [`models`] backbone with a [`heads`]
 //! loss ([`train`]), attacks it ([`attacks`]), scores the adversarial examples
 //! ([`detect`]), computes [`metrics`] and writes [`results`] tables; [`report`]
-//! renders them without ever touching libtorch.
+//! renders them and [`compare`] sets a candidate run's tables against a
+//! baseline's, both without ever touching libtorch.
 
 pub mod attacks;
 pub mod cli;
+pub mod compare;
 pub mod data;
 pub mod detect;
 pub mod device;

@@ -2,22 +2,20 @@
 //! exit codes: 0 ok, 1 regression found, 2 bad input or usage, 3 runtime failure,
 //! 130 interrupted (Ctrl-C or SIGTERM during a run).
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
 use lossbench::cli::{Cli, Command};
-use lossbench::report::compare;
+use lossbench::compare;
 use lossbench::results::Manifest;
 use lossbench::runner::{self, RunOptions};
 use lossbench::suite::{catalog, Suite};
 use lossbench::{device, report, Error};
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("LOSSBENCH_LOG"))
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     lossbench::error::install_panic_hook();
     let cli = Cli::parse();
     match dispatch(cli.command) {
@@ -40,6 +38,28 @@ fn print_error(e: &(dyn std::error::Error + 'static)) {
         eprintln!("  caused by: {c}");
         cause = c.source();
     }
+}
+
+/// Logs: the `tracing` events of the runner and the results store (job
+/// boundaries, timings, checkpoints loaded and saved, table commits) go to
+/// stderr, filtered by `RUST_LOG` as every Rust tool reads it (e.g.
+/// `RUST_LOG=info`, `RUST_LOG=lossbench=debug`); `LOSSBENCH_LOG`, the older
+/// name, is read when `RUST_LOG` is not set. With neither, nothing is
+/// logged, so stdout and stderr hold only what the commands print. What is
+/// logged at which level: `docs/design.md`, "Commands".
+fn init_logging() {
+    use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+    let directives = std::env::var("RUST_LOG")
+        .or_else(|_| std::env::var("LOSSBENCH_LOG"))
+        .unwrap_or_default();
+    let filter = EnvFilter::builder()
+        .with_default_directive(LevelFilter::OFF.into())
+        .parse_lossy(directives);
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
 }
 
 fn dispatch(command: Command) -> anyhow::Result<u8> {

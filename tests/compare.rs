@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use lossbench::report::compare::{self, Input, Options, Status};
+use lossbench::compare::{self, Input, Options, Status};
 use lossbench::results::MetricRow;
 use lossbench::Error;
 

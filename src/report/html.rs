@@ -2,6 +2,12 @@
 //! one self-contained file (inline CSS, inline SVG, images as data URIs; no
 //! other file, no network).
 //!
+//! The page's skeleton, style sheet and scripts are the files of
+//! `src/report/templates/` (`page.html`, `style.css`, `early.js`,
+//! `check.js`), compiled in with `include_str!` and filled by
+//! [`super::template`]; this file builds the tables and figures that go
+//! into them.
+//!
 //! A small script checks the page once it has loaded: every plot is a
 //! non-empty SVG of non-zero size, every image decodes, nothing points
 //! outside the page, no script error occurred. It writes the verdict on
@@ -14,92 +20,112 @@ use std::fmt::Write;
 use super::images::xml_escape;
 use super::plot::{Plot, PlotKind};
 use super::tables::{sections, Block, Section, Table};
+use super::template::{fill, Slot};
 use super::Order;
 use crate::results::{Manifest, RunTables};
 
+/// The page skeleton: head, table of contents, main, footer. `{{name}}`
+/// slots are filled by [`fill`]; see [`html`] for which is which.
+const PAGE: &str = include_str!("templates/page.html");
+/// The page's style sheet, inlined so the page needs no other file.
+const STYLE: &str = include_str!("templates/style.css");
+/// Runs first, in `<head>`: collects errors raised before the check runs
+/// (resources, scripts).
+const EARLY_SCRIPT: &str = include_str!("templates/early.js");
+/// Runs after `load`: checks plots, images and references, then writes the
+/// verdict on `<body>`.
+const CHECK_SCRIPT: &str = include_str!("templates/check.js");
+
 /// The HTML report for a run, with `plots` inlined.
+///
+/// The tables and figures are built here; the skeleton around them, the
+/// CSS and the two scripts are the files of `templates/`, so they can be
+/// read and edited as HTML, CSS and JavaScript. Every value from the run
+/// goes in as a `Slot::Text` (escaped) or inside markup this module escaped.
 pub fn html(m: &Manifest, t: &RunTables, plots: &[Plot]) -> String {
     let order = Order::new(t);
     let sections = sections(m, t);
-    let mut out = String::new();
     let title = sections
         .first()
         .map_or_else(|| "lossbench report".to_owned(), |s| s.title.clone());
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{} ({})</title>\n<style>{CSS}</style>\n<script>{EARLY_JS}</script>\n</head>\n",
-        esc(&title),
-        esc(&m.run_id)
-    );
-    let _ = writeln!(
-        out,
-        "<body data-expected-plots=\"{}\" data-expected-images=\"{}\">",
-        plots.len(),
-        plots
-            .iter()
-            .map(|p| p.svg.matches("<image ").count())
-            .sum::<usize>()
-    );
+    let expected_plots = plots.len().to_string();
+    let expected_images = plots
+        .iter()
+        .map(|p| p.svg.matches("<image ").count())
+        .sum::<usize>()
+        .to_string();
 
     // Table of contents: every level-2 section, then the plot sections.
-    out.push_str("<nav class=\"toc\">");
+    let mut toc = String::new();
     for s in sections.iter().filter(|s| s.level == 2) {
-        let _ = write!(out, "<a href=\"#{}\">{}</a>", s.id, esc(&s.title));
+        let _ = write!(toc, "<a href=\"#{}\">{}</a>", s.id, esc(&s.title));
     }
     for kind in PlotKind::ALL {
         let _ = write!(
-            out,
+            toc,
             "<a href=\"#{}\">{}</a>",
             kind.id(),
             esc(kind.heading())
         );
     }
-    out.push_str("</nav>\n<main>\n");
 
+    let mut main = String::new();
     for s in &sections {
-        section(&mut out, s, &order);
+        section(&mut main, s, &order);
     }
     for kind in PlotKind::ALL {
-        let mine: Vec<&Plot> = plots.iter().filter(|p| p.kind == kind).collect();
-        let _ = writeln!(
-            out,
-            "<section id=\"{}\">\n<h2>{}</h2>",
-            kind.id(),
-            esc(kind.heading())
-        );
-        if mine.is_empty() {
-            let _ = writeln!(out, "<p class=\"missing\">{}</p>", inline(kind.missing()));
-        } else {
-            let _ = writeln!(
-                out,
-                "<p>{}</p>\n<div class=\"figures\">",
-                inline(kind.note())
-            );
-            for p in mine {
-                // The title is drawn in the plot; the caption names its file.
-                let _ = writeln!(
-                    out,
-                    "<figure aria-label=\"{}\">\n{}<figcaption>{}</figcaption>\n</figure>",
-                    esc(&p.title),
-                    svg_body(&p.svg),
-                    esc(&p.file_name)
-                );
-            }
-            out.push_str("</div>\n");
-        }
-        out.push_str("</section>\n");
+        plot_section(&mut main, kind, plots);
     }
+
+    fill(
+        PAGE,
+        &[
+            ("title", Slot::Text(&title)),
+            ("run_id", Slot::Text(&m.run_id)),
+            ("suite", Slot::Text(&m.suite_name)),
+            ("version", Slot::Text(crate::VERSION)),
+            ("expected_plots", Slot::Text(&expected_plots)),
+            ("expected_images", Slot::Text(&expected_images)),
+            ("style", Slot::Markup(STYLE)),
+            ("early_script", Slot::Markup(EARLY_SCRIPT)),
+            ("check_script", Slot::Markup(CHECK_SCRIPT)),
+            ("toc", Slot::Markup(&toc)),
+            ("main", Slot::Markup(&main)),
+        ],
+    )
+}
+
+/// The section of one kind of plot: its note and every plot of that kind
+/// inline, or a line saying why there is none.
+fn plot_section(out: &mut String, kind: PlotKind, plots: &[Plot]) {
+    let mine: Vec<&Plot> = plots.iter().filter(|p| p.kind == kind).collect();
     let _ = writeln!(
         out,
-        "</main>\n<footer>Rendered by lossbench {} from run <code>{}</code> of suite <code>{}</code>; \
-         this page is self-contained.</footer>\n<script>{CHECK_JS}</script>\n</body>\n</html>",
-        esc(crate::VERSION),
-        esc(&m.run_id),
-        esc(&m.suite_name)
+        "<section id=\"{}\">\n<h2>{}</h2>",
+        kind.id(),
+        esc(kind.heading())
     );
-    out
+    if mine.is_empty() {
+        let _ = writeln!(out, "<p class=\"missing\">{}</p>", inline(kind.missing()));
+    } else {
+        let _ = writeln!(
+            out,
+            "<p>{}</p>\n<div class=\"figures\">",
+            inline(kind.note())
+        );
+        for p in mine {
+            // The title is drawn in the plot; the caption names its file.
+            let _ = writeln!(
+                out,
+                "<figure aria-label=\"{}\">\n{}<figcaption>{}</figcaption>\n</figure>",
+                esc(&p.title),
+                svg_body(&p.svg),
+                esc(&p.file_name)
+            );
+        }
+        out.push_str("</div>\n");
+    }
+    out.push_str("</section>\n");
 }
 
 fn section(out: &mut String, s: &Section, order: &Order) {
@@ -216,132 +242,9 @@ fn inline(text: &str) -> String {
     out
 }
 
-const CSS: &str = r#"
-:root { color-scheme: light; }
-body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-  color: #1d1d1f; background: #fafafa; line-height: 1.45; }
-main { max-width: 1560px; margin: 0 auto; padding: 8px 24px 32px; }
-nav.toc { position: sticky; top: 0; z-index: 1; background: #20232a; padding: 8px 24px;
-  display: flex; flex-wrap: wrap; gap: 4px 18px; font-size: 14px; }
-nav.toc a { color: #e8eaed; text-decoration: none; }
-nav.toc a:hover { text-decoration: underline; }
-section { scroll-margin-top: 40px; }
-h1 { font-size: 26px; margin: 16px 0 8px; }
-h2 { font-size: 21px; margin: 28px 0 6px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
-h3 { font-size: 17px; margin: 20px 0 6px; }
-p { margin: 6px 0 10px; max-width: 1100px; }
-code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 90%;
-  background: #eef0f3; padding: 0 3px; border-radius: 3px; }
-.table { overflow-x: auto; }
-table { border-collapse: collapse; background: #fff; font-size: 13.5px; margin: 4px 0 12px; }
-th, td { border: 1px solid #d9dce1; padding: 3px 9px; text-align: left; white-space: nowrap; }
-thead th { background: #eef0f3; }
-th[scope=row] { background: #f4f5f7; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-tbody tr:nth-child(even) td { background: #f8f9fb; }
-.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px;
-  vertical-align: baseline; }
-.figures { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
-figure { margin: 0; background: #fff; border: 1px solid #e0e0e0; border-radius: 4px; padding: 6px;
-  max-width: 100%; }
-figure svg { display: block; max-width: 100%; height: auto; }
-figcaption { font-size: 12px; color: #888; padding: 4px 2px 0; width: 0; min-width: 100%;
-  overflow-wrap: anywhere; font-family: ui-monospace, Menlo, Consolas, monospace; }
-.missing { color: #777; font-style: italic; }
-footer { max-width: 1560px; margin: 0 auto; padding: 12px 24px 28px; color: #777; font-size: 13px; }
-.report-errors { background: #b71c1c; color: #fff; padding: 10px 24px; font-weight: 600; }
-"#;
-
-/// Collects errors raised before the check runs (resources, scripts).
-const EARLY_JS: &str = r#"
-window.__reportErrors = [];
-window.addEventListener('error', function (e) {
-  var what = e.message || (e.target && e.target.tagName ? 'failed to load ' + e.target.tagName : 'error');
-  window.__reportErrors.push(what);
-}, true);
-(function () {
-  var original = console.error;
-  console.error = function () {
-    window.__reportErrors.push('console.error: ' + Array.prototype.join.call(arguments, ' '));
-    return original.apply(console, arguments);
-  };
-})();
-"#;
-
-/// Runs after `load`: checks plots, images and references, then writes the
-/// verdict on `<body>`.
-const CHECK_JS: &str = r#"
-window.addEventListener('load', function () {
-  var errors = window.__reportErrors;
-  var body = document.body;
-  var finished = false;
-  function done(decoded) {
-    if (finished) { return; }
-    finished = true;
-    var svgs = document.querySelectorAll('figure > svg');
-    var expected = Number(body.getAttribute('data-expected-plots'));
-    if (svgs.length !== expected) {
-      errors.push('expected ' + expected + ' plots, found ' + svgs.length);
-    }
-    var wantImages = Number(body.getAttribute('data-expected-images'));
-    if (decoded !== wantImages) {
-      errors.push('expected ' + wantImages + ' images to decode, ' + decoded + ' did');
-    }
-    body.setAttribute('data-report-plots', String(svgs.length));
-    body.setAttribute('data-report-images', String(decoded));
-    body.setAttribute('data-report-height', String(document.documentElement.scrollHeight));
-    if (errors.length) {
-      body.setAttribute('data-report-ok', '0');
-      body.setAttribute('data-report-errors', errors.join(' | '));
-      var banner = document.createElement('div');
-      banner.className = 'report-errors';
-      banner.textContent = 'Report check failed: ' + errors.join(' | ');
-      body.insertBefore(banner, body.firstChild);
-    } else {
-      body.setAttribute('data-report-ok', '1');
-    }
-  }
-  document.querySelectorAll('[src], [href]').forEach(function (el) {
-    var v = el.getAttribute('src') || el.getAttribute('href') || '';
-    if (v.indexOf('data:') !== 0 && v.charAt(0) !== '#') {
-      errors.push('reference outside the page: ' + v.slice(0, 80));
-    }
-  });
-  document.querySelectorAll('figure > svg').forEach(function (svg, i) {
-    var box = svg.getBoundingClientRect();
-    if (!svg.firstElementChild || box.width < 10 || box.height < 10) {
-      errors.push('plot ' + (i + 1) + ' is empty or has no size');
-    } else if (!svg.querySelector('text')) {
-      errors.push('plot ' + (i + 1) + ' has no text');
-    }
-  });
-  var images = Array.prototype.slice.call(document.querySelectorAll('img, image'));
-  var pending = images.length;
-  var decoded = 0;
-  if (pending === 0) { done(0); return; }
-  setTimeout(function () {
-    if (!finished) { errors.push(pending + ' image(s) never loaded'); done(decoded); }
-  }, 5000);
-  images.forEach(function (el, i) {
-    var src = el.getAttribute('src') || el.getAttribute('href') ||
-      el.getAttributeNS('http://www.w3.org/1999/xlink', 'href');
-    function settle() { pending -= 1; if (pending === 0) { done(decoded); } }
-    if (!src) { errors.push('image ' + (i + 1) + ' has no source'); settle(); return; }
-    var probe = new Image();
-    probe.onload = function () {
-      if (probe.naturalWidth > 0 && probe.naturalHeight > 0) { decoded += 1; }
-      else { errors.push('image ' + (i + 1) + ' is empty'); }
-      settle();
-    };
-    probe.onerror = function () { errors.push('image ' + (i + 1) + ' does not decode'); settle(); };
-    probe.src = src;
-  });
-});
-"#;
-
 #[cfg(test)]
 mod tests {
-    use super::inline;
+    use super::{inline, CHECK_SCRIPT, EARLY_SCRIPT, STYLE};
 
     #[test]
     fn inline_markup() {
@@ -349,5 +252,15 @@ mod tests {
             inline("`a<b` and [Timing](#timing), [x](http://y) & `open"),
             "<code>a&lt;b</code> and <a href=\"#timing\">Timing</a>, [x](http://y) &amp; `open"
         );
+    }
+
+    /// The template files are inlined into `<style>` and `<script>`: a
+    /// closing tag inside them would end the element early.
+    #[test]
+    fn style_and_scripts_stay_inside_their_elements() {
+        assert!(!STYLE.to_ascii_lowercase().contains("</style"));
+        for script in [EARLY_SCRIPT, CHECK_SCRIPT] {
+            assert!(!script.to_ascii_lowercase().contains("</script"));
+        }
     }
 }

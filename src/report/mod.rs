@@ -6,10 +6,12 @@
 //! plotters (`plot`, `images`, `pca`) and writes them out as Markdown
 //! ([`markdown()`]) and HTML ([`html()`]). It never recomputes a metric and
 //! never imports tch, so `lossbench report <run-dir>` re-renders any earlier
-//! run. [`compare`], a baseline run against a candidate, lives here too and
-//! shares the display order (`Order`).
+//! run. [`crate::compare`], a baseline run against a candidate, is a module
+//! of its own beside this one (see `docs/design.md`, "Modules of `src/`"); it
+//! borrows the display order (`Order`) and the Markdown escaping
+//! (`md_text`) from here, so that a comparison lists rows in the order of
+//! the report and escapes Markdown alike.
 
-pub mod compare;
 mod html;
 mod images;
 mod markdown;
@@ -17,6 +19,7 @@ mod pca;
 mod plot;
 mod summary;
 mod tables;
+mod template;
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +33,9 @@ pub use html::html;
 pub use markdown::markdown;
 pub use plot::{plots, Plot, PlotKind};
 pub use summary::summary;
+
+use images::xml_escape;
+pub(crate) use tables::md_text;
 
 /// Renders the run in `run_dir` into `out_dir` (created if needed): one SVG
 /// per plot, `report.md`, which links them by relative path, and

@@ -38,10 +38,18 @@
 //! Rows travel as the structs of [`super::schema`]; polars only appears at the
 //! file boundary (`store/codec.rs`). Nothing here knows how the numbers were
 //! computed.
+//!
+//! # Log
+//!
+//! Each commit logs (`RUST_LOG=info`) the job, its rows, how long it waited
+//! for the commit lock and how long the whole write took: with several
+//! writers, or on a slow disk, this is where a run's time goes. Reading the
+//! tables again (at `debug`) says when another process had committed.
 
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use polars::prelude::*;
 
@@ -346,7 +354,15 @@ impl RunStore {
             return Ok(());
         }
         self.tables = if now.is_some() {
-            RunTables::read_recovering(&self.dir, &mut self.recovered)?
+            let t = Instant::now();
+            let tables = RunTables::read_recovering(&self.dir, &mut self.recovered)?;
+            tracing::debug!(
+                dir = %self.dir.display(),
+                jobs = tables.jobs.len(),
+                ms = t.elapsed().as_millis() as u64,
+                "tables read (new, or committed by another process)"
+            );
+            tables
         } else {
             RunTables::default()
         };
@@ -462,7 +478,9 @@ impl RunStore {
         }
         let counts = rows.row_counts(&id);
         rows.jobs[0].row_counts = serde_json::to_string(&counts).expect("counts serialise");
+        let t = Instant::now();
         let _commit = lock::commit(&self.dir)?;
+        let locked_ms = t.elapsed().as_millis() as u64;
         self.reload()?;
         self.tables.remove_job(&id);
         self.tables.jobs.extend(rows.jobs);
@@ -476,6 +494,15 @@ impl RunStore {
         self.seen = None;
         self.tables.write(&self.dir, before_rename)?;
         self.seen = FileStamp::of(&table_path::<JobRow>(&self.dir, "parquet"));
+        let job_rows: u64 = counts.tables().iter().map(|(_, n)| n).sum::<u64>() + 1;
+        tracing::info!(
+            job = %id,
+            rows = job_rows,
+            jobs = self.tables.jobs.len(),
+            lock_ms = locked_ms,
+            ms = t.elapsed().as_millis() as u64,
+            "tables committed"
+        );
         Ok(())
     }
 

@@ -8,8 +8,13 @@
 //! place, so a reader sees a whole file or none. A checkpoint that does not
 //! load (truncated, corrupted, from another model) is moved aside to
 //! `<key>.ot.corrupt` with a warning naming it, and the job trains again.
+//!
+//! Under `RUST_LOG=info` each job logs whether its checkpoint was loaded or
+//! trained and saved, with the path and the time it took, so a run that
+//! trains when it should have reused (or the reverse) shows why.
 
 use std::path::Path;
+use std::time::Instant;
 
 use super::JobCtx;
 use crate::error::{IoOp, OneLine};
@@ -48,8 +53,14 @@ pub(super) fn train_or_load(
     let log_file = ctx.ckpt_dir.join(format!("{key}.train_log.json"));
     if ckpt.exists() && log_file.exists() {
         let mut net = new_net();
+        let t = Instant::now();
         match load(&mut net, &ckpt, &log_file) {
             Ok(log) => {
+                tracing::info!(
+                    path = %ckpt.display(),
+                    ms = t.elapsed().as_millis() as u64,
+                    "checkpoint loaded; not training"
+                );
                 println!(
                     "{}: trained earlier, loaded checkpoint {}",
                     ctx.label,
@@ -59,6 +70,12 @@ pub(super) fn train_or_load(
             }
             Err(e) => {
                 let aside = set_aside(&ckpt)?;
+                tracing::warn!(
+                    path = %ckpt.display(),
+                    aside = %aside.display(),
+                    error = %e,
+                    "checkpoint does not load; set aside, training again"
+                );
                 eprintln!(
                     "{}: warning: {}; moved it to {} and training again",
                     ctx.label,
@@ -69,11 +86,23 @@ pub(super) fn train_or_load(
         }
     }
     let net = new_net();
+    let t = Instant::now();
     let log = train::fit(&net, ctx.train, &ctx.job.config.train, ctx.label)?;
+    tracing::info!(
+        epochs = log.len(),
+        seconds = t.elapsed().as_secs_f64(),
+        "trained"
+    );
+    let t = Instant::now();
     let tmp = tmp_path(&ckpt);
     net.save(&tmp)?;
     rename(&tmp, &ckpt)?;
     write_log(&log_file, &log)?;
+    tracing::info!(
+        path = %ckpt.display(),
+        ms = t.elapsed().as_millis() as u64,
+        "checkpoint saved"
+    );
     Ok((net, log))
 }
 

@@ -1,6 +1,10 @@
 //! Evaluation of one trained job: clean accuracy, then for every attack the
 //! attack metrics (docs/definitions.md §2) and, for every detector, the detection metrics on
 //! the held-out pairs (docs/definitions.md §3, §4), with every score kept in `scores`.
+//!
+//! Timings go to the log (`RUST_LOG`, inside the runner's `job` span): each
+//! attack at `info`; the clean pass and each detector's fits and scoring at
+//! `debug`.
 
 use std::time::Instant;
 
@@ -88,6 +92,7 @@ pub(super) fn evaluate(
     let correct = pred.eq_tensor(&ctx.test.y);
     let n_test = ctx.test.len();
     let clean_acc = correct.sum(Kind::Int64).int64_value(&[]) as f64 / n_test as f64;
+    tracing::debug!(clean_acc, n_test, "clean accuracy");
     out.metric("none", "none", "clean", "clean_acc", clean_acc);
     if c.attacks.is_empty() {
         return Ok((clean_acc, out.notes));
@@ -162,8 +167,14 @@ fn fit_detectors(out: &mut Out, net: &Net) -> Result<Vec<Box<dyn Detector>>> {
         features: &features,
     };
     for d in &mut detectors {
+        let t = Instant::now();
         d.fit(net, &fit)
             .map_err(|e| detector_error(d.name(), None, e))?;
+        tracing::debug!(
+            detector = %d.name(),
+            ms = t.elapsed().as_millis() as u64,
+            "detector fitted on clean training data"
+        );
     }
     Ok(detectors)
 }
@@ -202,6 +213,14 @@ fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) 
     };
     let (l2s, linfs) = (pick(&l2), pick(&linf));
     let n = n_eval as f64;
+    tracing::info!(
+        attack = %label,
+        n = n_eval,
+        successful = n_success,
+        seconds,
+        images_per_s = n / seconds.max(1e-9),
+        "attack done"
+    );
     out.metric(&label, "none", "all", "n_eval", n);
     let robust = (n_eval as usize - n_success) as f64 / stage.n_test as f64;
     out.metric(&label, "none", "all", "robust_acc", robust);
@@ -256,16 +275,32 @@ fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) 
             }
             let clean = stage.xs.index_select(0, &fit_idx);
             let adv = x_adv.index_select(0, &fit_idx);
+            let t = Instant::now();
             det.fit_pairs(net, &clean, &adv)
                 .map_err(|e| detector_error(name, Some(&label), e))?;
+            tracing::debug!(
+                detector = %name,
+                attack = %label,
+                pairs = fit_idx.size()[0],
+                ms = t.elapsed().as_millis() as u64,
+                "detector fitted on pairs"
+            );
         }
         let score = |x: &Tensor, f: &Tensor| -> Result<Vec<f64>> {
             let s = tch::no_grad(|| det.score(net, x, f))?;
             Ok(to_vec_f64(&s))
         };
+        let t = Instant::now();
         let s_clean =
             score(&stage.xs, &f_clean).map_err(|e| detector_error(name, Some(&label), e))?;
         let s_adv = score(&x_adv, &f_adv).map_err(|e| detector_error(name, Some(&label), e))?;
+        tracing::debug!(
+            detector = %name,
+            attack = %label,
+            samples = s_clean.len() + s_adv.len(),
+            ms = t.elapsed().as_millis() as u64,
+            "detector scored"
+        );
         record_scores(out, &label, name, &s_clean, &s_adv, &ok, &stage.in_fit);
         if !s_clean.iter().chain(&s_adv).any(|s| s.is_finite()) {
             out.skip(format!(

@@ -4,6 +4,12 @@
 //!
 //! Results are recorded after every job, so an interrupted run keeps every
 //! finished job, and a rerun of the same suite (same run id) skips them.
+//!
+//! Under `RUST_LOG=info` (see `docs/design.md`, "Commands") the run logs to
+//! stderr: its start and end, and each job's start, end or reuse, inside a
+//! `job` span naming its id, loss and seed, so that the events of
+//! `checkpoint`, `evaluate` and the results store name their job too; at
+//! `debug`, the steps within a job.
 
 mod checkpoint;
 mod evaluate;
@@ -91,7 +97,22 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
         device::name(opts.device),
         run_dir.display()
     );
+    tracing::info!(
+        suite = %suite.name,
+        run_id = %run_id,
+        jobs = jobs.len(),
+        device = %device::name(opts.device),
+        "run started"
+    );
+    let t_data = Instant::now();
     let ds = data::load(&suite.data)?;
+    tracing::info!(
+        dataset = %ds.name.as_str(),
+        train = ds.train.len(),
+        test = ds.test.len(),
+        seconds = t_data.elapsed().as_secs_f64(),
+        "data loaded"
+    );
     println!(
         "data: {} ({} train, {} test, {} classes, shape {:?})",
         ds.name.as_str(),
@@ -159,9 +180,23 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
         _ => RunStatus::Failed,
     };
     let written = store.write_manifest(&manifest);
+    tracing::info!(
+        status = %manifest.status.as_str(),
+        done = manifest.jobs_done,
+        failed = manifest.jobs_failed,
+        reused = manifest.jobs_reused,
+        seconds = manifest.wall_seconds,
+        "run finished"
+    );
     // The error that stopped the run says more than one writing the manifest.
     ran.and(written)?;
+    let t_report = Instant::now();
     let report = crate::report::render(&run_dir, &report_dir)?;
+    tracing::info!(
+        path = %report.display(),
+        ms = t_report.elapsed().as_millis() as u64,
+        "report rendered"
+    );
     Ok(RunSummary {
         run_dir,
         report,
@@ -224,9 +259,18 @@ fn run_jobs(
         for i in todo {
             crate::interrupt::check()?;
             let job = &jobs[i];
+            // Every event until the next job names this one.
+            let _span = tracing::info_span!(
+                "job",
+                id = %job.id,
+                loss = %job.config.loss.name(),
+                seed = job.config.seed
+            )
+            .entered();
             let label = label(i, job);
             if store.finished(&job.id).is_some() {
                 println!("{label}: finished in an earlier run ({}), reusing", job.id);
+                tracing::info!("job reused: finished in an earlier run");
                 manifest.jobs_reused += 1;
                 continue;
             }
@@ -237,19 +281,27 @@ fn run_jobs(
                         println!(
                             "{label}: another process is computing it; coming back to it at the end"
                         );
+                        tracing::info!("job put off: another process is computing it");
                         put_off.push(i);
                         continue;
                     }
                 },
                 Pass::PutOff => {
                     println!("{label}: waiting for the other process computing it");
-                    lock::job(store.dir(), &job.id)?
+                    let t_wait = Instant::now();
+                    let claim = lock::job(store.dir(), &job.id)?;
+                    tracing::debug!(
+                        seconds = t_wait.elapsed().as_secs_f64(),
+                        "waited for the other process"
+                    );
+                    claim
                 }
             };
             // What other processes recorded since: this job among them?
             store.refresh()?;
             if store.finished(&job.id).is_some() {
                 println!("{label}: computed by another process ({}), reusing", job.id);
+                tracing::info!("job reused: computed by another process");
                 manifest.jobs_reused += 1;
                 continue;
             }
@@ -264,21 +316,40 @@ fn run_jobs(
                 ckpt_dir,
             };
             let started_job = Instant::now();
+            tracing::info!("job started ({}/{})", i + 1, jobs.len());
             match contain(&job.id, || run_job(&ctx)) {
                 Ok(out) => {
                     // Saved before it is announced: a line on screen means the
                     // job survives an interruption.
                     store.record(out.rows)?;
+                    let seconds = started_job.elapsed().as_secs_f64();
                     println!(
-                        "{label}: clean accuracy {:.4} ({:.1} s)",
-                        out.clean_acc,
-                        started_job.elapsed().as_secs_f64()
+                        "{label}: clean accuracy {:.4} ({seconds:.1} s)",
+                        out.clean_acc
+                    );
+                    tracing::info!(
+                        clean_acc = out.clean_acc,
+                        train_seconds = out.train_seconds,
+                        eval_seconds = out.eval_seconds,
+                        seconds,
+                        "job done"
                     );
                 }
-                Err(Error::Interrupted) => return Err(Error::Interrupted),
+                Err(Error::Interrupted) => {
+                    tracing::info!(
+                        seconds = started_job.elapsed().as_secs_f64(),
+                        "job interrupted"
+                    );
+                    return Err(Error::Interrupted);
+                }
                 Err(e) => {
                     let why = OneLine(&e).to_string();
                     eprintln!("{label}: FAILED: {why}");
+                    tracing::warn!(
+                        seconds = started_job.elapsed().as_secs_f64(),
+                        error = %why,
+                        "job failed"
+                    );
                     let mut row = job_row(&ctx, JobStatus::Failed);
                     row.error = why;
                     store.record_job(row, vec![], vec![], vec![])?;
@@ -338,6 +409,9 @@ pub(crate) struct JobCtx<'a> {
 struct JobOutput {
     rows: RunTables,
     clean_acc: f64,
+    /// Seconds training (or loading the checkpoint) and evaluating, for the log.
+    train_seconds: f64,
+    eval_seconds: f64,
 }
 
 fn job_row(ctx: &JobCtx, status: JobStatus) -> JobRow {
@@ -417,7 +491,12 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
     rows.jobs = vec![job];
     rows.train_log = log;
     rows.features = feature_sample(ctx, &net, &pred);
-    Ok(JobOutput { rows, clean_acc })
+    Ok(JobOutput {
+        rows,
+        clean_acc,
+        train_seconds,
+        eval_seconds,
+    })
 }
 
 /// Names the environment variable of [`inject_torch_error`].

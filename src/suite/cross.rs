@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::compare::{metric_info, Direction, METRICS};
 use crate::data::DatasetName;
-use crate::report::compare::{metric_info, Direction, METRICS};
 
 use super::validate::{Cx, Interval};
 use super::wording::{closest, quoted};

@@ -55,7 +55,7 @@ fn the_ci_baseline_matches_the_ci_suite_and_passes_against_itself() {
     );
     // The rest of the suite too (data, model, training, losses, attacks,
     // detectors): a baseline of another suite would gate nothing real.
-    let differ = lossbench::report::compare::suite_differences(
+    let differ = lossbench::compare::suite_differences(
         &manifest["suite"],
         &serde_json::to_value(&suite).unwrap(),
     );

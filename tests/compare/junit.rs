@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use lossbench::report::compare::{self, Input, Options};
+use lossbench::compare::{self, Input, Options};
 use lossbench::results::MetricRow;
 
 use super::xml::{parse, Element};

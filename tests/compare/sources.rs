@@ -2,7 +2,7 @@
 //! baseline suite), the warning when nothing is gated, and the note naming
 //! the suite sections in which the two runs differ.
 
-use lossbench::report::compare::{self, Input, Options, Status, ToleranceSource};
+use lossbench::compare::{self, Input, Options, Status, ToleranceSource};
 use serde_json::json;
 
 use super::{fixture, junit, status_of};

@@ -1,11 +1,13 @@
 //! End to end: the real binary on the synthetic dataset in a temp dir.
 //! `cli`: the commands and their exit codes on bad input; `runs`: a suite's
 //! results, report and reuse; `jobs`: how jobs are evaluated and fail;
-//! `reliability`: concurrent runs, resume, interruption, confined paths.
+//! `reliability`: concurrent runs, resume, interruption, confined paths;
+//! `logs`: what `RUST_LOG` shows on stderr.
 
 mod cli;
 mod interrupt;
 mod jobs;
+mod logs;
 mod reliability;
 mod runs;
 

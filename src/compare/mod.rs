@@ -52,7 +52,7 @@ pub mod rule;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::Order;
+use crate::report::Order;
 use crate::results::RunTables;
 use crate::{Error, Result};
 

@@ -3,9 +3,9 @@
 //! github-action-benchmark's `customBiggerIsBetter` file; and writing the
 //! requested files. Text only: nothing here decides a verdict.
 
-use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::Serialize;
 
 use super::markdown::{allowed, markdown, num, stats_cell, RULE};
@@ -38,103 +38,87 @@ pub fn json(c: &Comparison) -> String {
     s
 }
 
-fn xml(text: &str) -> String {
-    crate::report::images::xml_escape(text)
-}
-
 /// JUnit XML: one `<testcase>` per row (classname `dataset.model.loss`, name
 /// `metric [attack / detector / subset]`). Regressions and failing missing
 /// rows are `<failure>`s; reported-only, extra and allowed missing rows are
-/// `<skipped>`; within-threshold and improved rows pass.
+/// `<skipped>`; within-threshold and improved rows pass. The two sides' files
+/// and any warnings are `<property>`s of the one `<testsuite>`.
+///
+/// The document is built and written by `quick-junit` (the nextest authors'
+/// serializer), so the escaping, the counts on `<testsuites>` and
+/// `<testsuite>` and the element order follow a format CI test views are
+/// tested against, not a hand-written one.
 pub fn junit(c: &Comparison) -> String {
-    let mut cases = String::new();
-    let (mut failures, mut skipped) = (0, 0);
-    for r in &c.rows {
-        let k = &r.key;
-        let _ = write!(
-            cases,
-            "    <testcase classname=\"{}\" name=\"{}\"",
-            xml(&format!("{}.{}.{}", k.dataset, k.model, k.loss)),
-            xml(&format!(
-                "{} [{} / {} / {}]",
-                k.metric, k.attack, k.detector, k.subset
-            ))
-        );
-        let sides = format!(
-            "baseline: {}\ncandidate: {}",
-            stats_cell(r.baseline.as_ref()),
-            stats_cell(r.candidate.as_ref())
-        );
-        let body = match r.status {
-            Status::Regression => {
-                failures += 1;
-                let g = r.gate.as_ref().expect("a regression has a gate");
-                Some(format!(
-                    "<failure type=\"regression\" message=\"{}\">{}</failure>",
-                    xml(&format!(
-                        "{} worsened by {} (allowed {})",
-                        k.metric,
-                        num(g.worsening),
-                        allowed(r)
-                    )),
-                    xml(&sides)
-                ))
-            }
-            Status::Missing if !c.allow_missing => {
-                failures += 1;
-                Some(format!(
-                    "<failure type=\"missing\" message=\"in the baseline, not in the candidate\">{}</failure>",
-                    xml(&sides)
-                ))
-            }
-            Status::Missing | Status::Extra | Status::Reported => {
-                skipped += 1;
-                let note = r.note.as_deref().unwrap_or("");
-                let why = match r.status {
-                    Status::Reported => format!("reported only: {note}"),
-                    _ => note.to_owned(),
-                };
-                Some(format!("<skipped message=\"{}\"/>", xml(&why)))
-            }
-            Status::Ok | Status::Improved => None,
-        };
-        match body {
-            Some(b) => {
-                let _ = writeln!(cases, ">\n      {b}\n    </testcase>");
-            }
-            None => cases.push_str("/>\n"),
-        }
-    }
-    let tests = c.rows.len();
-    let counts =
-        format!("tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\"");
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(out, "<testsuites name=\"lossbench compare\" {counts}>");
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"{}\" {counts}>",
-        xml(&format!(
-            "lossbench compare: {} vs {}",
-            c.candidate.label, c.baseline.label
-        ))
-    );
-    out.push_str("    <properties>\n");
+    let mut suite = TestSuite::new(format!(
+        "lossbench compare: {} vs {}",
+        c.candidate.label, c.baseline.label
+    ));
     let sides = [
         ("baseline", &c.baseline.metrics_file),
         ("candidate", &c.candidate.metrics_file),
     ];
     let warnings = c.warnings.iter().map(|w| ("warning", w));
-    for (name, value) in sides.into_iter().chain(warnings) {
-        let _ = writeln!(
-            out,
-            "      <property name=\"{name}\" value=\"{}\"/>",
-            xml(value)
+    suite.add_properties(
+        sides
+            .into_iter()
+            .chain(warnings)
+            .map(|(name, value)| Property::new(name, value)),
+    );
+    for r in &c.rows {
+        let k = &r.key;
+        let sides = format!(
+            "baseline: {}\ncandidate: {}",
+            stats_cell(r.baseline.as_ref()),
+            stats_cell(r.candidate.as_ref())
         );
+        let status = match r.status {
+            Status::Regression => {
+                let g = r.gate.as_ref().expect("a regression has a gate");
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_type("regression")
+                    .set_message(format!(
+                        "{} worsened by {} (allowed {})",
+                        k.metric,
+                        num(g.worsening),
+                        allowed(r)
+                    ))
+                    .set_description(sides);
+                s
+            }
+            Status::Missing if !c.allow_missing => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_type("missing")
+                    .set_message("in the baseline, not in the candidate")
+                    .set_description(sides);
+                s
+            }
+            Status::Missing | Status::Extra | Status::Reported => {
+                let note = r.note.as_deref().unwrap_or("");
+                let why = match r.status {
+                    Status::Reported => format!("reported only: {note}"),
+                    _ => note.to_owned(),
+                };
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(why);
+                s
+            }
+            Status::Ok | Status::Improved => TestCaseStatus::success(),
+        };
+        let mut case = TestCase::new(
+            format!(
+                "{} [{} / {} / {}]",
+                k.metric, k.attack, k.detector, k.subset
+            ),
+            status,
+        );
+        case.set_classname(format!("{}.{}.{}", k.dataset, k.model, k.loss));
+        suite.add_test_case(case);
     }
-    out.push_str("    </properties>\n");
-    out.push_str(&cases);
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    let mut report = Report::new("lossbench compare");
+    report.add_test_suite(suite);
+    report
+        .to_string()
+        .expect("a JUnit report in memory always serialises")
 }
 
 /// One entry of github-action-benchmark's `customBiggerIsBetter` file.

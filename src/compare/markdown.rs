@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::report::tables::md_text;
+use crate::report::md_text;
 
 use super::{Comparison, Direction, Key, Row, SideInfo, Stats, Status, ToleranceSource};
 
