@@ -4,7 +4,7 @@
 //! fixed-weight `small-cnn` (tests/reference/attacks_ref.py writes
 //! attacks_ref.safetensors and attacks_ref.json; rerun it to regenerate).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! the MC-dropout and activation plumbing of the backbones, the kd-bu skip,
 //! and an end-to-end smoke on a tiny trained model.
 
-mod common;
+use crate::common;
 
 use common::{adam, floats, tensor, train_spec};
 use lossbench::attacks;

@@ -2,7 +2,7 @@
 //! head's parameters, against PyTorch (tests/reference/heads_ref.py, which
 //! writes tests/reference/heads_ref.json; rerun it to regenerate).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -4,7 +4,7 @@
 //! pass with the same deterministic weights. Plus He et al.'s ResNet
 //! parameter counts by hand, and the normalisation layer inside the model.
 
-mod common;
+use crate::common;
 
 use common::floats;
 use lossbench::heads::Progress;

@@ -4,7 +4,7 @@
 //! decay), including a learning-rate change part-way, as an epoch schedule
 //! makes (`tests/reference/optim_ref.py` writes the reference trajectories).
 
-mod common;
+use crate::common;
 
 use common::floats;
 use lossbench::suite::{OptimizerSpec, ScheduleSpec, TrainSpec};

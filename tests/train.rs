@@ -1,7 +1,7 @@
 //! Training: augmentation, repeatability, divergence handling and
 //! finite-difference gradient checks of every head on a tiny model.
 
-mod common;
+use crate::common;
 
 use common::{adam, train_spec};
 use lossbench::data::{synthetic, SyntheticSpec};

@@ -1,5 +1,6 @@
-//! Helpers shared by several test files (each `tests/*.rs` that needs them
-//! says `mod common;`). Not every file uses every helper.
+//! Helpers shared by several test modules (`tests/all.rs` declares it once;
+//! a module that needs them says `use crate::common;`). Not every module
+//! uses every helper.
 #![allow(dead_code)]
 
 use lossbench::suite::{OptimizerSpec, ScheduleSpec, TrainSpec};

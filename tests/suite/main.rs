@@ -2,8 +2,9 @@
 //! filled; every class of mistake fails with its message, field path, line
 //! and column; jobs expand in order with stable ids.
 //!
-//! One test binary (`cargo test --test suite`), one module per theme; the
-//! helpers and the `BASE` suite the error tests edit live here.
+//! A module of the one test binary (`cargo test --test all suite::`), one
+//! submodule per theme; the helpers and the `BASE` suite the error tests
+//! edit live here.
 
 mod cross;
 mod errors;
