@@ -93,7 +93,7 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     let ds = data::load(&suite.data)?;
     println!(
         "data: {} ({} train, {} test, {} classes, shape {:?})",
-        ds.name.as_str(),
+        ds.name.name(),
         ds.train.len(),
         ds.test.len(),
         ds.classes,
@@ -343,7 +343,7 @@ fn job_row(ctx: &JobCtx, status: JobStatus) -> JobRow {
     let c = &ctx.job.config;
     JobRow {
         job_id: ctx.job.id.clone(),
-        dataset: c.data.dataset.as_str().to_string(),
+        dataset: c.data.dataset.name().to_string(),
         model: model_name(ctx.job),
         loss: c.loss.name().to_string(),
         seed: c.seed,

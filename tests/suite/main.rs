@@ -9,6 +9,7 @@ mod cross;
 mod errors;
 mod limits;
 mod plan;
+mod schema;
 mod valid;
 mod values;
 
