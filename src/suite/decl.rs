@@ -8,8 +8,10 @@
 //! itself, the reader that fills its defaults and reports mistakes (with the
 //! field path; [`super::locate`] finds the line and column), the entries of
 //! `lossbench list`, and the JSON Schema. The [`Value`] trait says, per Rust
-//! type, what "a whole number" or "a list" means in each of those four
-//! places, so a new parameter of a known type needs nothing but its line.
+//! type, what "a whole number" or "a list" means in each of those places, so
+//! a new parameter of a known type needs nothing but its line. The macros
+//! name what they use unqualified: they are invoked where [`prelude`] is
+//! imported.
 
 use std::ops::{RangeFrom, RangeInclusive};
 use std::path::PathBuf;
@@ -19,6 +21,16 @@ use serde_json::{json, Value as Json};
 use super::locate::PathSeg;
 pub use super::locate::Place;
 use super::node::Node;
+
+/// What the declaration macros name.
+pub mod prelude {
+    pub use super::super::locate::PathSeg;
+    pub use super::super::node::Node;
+    pub use super::{
+        doc_text, fail, join, read_named, Bounds, CatalogEntry, DefaultIs, Fields, Interval, Items,
+        Named, ParamDoc, Res, Value,
+    };
+}
 
 /// A suite mistake before it is placed in the text.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,11 +50,8 @@ pub fn fail<T>(at: &[PathSeg], msg: impl Into<String>) -> Res<T> {
 }
 
 pub fn fail_at<T>(at: &[PathSeg], place: Place, msg: impl Into<String>) -> Res<T> {
-    Err(Fail {
-        path: at.to_vec(),
-        place,
-        msg: msg.into(),
-    })
+    let (path, msg) = (at.to_vec(), msg.into());
+    Err(Fail { path, place, msg })
 }
 
 /// `at` one step deeper.
@@ -81,7 +90,7 @@ pub fn did_you_mean(name: &str, candidates: &[&str]) -> String {
 /// edit (`fgms` is one edit from `fgsm`).
 fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    // d[i][j]: distance between the first i chars of a and the first j of b.
+    // d[i][j]: the distance between the first i chars of a and j of b.
     let mut d: Vec<Vec<usize>> = (0..=a.len())
         .map(|i| (0..=b.len()).map(|j| if i == 0 { j } else { i }).collect())
         .collect();
@@ -117,7 +126,7 @@ fn article(kind: &str) -> String {
 /// Doc-comment lines as one line of text.
 pub fn doc_text(lines: &[&str]) -> String {
     let words: Vec<&str> = lines.iter().map(|l| l.trim()).collect();
-    words.join(" ").trim().to_owned()
+    words.join(" ")
 }
 
 /// `v` as a person writes it: plain, or in exponent form when very large or
@@ -130,7 +139,8 @@ fn number(v: f64) -> String {
     }
 }
 
-/// The allowed range of a real parameter; NaN is outside every range.
+/// The allowed range of a real parameter; NaN and infinities are outside
+/// every range.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Interval {
     Finite,
@@ -148,58 +158,66 @@ pub enum Interval {
     Between(f64, f64),
 }
 
+/// One end of an [`Interval`]: its value and whether it is included.
+type End = Option<(f64, bool)>;
+
 impl Interval {
-    fn contains(self, v: f64) -> bool {
-        v.is_finite()
-            && match self {
-                Interval::Finite => true,
-                Interval::Positive => v > 0.0,
-                Interval::AtLeast(lo) => v >= lo,
-                Interval::UnitOpen => (0.0..1.0).contains(&v),
-                Interval::UnitLeftOpen => v > 0.0 && v <= 1.0,
-                Interval::UnitClosed => (0.0..=1.0).contains(&v),
-                Interval::Between(lo, hi) => (lo..=hi).contains(&v),
-            }
+    fn ends(self) -> (End, End) {
+        match self {
+            Interval::Finite => (None, None),
+            Interval::Positive => (Some((0.0, false)), None),
+            Interval::AtLeast(lo) => (Some((lo, true)), None),
+            Interval::UnitOpen => (Some((0.0, true)), Some((1.0, false))),
+            Interval::UnitLeftOpen => (Some((0.0, false)), Some((1.0, true))),
+            Interval::UnitClosed => (Some((0.0, true)), Some((1.0, true))),
+            Interval::Between(lo, hi) => (Some((lo, true)), Some((hi, true))),
+        }
     }
 
-    /// The range as the catalog writes it: `> 0`, `in [0, 1)`.
+    fn contains(self, v: f64) -> bool {
+        let (lo, hi) = self.ends();
+        v.is_finite()
+            && lo.is_none_or(|(lo, inc)| v > lo || (inc && v == lo))
+            && hi.is_none_or(|(hi, inc)| v < hi || (inc && v == hi))
+    }
+
+    /// The range as the catalog writes it: `> 0`, `in [0, 1)`, `in [1e-6, 1e6]`.
     fn short(self) -> String {
-        match self {
-            Interval::Finite => "finite".to_owned(),
-            Interval::Positive => "> 0".to_owned(),
-            Interval::AtLeast(lo) => format!(">= {lo}"),
-            Interval::UnitOpen => "in [0, 1)".to_owned(),
-            Interval::UnitLeftOpen => "in (0, 1]".to_owned(),
-            Interval::UnitClosed => "in [0, 1]".to_owned(),
-            Interval::Between(lo, hi) => format!("in [{lo:e}, {hi:e}]"),
+        let end = |v: f64| match v {
+            0.0 => "0".to_owned(),
+            _ if (1e-3..1e4).contains(&v.abs()) => format!("{v}"),
+            _ => format!("{v:e}"),
+        };
+        match self.ends() {
+            (Some((lo, inc)), None) => format!("{} {}", if inc { ">=" } else { ">" }, end(lo)),
+            (Some((lo, lo_in)), Some((hi, hi_in))) => format!(
+                "in {}{}, {}{}",
+                if lo_in { '[' } else { '(' },
+                end(lo),
+                end(hi),
+                if hi_in { ']' } else { ')' }
+            ),
+            _ => "finite".to_owned(),
         }
     }
 
     /// The range as an error states it: "a finite number > 0", "in [0, 1)".
     fn describe(self) -> String {
-        match self {
-            Interval::Finite => "a finite number".to_owned(),
-            Interval::Positive | Interval::AtLeast(_) => {
-                format!("a finite number {}", self.short())
-            }
-            _ => self.short(),
+        match self.ends() {
+            (_, Some(_)) => self.short(),
+            (None, None) => "a finite number".to_owned(),
+            _ => format!("a finite number {}", self.short()),
         }
     }
 
-    /// JSON Schema's words for the range.
     fn schema(self) -> Json {
-        let (lo, hi) = match self {
-            Interval::Finite => (None, None),
-            Interval::Positive => (Some(("exclusiveMinimum", 0.0)), None),
-            Interval::AtLeast(lo) => (Some(("minimum", lo)), None),
-            Interval::UnitOpen => (Some(("minimum", 0.0)), Some(("exclusiveMaximum", 1.0))),
-            Interval::UnitLeftOpen => (Some(("exclusiveMinimum", 0.0)), Some(("maximum", 1.0))),
-            Interval::UnitClosed => (Some(("minimum", 0.0)), Some(("maximum", 1.0))),
-            Interval::Between(lo, hi) => (Some(("minimum", lo)), Some(("maximum", hi))),
-        };
+        let (lo, hi) = self.ends();
         let mut out = json!({"type": "number"});
-        for (key, v) in lo.into_iter().chain(hi) {
-            out[key] = json!(v);
+        if let Some((v, inc)) = lo {
+            out[if inc { "minimum" } else { "exclusiveMinimum" }] = json!(v);
+        }
+        if let Some((v, inc)) = hi {
+            out[if inc { "maximum" } else { "exclusiveMaximum" }] = json!(v);
         }
         out
     }
@@ -213,7 +231,7 @@ pub enum Items {
     AtLeastOne,
     /// Possibly none (`attacks: []`).
     MayBeEmpty,
-    /// At least one; a lone value is a list of one (`eps: 0.1`).
+    /// At least one; a lone number is a list of one (`eps: 0.1`).
     OneOrList,
     /// At least one, strictly increasing.
     Increasing,
@@ -238,6 +256,27 @@ enum Range {
     DirName,
 }
 
+/// The bounds a declaration writes: `Interval::Positive`, `1..=4`, `2..`,
+/// `Items::MayBeEmpty`, or a range with how its list is written.
+macro_rules! bounds_from {
+    ($($t:ty => |$x:pat_param| $range:expr, $items:expr;)*) => {$(
+        impl From<$t> for Bounds {
+            fn from($x: $t) -> Bounds {
+                Bounds { range: $range, items: $items }
+            }
+        }
+    )*};
+}
+
+bounds_from! {
+    Interval => |i| Range::Real(i), Items::AtLeastOne;
+    RangeInclusive<usize> => |r| Range::Whole(*r.start() as u64, *r.end() as u64), Items::AtLeastOne;
+    RangeFrom<usize> => |r| Range::Whole(r.start as u64, u64::MAX), Items::AtLeastOne;
+    Items => |items| Range::Any, items;
+    (Interval, Items) => |(i, items)| Range::Real(i), items;
+    (RangeFrom<usize>, Items) => |(r, items)| Range::Whole(r.start as u64, u64::MAX), items;
+}
+
 impl Bounds {
     /// Text that names a directory: lowercase letters, digits, `_`, `-`.
     pub const DIR_NAME: Bounds = Bounds {
@@ -245,85 +284,18 @@ impl Bounds {
         items: Items::AtLeastOne,
     };
 
-    fn whole(self, at: &[PathSeg], v: u64) -> Res<()> {
-        match self.range {
-            Range::Whole(lo, hi) if !(lo..=hi).contains(&v) => fail(
-                at,
-                format!("must be {}, got {v}", self.short().unwrap_or_default()),
-            ),
-            _ => Ok(()),
-        }
-    }
-
-    fn real(self, at: &[PathSeg], v: f64) -> Res<f64> {
-        match self.range {
-            Range::Real(i) if !i.contains(v) => {
-                fail(at, format!("must be {}, got {}", i.describe(), number(v)))
-            }
-            _ => Ok(v),
-        }
-    }
-
     /// The range as the catalog writes it, if there is one.
     fn short(self) -> Option<String> {
-        match self.range {
-            Range::Any => None,
-            Range::Whole(lo, u64::MAX) => Some(format!(">= {lo}")),
-            Range::Whole(lo, hi) => Some(format!("in {lo}..={hi}")),
-            Range::Real(i) => Some(i.short()),
-            Range::DirName => Some(format!(
+        Some(match self.range {
+            Range::Any => return None,
+            Range::Whole(lo, u64::MAX) => format!(">= {lo}"),
+            Range::Whole(lo, hi) => format!("in {lo}..={hi}"),
+            Range::Real(i) => i.short(),
+            Range::DirName => format!(
                 "1 to {} lowercase letters, digits, `_` and `-`",
                 crate::results::MAX_NAME_LEN
-            )),
-        }
-    }
-}
-
-impl From<Interval> for Bounds {
-    fn from(i: Interval) -> Bounds {
-        Bounds {
-            range: Range::Real(i),
-            ..Bounds::default()
-        }
-    }
-}
-
-impl From<RangeInclusive<usize>> for Bounds {
-    fn from(r: RangeInclusive<usize>) -> Bounds {
-        Bounds {
-            range: Range::Whole(*r.start() as u64, *r.end() as u64),
-            ..Bounds::default()
-        }
-    }
-}
-
-impl From<RangeFrom<usize>> for Bounds {
-    fn from(r: RangeFrom<usize>) -> Bounds {
-        Bounds {
-            range: Range::Whole(r.start as u64, u64::MAX),
-            ..Bounds::default()
-        }
-    }
-}
-
-impl From<Items> for Bounds {
-    fn from(items: Items) -> Bounds {
-        Bounds {
-            items,
-            ..Bounds::default()
-        }
-    }
-}
-
-impl From<(Interval, Items)> for Bounds {
-    fn from((i, items): (Interval, Items)) -> Bounds {
-        Bounds { items, ..i.into() }
-    }
-}
-
-impl From<(RangeFrom<usize>, Items)> for Bounds {
-    fn from((r, items): (RangeFrom<usize>, Items)) -> Bounds {
-        Bounds { items, ..r.into() }
+            ),
+        })
     }
 }
 
@@ -356,14 +328,17 @@ macro_rules! whole_numbers {
     ($($t:ty),*) => {$(
         impl Value for $t {
             fn read(node: &Node, at: &[PathSeg], b: Bounds) -> Res<Self> {
-                match node {
-                    Node::Int(i) if *i >= 0 => match <$t>::try_from(*i) {
-                        Ok(v) => b.whole(at, v as u64).map(|()| v),
-                        Err(_) => {
-                            expected(node, at, &format!("a whole number from 0 to {}", <$t>::MAX))
-                        }
-                    },
-                    _ => expected(node, at, "a whole number >= 0"),
+                let v = match node {
+                    Node::Int(i) if *i >= 0 => <$t>::try_from(*i).or_else(|_| {
+                        expected(node, at, &format!("a whole number from 0 to {}", <$t>::MAX))
+                    })?,
+                    _ => return expected(node, at, "a whole number >= 0"),
+                };
+                match b.range {
+                    Range::Whole(lo, hi) if !(lo..=hi).contains(&(v as u64)) => {
+                        fail(at, format!("must be {}, got {v}", b.short().unwrap_or_default()))
+                    }
+                    _ => Ok(v),
                 }
             }
             fn schema(b: Bounds) -> Json {
@@ -387,10 +362,16 @@ whole_numbers!(u32, u64, usize);
 
 impl Value for f64 {
     fn read(node: &Node, at: &[PathSeg], b: Bounds) -> Res<Self> {
-        match node {
-            Node::Int(i) => b.real(at, *i as f64),
-            Node::Float(v) => b.real(at, *v),
-            _ => expected(node, at, "a number"),
+        let v = match node {
+            Node::Int(i) => *i as f64,
+            Node::Float(v) => *v,
+            _ => return expected(node, at, "a number"),
+        };
+        match b.range {
+            Range::Real(i) if !i.contains(v) => {
+                fail(at, format!("must be {}, got {}", i.describe(), number(v)))
+            }
+            _ => Ok(v),
         }
     }
     fn schema(b: Bounds) -> Json {
@@ -400,8 +381,7 @@ impl Value for f64 {
         }
     }
     fn yaml(&self) -> Option<String> {
-        // `{:?}` keeps the decimal point, so `0.0` reads back as a number
-        // of the parameter's type.
+        // `{:?}` keeps the decimal point: `0.0` reads back as a number.
         Some(format!("{self:?}"))
     }
     fn number(&self) -> Option<f64> {
@@ -430,12 +410,9 @@ impl Value for String {
             return expected(node, at, "text");
         };
         if b.range == Range::DirName && !crate::results::is_plain_name(&text) {
-            // The name becomes a directory under results/ and reports/.
             let rule = b.short().unwrap_or_default();
-            return fail(
-                at,
-                format!("`{text}` is not a valid name: use {rule} (it names a directory)"),
-            );
+            let msg = format!("`{text}` is not a valid name: use {rule} (it names a directory)");
+            return fail(at, msg);
         }
         Ok(text)
     }
@@ -464,6 +441,7 @@ impl Value for PathBuf {
     }
 }
 
+/// A parameter whose default is "unset" (a null is unset too).
 impl<T: Value> Value for Option<T> {
     fn read(node: &Node, at: &[PathSeg], b: Bounds) -> Res<Self> {
         T::read(node, at, b).map(Some)
@@ -500,15 +478,12 @@ impl<T: Value> Value for Vec<T> {
             // A lone value is named without an index.
             let here = if lone { at.to_vec() } else { join(at, i) };
             let v = T::read(item, &here, b)?;
-            if b.items == Items::Increasing {
-                if let (Some(prev), Some(x)) = (out.last().and_then(T::number), v.number()) {
-                    if x <= prev {
-                        let (x, prev) = (number(x), number(prev));
-                        return fail(
-                            &here,
-                            format!("{list} must be strictly increasing, but {x} follows {prev}"),
-                        );
-                    }
+            let prev = out.last().and_then(T::number);
+            if let (Items::Increasing, Some(prev), Some(x)) = (b.items, prev, v.number()) {
+                if x <= prev {
+                    let (x, prev) = (number(x), number(prev));
+                    let msg = format!("{list} must be strictly increasing, but {x} follows {prev}");
+                    return fail(&here, msg);
                 }
             } else if let Some(first) = out.iter().position(|x| *x == v) {
                 return fail(&here, v.repeat(list, first));
@@ -557,7 +532,8 @@ pub struct ParamDoc {
     pub default: String,
     /// What it does and which values are allowed.
     pub doc: String,
-    /// Its JSON Schema, with the doc and the default.
+    /// Its JSON Schema, with the doc, the default and, when required, an
+    /// example.
     pub schema: Json,
 }
 
@@ -567,39 +543,32 @@ pub const REQUIRED: &str = "required";
 /// A parameter's default, as its declaration gives it.
 pub enum DefaultIs<T> {
     Value(T),
-    /// Required; the text is an example value, if any.
+    /// Required; the text is a valid example, or empty.
     Required(&'static str),
     /// Unset unless written; the text says what unset means.
     Rule(&'static str),
 }
 
 impl ParamDoc {
-    pub fn new<T: Value>(
-        name: &'static str,
-        default: DefaultIs<T>,
-        doc: &[&str],
-        b: Bounds,
-    ) -> Self {
-        let doc = doc_text(doc);
-        let doc = match T::allowed(b) {
-            Some(range) if doc.is_empty() => range,
-            Some(range) => format!("{doc}; {range}"),
-            None => doc,
+    pub fn new<T: Value>(name: &'static str, is: DefaultIs<T>, doc: &[&str], b: Bounds) -> Self {
+        let doc = match (doc_text(doc), T::allowed(b)) {
+            (doc, None) => doc,
+            (doc, Some(range)) if doc.is_empty() => range,
+            (doc, Some(range)) => format!("{doc}; {range}"),
         };
         let mut schema = T::schema(b);
         schema["description"] = json!(doc);
-        let default = match default {
-            DefaultIs::Value(v) => match v.yaml() {
-                Some(yaml) => {
-                    if let Ok(value) = serde_yaml::from_str::<Json>(&yaml) {
-                        schema["default"] = value;
-                    }
-                    yaml
+        let as_json = |yaml: &str| serde_yaml::from_str::<Json>(yaml).ok();
+        let default = match is {
+            DefaultIs::Value(v) => {
+                let yaml = v.yaml().unwrap_or_else(|| "(see below)".to_owned());
+                if let Some(value) = as_json(&yaml).filter(|_| !yaml.starts_with('(')) {
+                    schema["default"] = value;
                 }
-                None => "(see below)".to_owned(),
-            },
+                yaml
+            }
             DefaultIs::Required(example) => {
-                if let Ok(value) = serde_yaml::from_str::<Json>(example) {
+                if let Some(value) = as_json(example).filter(|_| !example.is_empty()) {
                     schema["examples"] = json!([value]);
                 }
                 REQUIRED.to_owned()
@@ -626,40 +595,52 @@ pub fn object_schema(params: &[ParamDoc], description: &str, nullable: bool) -> 
         .filter(|p| p.default == REQUIRED)
         .map(|p| p.name)
         .collect();
-    let kind = if nullable && required.is_empty() {
-        json!(["object", "null"])
-    } else {
-        json!("object")
+    let kind = match nullable && required.is_empty() {
+        true => json!(["object", "null"]),
+        false => json!("object"),
     };
     json!({"type": kind, "description": description, "properties": properties,
         "required": required, "additionalProperties": false})
 }
 
-/// The keys of a map, read and checked before any value is.
+/// The entries of a map, checked against its declared keys before any
+/// value is read.
 pub struct Fields<'a> {
     entries: &'a [(String, Node)],
     at: Vec<PathSeg>,
 }
 
 impl<'a> Fields<'a> {
-    /// `node` must be a map (or null: every key left out) of `keys` only,
-    /// each at most once; `what` names it in an error ("the data section").
+    /// `node` must be a map (or null: every key left out) of `keys` only
+    /// (each with whether it is required), each at most once; `what` names
+    /// it in an error ("the data section").
     pub fn new(node: &'a Node, at: &[PathSeg], what: &str, keys: &[(&str, bool)]) -> Res<Self> {
         let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
-        let no_params = || match at.last() {
+        let no_params = match at.last() {
             Some(PathSeg::Key(name)) => format!("`{name}` takes no parameters"),
             _ => "takes no parameters".to_owned(),
         };
         let entries: &[(String, Node)] = match node {
             Node::Map(entries) => entries,
             Node::Null => &[],
-            _ if keys.is_empty() => return fail(at, no_params()),
-            _ => return expected(node, at, &shape(what, keys)),
+            _ if keys.is_empty() => return fail(at, no_params),
+            _ => {
+                let pick = |req: bool| -> Vec<&str> {
+                    keys.iter().filter(|k| k.1 == req).map(|k| k.0).collect()
+                };
+                let (required, optional) = (quoted(&pick(true)), quoted(&pick(false)));
+                let shape = match (required.is_empty(), optional.is_empty()) {
+                    (true, _) => format!("a map with optional {optional}"),
+                    (false, true) => format!("a map with {required}"),
+                    _ => format!("a map with {required} and optional {optional}"),
+                };
+                return expected(node, at, &format!("{what}: {shape}"));
+            }
         };
         for (i, (key, _)) in entries.iter().enumerate() {
             let here = join(at, key.as_str());
             if keys.is_empty() {
-                return fail_at(&here, Place::Key, no_params());
+                return fail_at(&here, Place::Key, no_params);
             }
             if !names.contains(&key.as_str()) {
                 let hint = did_you_mean(key, &names);
@@ -668,24 +649,16 @@ impl<'a> Fields<'a> {
                     [a, b] => format!("`{a}` or `{b}`"),
                     _ => format!("one of {}", quoted(&names)),
                 };
-                return fail_at(
-                    &here,
-                    Place::Key,
-                    format!("unknown field `{key}`{hint}, expected {one_of}"),
-                );
+                let msg = format!("unknown field `{key}`{hint}, expected {one_of}");
+                return fail_at(&here, Place::Key, msg);
             }
             if entries[..i].iter().any(|(k, _)| k == key) {
-                return fail_at(
-                    &here,
-                    Place::RepeatedKey,
-                    format!("duplicate field `{key}`"),
-                );
+                let msg = format!("duplicate field `{key}`");
+                return fail_at(&here, Place::RepeatedKey, msg);
             }
         }
-        Ok(Fields {
-            entries,
-            at: at.to_vec(),
-        })
+        let at = at.to_vec();
+        Ok(Fields { entries, at })
     }
 
     fn value(&self, key: &str) -> Option<&'a Node> {
@@ -718,26 +691,6 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// "the data section: a map with `dataset` and optional `path`, ...".
-fn shape(what: &str, keys: &[(&str, bool)]) -> String {
-    let pick = |required: bool| -> Vec<&str> {
-        keys.iter()
-            .filter(|(_, r)| *r == required)
-            .map(|(k, _)| *k)
-            .collect()
-    };
-    let (required, optional) = (pick(true), pick(false));
-    match (required.is_empty(), optional.is_empty()) {
-        (false, false) => format!(
-            "{what}: a map with {} and optional {}",
-            quoted(&required),
-            quoted(&optional)
-        ),
-        (false, true) => format!("{what}: a map with {}", quoted(&required)),
-        _ => format!("{what}: a map with optional {}", quoted(&optional)),
-    }
-}
-
 /// One named thing a suite can use, for `lossbench list` and the schema.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CatalogEntry {
@@ -754,7 +707,7 @@ pub struct CatalogEntry {
 
 /// A value written as a bare name or as a one-key map from the name to its
 /// parameters: the components of [`components!`] and the model.
-pub trait Named: Sized {
+pub trait Named: Sized + PartialEq {
     /// What the name names, for messages: "loss", "model", ...
     const KIND: &'static str;
     /// Its plural: "losses", "models", ...
@@ -767,8 +720,47 @@ pub trait Named: Sized {
     /// The value named `name` (one of [`Named::NAMES`]) from its parameters
     /// (`Null` when none are written) found at `at`, a path ending in the name.
     fn build(name: &str, params: &Node, at: &[PathSeg]) -> Res<Self>;
+    /// Its name.
+    fn named(&self) -> &'static str;
     /// Every name with its summary and parameters.
     fn entries() -> Vec<CatalogEntry>;
+    /// The schema's description of the whole kind.
+    fn description() -> String;
+}
+
+impl<T: Named> Value for T {
+    const ITEM: &'static str = T::KIND;
+    fn read(node: &Node, at: &[PathSeg], _: Bounds) -> Res<Self> {
+        read_named(node, at)
+    }
+    /// A bare name, or a one-key map to its parameters; only the names
+    /// whose parameters all have defaults are offered bare.
+    fn schema(_: Bounds) -> Json {
+        let entries = T::entries();
+        let bare: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.params.iter().all(|p| p.default != REQUIRED))
+            .map(|e| e.name)
+            .collect();
+        let params: serde_json::Map<String, Json> = entries
+            .iter()
+            .map(|e| (e.name.into(), object_schema(&e.params, &e.summary, true)))
+            .collect();
+        json!({"description": T::description(), "anyOf": [
+            {"enum": bare},
+            {"type": "object", "properties": params, "additionalProperties": false,
+                "minProperties": 1, "maxProperties": 1},
+        ]})
+    }
+    /// A bare name: only a value with every default reads back as it
+    /// (which is what a declared default is).
+    fn yaml(&self) -> Option<String> {
+        Some(self.named().to_owned())
+    }
+    fn repeat(&self, list: &str, first: usize) -> String {
+        let kind = T::KIND;
+        format!("duplicate of {list}[{first}] (same {kind} with the same parameters)")
+    }
 }
 
 /// The value named `name` with every parameter left to its default; for
@@ -784,38 +776,31 @@ pub fn all_defaults<T: Value>() -> T {
 
 /// Reads a [`Named`] value in either form.
 pub fn read_named<T: Named>(node: &Node, at: &[PathSeg]) -> Res<T> {
-    let find = |name: &str, at: &[PathSeg], place| {
-        if T::NAMES.contains(&name) {
-            Ok(())
-        } else {
-            fail_at(at, place, unknown(T::KIND, name, T::NAMES))
-        }
+    let known = |name: &str, at: &[PathSeg], place| match T::NAMES.contains(&name) {
+        true => Ok(()),
+        false => fail_at(at, place, unknown(T::KIND, name, T::NAMES)),
     };
     match node {
         Node::Str(name) => {
-            find(name, at, Place::Value)?;
+            known(name, at, Place::Value)?;
             T::build(name, &Node::Null, &join(at, name.as_str()))
         }
         Node::Map(entries) if !entries.is_empty() => {
             let (name, params) = &entries[0];
             let here = join(at, name.as_str());
             // An unknown name is reported at the key itself.
-            find(name, &here, Place::Key)?;
+            known(name, &here, Place::Key)?;
             let value = T::build(name, params, &here)?;
             match entries.get(1) {
                 None => Ok(value),
                 Some((second, _)) => second_key::<T>(at, name, second),
             }
         }
-        _ => expected(
-            node,
-            at,
-            &format!(
-                "{} name ({}) or a one-key map {{name: {{params}}}}",
-                article(T::KIND),
-                quoted(T::NAMES)
-            ),
-        ),
+        _ => {
+            let (a, names) = (article(T::KIND), quoted(T::NAMES));
+            let what = format!("{a} name ({names}) or a one-key map {{name: {{params}}}}");
+            expected(node, at, &what)
+        }
     }
 }
 
@@ -823,14 +808,13 @@ pub fn read_named<T: Named>(node: &Node, at: &[PathSeg]) -> Res<T> {
 /// level too little, or a list item one dash short; say so at it.
 fn second_key<T: Named>(at: &[PathSeg], name: &str, key: &str) -> Res<T> {
     let here = join(at, key);
-    if key == name {
+    let msg = if key == name {
         return fail_at(
             &here,
             Place::RepeatedKey,
             format!("`{name}` is given twice"),
         );
-    }
-    let msg = if !T::NAMES.contains(&key) {
+    } else if !T::NAMES.contains(&key) {
         format!(
             "{} entry has one key, its name; `{key}` is a second key (parameters go under the \
              name: `{name}: {{{key}: ...}}`)",
@@ -848,33 +832,8 @@ fn second_key<T: Named>(at: &[PathSeg], name: &str, key: &str) -> Res<T> {
     fail_at(&here, Place::Key, msg)
 }
 
-/// The JSON Schema of a [`Named`] value: a bare name (of those whose
-/// parameters all have defaults) or a one-key map to its parameters.
-pub fn named_schema<T: Named>(description: &str) -> Json {
-    let entries = T::entries();
-    let bare: Vec<&str> = entries
-        .iter()
-        .filter(|e| e.params.iter().all(|p| p.default != REQUIRED))
-        .map(|e| e.name)
-        .collect();
-    let with_params: serde_json::Map<String, Json> = entries
-        .iter()
-        .map(|e| {
-            (
-                e.name.to_owned(),
-                object_schema(&e.params, &e.summary, true),
-            )
-        })
-        .collect();
-    json!({"description": description, "anyOf": [
-        {"enum": bare},
-        {"type": "object", "properties": with_params, "additionalProperties": false,
-            "minProperties": 1, "maxProperties": 1},
-    ]})
-}
-
 /// Declares a plain choice: a unit enum whose serde names, suite names and
-/// catalog docs come from one list.
+/// docs come from one list.
 macro_rules! names {
     (
         $(#[doc = $doc:literal])*
@@ -901,27 +860,20 @@ macro_rules! names {
 
             /// What each value is, in [`Self::ALL`]'s order.
             pub fn docs() -> Vec<String> {
-                vec![$($crate::suite::decl::doc_text(&[$($vdoc),*])),+]
+                vec![$(doc_text(&[$($vdoc),*])),+]
             }
         }
 
-        impl $crate::suite::decl::Value for $ty {
-            fn read(
-                node: &$crate::suite::node::Node,
-                at: &[$crate::suite::locate::PathSeg],
-                _: $crate::suite::decl::Bounds,
-            ) -> $crate::suite::decl::Res<Self> {
-                $crate::suite::decl::choose(node, at, $kind, Self::NAMES).map(|i| Self::ALL[i])
+        impl Value for $ty {
+            fn read(node: &Node, at: &[PathSeg], _: Bounds) -> Res<Self> {
+                decl::choose(node, at, $kind, Self::NAMES).map(|i| Self::ALL[i])
             }
-            fn schema(_: $crate::suite::decl::Bounds) -> serde_json::Value {
+            fn schema(_: Bounds) -> serde_json::Value {
                 serde_json::json!({"enum": Self::NAMES})
             }
-            fn allowed(_: $crate::suite::decl::Bounds) -> Option<String> {
-                let each: Vec<String> = Self::NAMES
-                    .iter()
-                    .zip(Self::docs())
-                    .map(|(name, doc)| format!("{name} ({doc})"))
-                    .collect();
+            fn allowed(_: Bounds) -> Option<String> {
+                let docs = Self::NAMES.iter().zip(Self::docs());
+                let each: Vec<String> = docs.map(|(n, doc)| format!("{n} ({doc})")).collect();
                 Some(each.join(", "))
             }
             fn yaml(&self) -> Option<String> {
@@ -934,8 +886,8 @@ macro_rules! names {
 /// The pieces of one declared parameter line, for [`section!`] and
 /// [`components!`].
 macro_rules! param {
-    (@bounds) => { $crate::suite::decl::Bounds::default() };
-    (@bounds $b:expr) => { $crate::suite::decl::Bounds::from($b) };
+    (@bounds) => { Bounds::default() };
+    (@bounds $b:expr) => { Bounds::from($b) };
     (@required required) => { true };
     (@required $how:ident) => { false };
     (@read $f:ident, $key:literal, $t:ty, default($($v:tt)*) $(, $b:expr)?) => {
@@ -947,22 +899,15 @@ macro_rules! param {
     (@read $f:ident, $key:literal, $t:ty, required($($ex:tt)*) $(, $b:expr)?) => {
         $f.need::<$t>($key, param!(@bounds $($b)?), stringify!($($ex)*))
     };
-    (@default $t:ty, default($($v:tt)*)) => {
-        $crate::suite::decl::DefaultIs::<$t>::Value($($v)*)
-    };
-    (@default $t:ty, optional($rule:literal)) => {
-        $crate::suite::decl::DefaultIs::<$t>::Rule($rule)
-    };
-    (@default $t:ty, required($($ex:tt)*)) => {
-        $crate::suite::decl::DefaultIs::<$t>::Required(stringify!($($ex)*))
-    };
+    (@default $t:ty, default($($v:tt)*)) => { DefaultIs::<$t>::Value($($v)*) };
+    (@default $t:ty, optional($rule:literal)) => { DefaultIs::<$t>::Rule($rule) };
+    (@default $t:ty, required($($ex:tt)*)) => { DefaultIs::<$t>::Required(stringify!($($ex)*)) };
     (@doc $key:literal, $t:ty, $how:ident($($v:tt)*), [$($doc:literal),*] $(, $b:expr)?) => {
-        $crate::suite::decl::ParamDoc::new::<$t>(
-            $key,
-            param!(@default $t, $how($($v)*)),
-            &[$($doc),*],
-            param!(@bounds $($b)?),
-        )
+        ParamDoc::new::<$t>($key, param!(@default $t, $how($($v)*)), &[$($doc),*],
+            param!(@bounds $($b)?))
+    };
+    (@keys $( $key:literal $how:ident ),*) => {
+        &[$(($key, param!(@required $how))),*]
     };
 }
 
@@ -972,7 +917,7 @@ macro_rules! param {
 macro_rules! section {
     (
         $(#[doc = $doc:literal])*
-        pub struct $ty:ident ($what:literal) {
+        pub struct $ty:ident ($what:literal $(, $kind:literal, $plural:literal by $kty:ty)?) {
             $( $(#[doc = $fdoc:literal])* $(#[serde($($sa:tt)*)])?
                $key:literal $field:ident : $fty:ty = $how:ident($($v:tt)*) $(, $b:expr)? ; )*
         }
@@ -980,108 +925,64 @@ macro_rules! section {
         $(#[doc = $doc])*
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct $ty {
+            $( pub kind: $kty, )?
             $( $(#[doc = $fdoc])* $(#[serde($($sa)*)])? pub $field: $fty, )*
         }
 
-        section!(@fields $ty { $( [$($fdoc),*] $key $field : $fty = $how($($v)*) $(, $b)? ; )* });
+        impl $ty {
+            /// Every key with its default, range and doc.
+            pub(crate) fn params() -> Vec<ParamDoc> {
+                vec![$(param!(@doc $key, $fty, $how($($v)*), [$($fdoc),*] $(, $b)?)),*]
+            }
+        }
 
-        impl $crate::suite::decl::Value for $ty {
-            fn read(
-                node: &$crate::suite::node::Node,
-                at: &[$crate::suite::locate::PathSeg],
-                _: $crate::suite::decl::Bounds,
-            ) -> $crate::suite::decl::Res<Self> {
-                let f = $crate::suite::decl::Fields::new(node, at, $what, Self::KEYS)?;
+        section!(@read $ty ($what $(, $kind, $plural by $kty)?) [$($doc),*]
+            { $( $key $field : $fty = $how($($v)*) $(, $b)? ; )* });
+    };
+    (@read $ty:ident ($what:literal) [$($doc:literal),*]
+        { $( $key:literal $field:ident : $fty:ty = $how:ident($($v:tt)*) $(, $b:expr)? ; )* }
+    ) => {
+        impl Value for $ty {
+            fn read(node: &Node, at: &[PathSeg], _: Bounds) -> Res<Self> {
+                let f = Fields::new(node, at, $what, param!(@keys $($key $how),*))?;
                 Ok($ty { $( $field: param!(@read f, $key, $fty, $how($($v)*) $(, $b)?)?, )* })
             }
-            fn schema(_: $crate::suite::decl::Bounds) -> serde_json::Value {
-                $crate::suite::decl::object_schema(
-                    &Self::params(),
-                    &$crate::suite::decl::doc_text(&[$($doc),*]),
-                    false,
-                )
+            fn schema(_: Bounds) -> serde_json::Value {
+                decl::object_schema(&Self::params(), &doc_text(&[$($doc),*]), false)
             }
             fn yaml(&self) -> Option<String> {
                 None
             }
         }
     };
-    (
-        $(#[doc = $doc:literal])*
-        pub struct $ty:ident ($kind:literal, $plural:literal) by kind: $kty:ty {
-            $( $(#[doc = $fdoc:literal])* $key:literal $field:ident : $fty:ty
-               = $how:ident($($v:tt)*) $(, $b:expr)? ; )*
-        }
+    (@read $ty:ident ($what:literal, $kind:literal, $plural:literal by $kty:ty) [$($doc:literal),*]
+        { $( $key:literal $field:ident : $fty:ty = $how:ident($($v:tt)*) $(, $b:expr)? ; )* }
     ) => {
-        $(#[doc = $doc])*
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-        pub struct $ty {
-            pub kind: $kty,
-            $( $(#[doc = $fdoc])* pub $field: $fty, )*
-        }
-
-        section!(@fields $ty { $( [$($fdoc),*] $key $field : $fty = $how($($v)*) $(, $b)? ; )* });
-
-        impl $crate::suite::decl::Named for $ty {
+        impl Named for $ty {
             const KIND: &'static str = $kind;
             const PLURAL: &'static str = $plural;
             const IN_LIST: bool = false;
             const NAMES: &'static [&'static str] = <$kty>::NAMES;
-            fn build(
-                name: &str,
-                params: &$crate::suite::node::Node,
-                at: &[$crate::suite::locate::PathSeg],
-            ) -> $crate::suite::decl::Res<Self> {
-                let what = format!("`{name}` options");
-                let f = $crate::suite::decl::Fields::new(params, at, &what, Self::KEYS)?;
+            fn build(name: &str, params: &Node, at: &[PathSeg]) -> Res<Self> {
+                let what = format!("`{name}` {}", $what);
+                let f = Fields::new(params, at, &what, param!(@keys $($key $how),*))?;
                 let i = Self::NAMES.iter().position(|n| *n == name).unwrap_or_default();
                 Ok($ty {
                     kind: <$kty>::ALL[i],
                     $( $field: param!(@read f, $key, $fty, $how($($v)*) $(, $b)?)?, )*
                 })
             }
-            fn entries() -> Vec<$crate::suite::decl::CatalogEntry> {
-                let docs = <$kty>::docs();
-                Self::NAMES
-                    .iter()
-                    .zip(docs)
-                    .map(|(&name, summary)| $crate::suite::decl::CatalogEntry {
-                        kind: $kind,
-                        name,
-                        summary,
-                        params: Self::params(),
-                    })
-                    .collect()
+            fn named(&self) -> &'static str {
+                self.kind.name()
             }
-        }
-
-        impl $crate::suite::decl::Value for $ty {
-            const ITEM: &'static str = $kind;
-            fn read(
-                node: &$crate::suite::node::Node,
-                at: &[$crate::suite::locate::PathSeg],
-                _: $crate::suite::decl::Bounds,
-            ) -> $crate::suite::decl::Res<Self> {
-                $crate::suite::decl::read_named(node, at)
+            fn entries() -> Vec<CatalogEntry> {
+                let entry = |(&name, summary)| CatalogEntry {
+                    kind: $kind, name, summary, params: Self::params(),
+                };
+                Self::NAMES.iter().zip(<$kty>::docs()).map(entry).collect()
             }
-            fn schema(_: $crate::suite::decl::Bounds) -> serde_json::Value {
-                $crate::suite::decl::named_schema::<Self>(&$crate::suite::decl::doc_text(&[$($doc),*]))
-            }
-            fn yaml(&self) -> Option<String> {
-                None
-            }
-        }
-    };
-    (@fields $ty:ident {
-        $( [$($fdoc:literal),*] $key:literal $field:ident : $fty:ty = $how:ident($($v:tt)*) $(, $b:expr)? ; )*
-    }) => {
-        impl $ty {
-            /// The keys, each with whether it is required.
-            const KEYS: &'static [(&'static str, bool)] = &[$(($key, param!(@required $how))),*];
-
-            /// Every key with its default, range and doc.
-            pub(crate) fn params() -> Vec<$crate::suite::decl::ParamDoc> {
-                vec![$(param!(@doc $key, $fty, $how($($v)*), [$($fdoc),*] $(, $b)?)),*]
+            fn description() -> String {
+                doc_text(&[$($doc),*])
             }
         }
     };
@@ -1125,62 +1026,41 @@ macro_rules! components {
             }
         }
 
-        impl $crate::suite::decl::Named for $ty {
+        impl Named for $ty {
             const KIND: &'static str = $kind;
             const PLURAL: &'static str = $plural;
             const IN_LIST: bool = $in_list;
             const NAMES: &'static [&'static str] = $ty::NAMES;
 
-            fn build(
-                name: &str,
-                params: &$crate::suite::node::Node,
-                at: &[$crate::suite::locate::PathSeg],
-            ) -> $crate::suite::decl::Res<Self> {
+            fn build(name: &str, params: &Node, at: &[PathSeg]) -> Res<Self> {
                 let what = format!("`{name}` options");
                 let value = match name {
                     $($name => {
-                        let keys: &[(&str, bool)] = &[$($(($key, param!(@required $how))),*)?];
+                        let keys = param!(@keys $($($key $how),*)?);
                         #[allow(unused_variables)]
-                        let f = $crate::suite::decl::Fields::new(params, at, &what, keys)?;
+                        let f = Fields::new(params, at, &what, keys)?;
                         $ty::$variant $({ $(
                             $field: param!(@read f, $key, $fty, $how($($v)*) $(, $b)?)?,
                         )* })?
                     })+
-                    _ => return $crate::suite::decl::fail(at, format!("unknown {} `{name}`", $kind)),
+                    _ => return fail(at, format!("unknown {} `{name}`", $kind)),
                 };
                 $( $check(&value, at)?; )?
                 Ok(value)
             }
-
-            fn entries() -> Vec<$crate::suite::decl::CatalogEntry> {
-                vec![$($crate::suite::decl::CatalogEntry {
+            fn named(&self) -> &'static str {
+                self.name()
+            }
+            fn entries() -> Vec<CatalogEntry> {
+                vec![$(CatalogEntry {
                     kind: $kind,
                     name: $name,
-                    summary: $crate::suite::decl::doc_text(&[$($vdoc),*]),
+                    summary: doc_text(&[$($vdoc),*]),
                     params: vec![$($(param!(@doc $key, $fty, $how($($v)*), [$($fdoc),*] $(, $b)?)),*)?],
                 }),+]
             }
-        }
-
-        impl $crate::suite::decl::Value for $ty {
-            const ITEM: &'static str = $kind;
-            fn read(
-                node: &$crate::suite::node::Node,
-                at: &[$crate::suite::locate::PathSeg],
-                _: $crate::suite::decl::Bounds,
-            ) -> $crate::suite::decl::Res<Self> {
-                $crate::suite::decl::read_named(node, at)
-            }
-            fn schema(_: $crate::suite::decl::Bounds) -> serde_json::Value {
-                $crate::suite::decl::named_schema::<Self>(&$crate::suite::decl::doc_text(&[$($doc),*]))
-            }
-            /// A bare name: only a value with every default reads back as it
-            /// (which is what a default is).
-            fn yaml(&self) -> Option<String> {
-                Some(self.name().to_owned())
-            }
-            fn repeat(&self, list: &str, first: usize) -> String {
-                format!("duplicate of {list}[{first}] (same {} with the same parameters)", $kind)
+            fn description() -> String {
+                doc_text(&[$($doc),*])
             }
         }
     };

@@ -24,8 +24,7 @@
 use std::path::PathBuf;
 
 use super::cross::RegressionSpec;
-use super::decl::{all_defaults, bare, fail, join, Bounds, Interval, Items, Res};
-use super::locate::PathSeg;
+use super::decl::{self, all_defaults, bare, prelude::*};
 
 /// Upper bounds on sizes: a value past them cannot be what a suite means
 /// (and past some of them libtorch or the allocator aborts the process
@@ -175,7 +174,7 @@ impl ModelKind {
 
 section! {
     /// The backbone and its options.
-    pub struct ModelSpec ("model", "models") by kind: ModelKind {
+    pub struct ModelSpec ("options", "model", "models" by ModelKind) {
         /// size of the feature vector the head sees
         "feature-dim" feature_dim: usize = default(64), 1..=limits::FEATURE_DIM;
         /// dropout probability before the feature layer; 0 = none
