@@ -1,4 +1,4 @@
-//! Errors of the raw layer: syntax, unknown keys, wrong types.
+//! Errors of reading: syntax, unknown keys and names, wrong types.
 
 use super::*;
 
