@@ -2,22 +2,20 @@
 //!
 //! yaml_serde reports positions only with errors, so the YAML tree
 //! ([`Node`]) has none. A failing field is found again instead: its place in
-//! the tree gives its number among the nodes yaml_serde visits, in document
-//! order; the text is then read once more by a probe that counts nodes and
-//! fails on purpose at that number, and yaml_serde stamps the failure with
-//! the node's line and column. Positions therefore come from the parser that
+//! the tree gives its number among the nodes of the document, in order; the
+//! text is then read once more by the same reader, told to fail on purpose
+//! at that number, and yaml_serde stamps the failure with the node's line
+//! and column. Positions therefore come from the parser that
 //! read the suite, and block and flow style, comments, quoting and anchors
 //! all work alike.
 //!
 //! This module knows nothing of suites: it maps paths to positions.
 
 use std::cell::Cell;
-use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
+use serde::de::DeserializeSeed;
 
-use super::node::Node;
+use super::node::{Node, Reader, STOPPED};
 
 /// One step of a field path: a map key or a list index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -133,118 +131,17 @@ fn size(node: &Node) -> usize {
     }
 }
 
-std::thread_local! {
-    /// Set when the probe fails on purpose, so that the failure is told from
-    /// any other error without reading yaml_serde's message; a probe runs
-    /// on one thread, start to end.
-    static FOUND: Cell<bool> = const { Cell::new(false) };
-}
-
 /// The position yaml_serde gives node number `target` of `text`.
 fn probe(text: &str, target: usize) -> Option<(usize, usize)> {
-    FOUND.set(false);
     let next = Cell::new(0);
-    let count = Count {
+    let reader = Reader {
         next: &next,
-        target,
+        stop: target,
     };
-    let err = count
+    let err = reader
         .deserialize(serde_yaml::Deserializer::from_str(text))
         .err()?;
-    FOUND
-        .replace(false)
-        .then(|| err.location().map(|l| (l.line(), l.column())))?
-}
-
-/// Reads one node, numbering it and everything in it, and fails at the
-/// target.
-#[derive(Clone, Copy)]
-struct Count<'c> {
-    next: &'c Cell<usize>,
-    target: usize,
-}
-
-impl Count<'_> {
-    /// Numbers the node about to be read; whether it is the target.
-    fn is_target(self) -> bool {
-        let n = self.next.replace(self.next.get() + 1);
-        n == self.target
-    }
-}
-
-/// Fails on any node (serde's default for every visit), at its position.
-struct Fail;
-
-impl Visitor<'_> for Fail {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("the node being located")
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Count<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if self.is_target() {
-            FOUND.set(true);
-            d.deserialize_any(Fail)
-        } else {
-            d.deserialize_any(self)
-        }
-    }
-}
-
-/// A key, which counts as one node however it is written.
-struct Key<'c>(Count<'c>);
-
-impl<'de> DeserializeSeed<'de> for Key<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if self.0.is_target() {
-            FOUND.set(true);
-            d.deserialize_any(Fail)
-        } else {
-            IgnoredAny::deserialize(d).map(|_| ())
-        }
-    }
-}
-
-macro_rules! scalars {
-    ($($visit:ident: $t:ty),*) => {$(
-        fn $visit<E: de::Error>(self, _: $t) -> Result<(), E> {
-            Ok(())
-        }
-    )*};
-}
-
-impl<'de> Visitor<'de> for Count<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any node")
-    }
-    scalars!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_i128: i128,
-        visit_u128: u128, visit_f64: f64, visit_str: &str);
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(self)?.is_some() {}
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_key_seed(Key(self))?.is_some() {
-            map.next_value_seed(self)?;
-        }
-        Ok(())
-    }
-    // A tagged value is one node, as in the tree.
-    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<(), A::Error> {
-        let (IgnoredAny, value) = data.variant()?;
-        de::VariantAccess::newtype_variant::<IgnoredAny>(value).map(|_| ())
-    }
+    (next.get() == STOPPED).then(|| err.location().map(|l| (l.line(), l.column())))?
 }
 
 #[cfg(test)]

@@ -132,26 +132,13 @@ impl Suite {
                 "--seeds: give at least one seed".into(),
             ));
         }
-        if let Some((i, _)) = first_repeat(&seeds) {
-            return Err(crate::Error::Usage(format!(
-                "--seeds: seed {} is given twice",
-                seeds[i]
-            )));
+        if let Some(i) = (1..seeds.len()).find(|&i| seeds[..i].contains(&seeds[i])) {
+            let msg = format!("--seeds: seed {} is given twice", seeds[i]);
+            return Err(crate::Error::Usage(msg));
         }
         self.seeds = seeds;
         Ok(())
     }
-}
-
-/// The first item that repeats an earlier one, as `(its index, the earlier
-/// index)`; used for the suite's `seeds:` and for `run --seeds`.
-pub(crate) fn first_repeat<T: PartialEq>(items: &[T]) -> Option<(usize, usize)> {
-    items.iter().enumerate().find_map(|(i, x)| {
-        items[..i]
-            .iter()
-            .position(|e| e == x)
-            .map(|first| (i, first))
-    })
 }
 
 /// The JSON Schema (draft-07) of a suite file, for YAML editors: every key

@@ -10,9 +10,12 @@
 //! positions (yaml_serde gives none on success); an error is placed in the
 //! text afterwards by [`super::locate`].
 
+use std::cell::Cell;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess};
+use serde::de::{
+    self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess,
+};
 
 /// One YAML value.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +38,12 @@ pub enum Node {
 impl Node {
     /// Reads `text`; the error is yaml_serde's, about the text itself.
     pub fn parse(text: &str) -> Result<Node, serde_yaml::Error> {
-        Node::deserialize(serde_yaml::Deserializer::from_str(text))
+        let next = Cell::new(0);
+        let reader = Reader {
+            next: &next,
+            stop: STOPPED,
+        };
+        reader.deserialize(serde_yaml::Deserializer::from_str(text))
     }
 
     /// What was written, in the words of an error: `-1`, `text "x"`, `a list`.
@@ -74,15 +82,68 @@ impl Node {
     }
 }
 
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Node, D::Error> {
-        deserializer.deserialize_any(NodeVisitor)
+/// Reads one node of a YAML document, numbering it and every node in it in
+/// document order (a key counts as one node, whatever it holds), and fails
+/// on purpose at node number `stop`: [`super::locate`] finds a node's line
+/// and column by reading the text again up to that failure, which yaml_serde
+/// stamps with the node's position. One reader for both keeps the numbering
+/// the same.
+#[derive(Clone, Copy)]
+pub(super) struct Reader<'c> {
+    /// The number of the next node; [`STOPPED`] once the reader has stopped.
+    pub next: &'c Cell<usize>,
+    pub stop: usize,
+}
+
+/// [`Reader::next`] after the deliberate failure, which tells it from any
+/// other error without reading yaml_serde's message.
+pub(super) const STOPPED: usize = usize::MAX;
+
+impl Reader<'_> {
+    /// Numbers the node about to be read; fails if it is the one to stop at.
+    fn count<'de, D: Deserializer<'de>>(self, d: D) -> Result<D, D::Error> {
+        let n = self.next.replace(self.next.get() + 1);
+        if n != self.stop {
+            return Ok(d);
+        }
+        self.next.set(STOPPED);
+        // Serde's default for every visit is an error, at the node.
+        struct Stop;
+        impl de::Visitor<'_> for Stop {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("the node being located")
+            }
+        }
+        let err = d.deserialize_any(Stop).err();
+        Err(err.unwrap_or_else(|| de::Error::custom("the node being located")))
     }
 }
 
-struct NodeVisitor;
+impl<'de> DeserializeSeed<'de> for Reader<'_> {
+    type Value = Node;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        self.count(d)?.deserialize_any(self)
+    }
+}
 
-impl<'de> de::Visitor<'de> for NodeVisitor {
+/// A key: one node, read with a reader of its own.
+struct Key<'c>(Reader<'c>);
+
+impl<'de> DeserializeSeed<'de> for Key<'_> {
+    type Value = String;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+        let next = Cell::new(0);
+        let inner = Reader {
+            next: &next,
+            stop: STOPPED,
+        };
+        let key = inner.deserialize(self.0.count(d)?)?;
+        Ok(key.text().unwrap_or_else(|| "?".to_owned()))
+    }
+}
+
+impl<'de> de::Visitor<'de> for Reader<'_> {
     type Value = Node;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -115,26 +176,24 @@ impl<'de> de::Visitor<'de> for NodeVisitor {
     fn visit_none<E: de::Error>(self) -> Result<Node, E> {
         Ok(Node::Null)
     }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
-        Node::deserialize(d)
-    }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
+        while let Some(item) = seq.next_element_seed(self)? {
             items.push(item);
         }
         Ok(Node::Seq(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut entries = Vec::new();
-        while let Some((key, value)) = map.next_entry::<Node, Node>()? {
-            entries.push((key.text().unwrap_or_else(|| "?".to_owned()), value));
+        while let Some(key) = map.next_key_seed(Key(self))? {
+            entries.push((key, map.next_value_seed(self)?));
         }
         Ok(Node::Map(entries))
     }
+    // A tagged value is one node; nothing in it is looked at.
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Node, A::Error> {
         let (tag, value): (String, _) = data.variant()?;
-        value.newtype_variant::<Node>()?;
+        value.newtype_variant::<de::IgnoredAny>()?;
         Ok(Node::Tagged(tag))
     }
 }
