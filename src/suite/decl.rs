@@ -2,8 +2,8 @@
 //! parameter is read from the YAML tree, checked, documented and described
 //! as JSON Schema.
 //!
-//! A parameter is declared once, as a line of a [`section!`] or
-//! [`components!`] block: its key, its Rust type, its default, its bounds and
+//! A parameter is declared once, as a line of a `section!` or
+//! `components!` block: its key, its Rust type, its default, its bounds and
 //! its doc comment. The macros turn those lines into the resolved type
 //! itself, the reader that fills its defaults and reports mistakes (with the
 //! field path; [`super::locate`] finds the line and column), the entries of
@@ -706,7 +706,7 @@ pub struct CatalogEntry {
 }
 
 /// A value written as a bare name or as a one-key map from the name to its
-/// parameters: the components of [`components!`] and the model.
+/// parameters: the components of `components!` and the model.
 pub trait Named: Sized + PartialEq {
     /// What the name names, for messages: "loss", "model", ...
     const KIND: &'static str;
@@ -883,8 +883,8 @@ macro_rules! names {
     };
 }
 
-/// The pieces of one declared parameter line, for [`section!`] and
-/// [`components!`].
+/// The pieces of one declared parameter line, for `section!` and
+/// `components!`.
 macro_rules! param {
     (@bounds) => { Bounds::default() };
     (@bounds $b:expr) => { Bounds::from($b) };
