@@ -43,6 +43,9 @@ pub enum Command {
     /// List every dataset, model, optimiser, schedule, loss, attack and detector
     /// with its parameters and defaults.
     List,
+    /// Print the JSON Schema of suite files, for YAML editors:
+    /// `lossbench schema > lossbench.schema.json`.
+    Schema,
     /// Re-render the report of an earlier run from its result files only.
     Report {
         /// A run directory, e.g. results/quick/<run-id>.

@@ -119,6 +119,10 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
             print!("{}", catalog::render());
             Ok(0)
         }
+        Command::Schema => {
+            println!("{:#}", lossbench::suite::schema());
+            Ok(0)
+        }
         Command::Report {
             run_dir,
             out,

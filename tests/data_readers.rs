@@ -413,8 +413,8 @@ fn lookup_order_env_and_explicit_path() {
 
     // Nothing anywhere: DataNotFound listing every candidate.
     let name = DatasetName::Cifar100;
-    let local = Path::new("data").join(name.as_str());
-    let system = Path::new("/usr/share/datasets").join(name.as_str());
+    let local = Path::new("data").join(name.name());
+    let system = Path::new("/usr/share/datasets").join(name.name());
     if local.exists() || system.exists() {
         println!("note: skipping DataNotFound check, a {name:?} directory exists here");
     } else {

@@ -36,7 +36,7 @@ pub fn resolve_dir(name: DatasetName, explicit: Option<&Path>) -> Result<PathBuf
     if let Some(dir) = explicit {
         return locate(name, dir).map_err(|why| Error::Data {
             file: dir.to_path_buf(),
-            msg: format!("data.path does not hold the {} files: {why}", name.as_str()),
+            msg: format!("data.path does not hold the {} files: {why}", name.name()),
         });
     }
     let mut tried = Vec::new();
@@ -49,7 +49,7 @@ pub fn resolve_dir(name: DatasetName, explicit: Option<&Path>) -> Result<PathBuf
         }
     }
     Err(Error::DataNotFound {
-        name: name.as_str().to_string(),
+        name: name.name().to_string(),
         tried: tried.join(", "),
     })
 }
@@ -58,10 +58,10 @@ pub fn resolve_dir(name: DatasetName, explicit: Option<&Path>) -> Result<PathBuf
 fn candidates(name: DatasetName) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(root) = std::env::var_os(ENV_VAR).filter(|v| !v.is_empty()) {
-        dirs.push(PathBuf::from(root).join(name.as_str()));
+        dirs.push(PathBuf::from(root).join(name.name()));
     }
-    dirs.push(Path::new("data").join(name.as_str()));
-    dirs.push(Path::new(SYSTEM_DIR).join(name.as_str()));
+    dirs.push(Path::new("data").join(name.name()));
+    dirs.push(Path::new(SYSTEM_DIR).join(name.name()));
     dirs
 }
 

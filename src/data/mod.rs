@@ -15,31 +15,8 @@ pub use load::{load, resolve_dir};
 
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
-
-/// Which dataset a suite uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DatasetName {
-    Mnist,
-    FashionMnist,
-    Cifar10,
-    Cifar100,
-    Synthetic,
-}
-
-impl DatasetName {
-    /// The suite / directory name: `mnist`, `fashion-mnist`, `cifar10`, ...
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            DatasetName::Mnist => "mnist",
-            DatasetName::FashionMnist => "fashion-mnist",
-            DatasetName::Cifar10 => "cifar10",
-            DatasetName::Cifar100 => "cifar100",
-            DatasetName::Synthetic => "synthetic",
-        }
-    }
-}
+/// Declared with the rest of the suite format ([`crate::suite::spec`]).
+pub use crate::suite::{DataSpec, DatasetName, SyntheticSpec};
 
 /// Fashion-MNIST's labels 0-9 (Xiao et al. 2017, the dataset's README).
 const FASHION_MNIST_CLASSES: [&str; 10] = [
@@ -82,53 +59,6 @@ pub fn class_name(dataset: &str, label: u64) -> Option<&'static str> {
     usize::try_from(label)
         .ok()
         .and_then(|l| names.get(l).copied())
-}
-
-/// The resolved `data:` section of a suite.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DataSpec {
-    pub dataset: DatasetName,
-    /// Explicit directory holding the files; overrides the lookup order.
-    pub path: Option<PathBuf>,
-    /// Use only the first N training samples (None = all).
-    pub train_subset: Option<usize>,
-    /// Use only the first N test samples (None = all).
-    pub test_subset: Option<usize>,
-    /// Attack (and score detectors on) a seeded sample of N test samples,
-    /// of which the clean-correct ones are attacked; clean accuracy still uses
-    /// every test sample (None = attack all). Not serialised when unset, so
-    /// job ids of suites without it do not change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attack_subset: Option<usize>,
-    /// Parameters of the synthetic dataset (ignored for real datasets).
-    pub synthetic: SyntheticSpec,
-}
-
-/// The seeded synthetic dataset: `classes` prototype images plus noise.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SyntheticSpec {
-    /// Default 0.
-    pub seed: u64,
-    /// Default 4.
-    pub classes: usize,
-    /// Default 512.
-    pub train: usize,
-    /// Default 256.
-    pub test: usize,
-    /// Image side (single channel); default 12.
-    pub side: usize,
-}
-
-impl Default for SyntheticSpec {
-    fn default() -> Self {
-        SyntheticSpec {
-            seed: 0,
-            classes: 4,
-            train: 512,
-            test: 256,
-            side: 12,
-        }
-    }
 }
 
 /// One split (train or test) of a dataset.

@@ -51,7 +51,7 @@ impl Out<'_> {
         let c = &self.ctx.job.config;
         self.rows.metrics.push(MetricRow {
             job_id: self.ctx.job.id.clone(),
-            dataset: c.data.dataset.as_str().to_string(),
+            dataset: c.data.dataset.name().to_string(),
             model: super::model_name(self.ctx.job),
             loss: c.loss.name().to_string(),
             seed: c.seed,

@@ -107,7 +107,7 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     let t_data = Instant::now();
     let ds = data::load(&suite.data)?;
     tracing::info!(
-        dataset = %ds.name.as_str(),
+        dataset = %ds.name.name(),
         train = ds.train.len(),
         test = ds.test.len(),
         seconds = t_data.elapsed().as_secs_f64(),
@@ -115,7 +115,7 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     );
     println!(
         "data: {} ({} train, {} test, {} classes, shape {:?})",
-        ds.name.as_str(),
+        ds.name.name(),
         ds.train.len(),
         ds.test.len(),
         ds.classes,
@@ -418,7 +418,7 @@ fn job_row(ctx: &JobCtx, status: JobStatus) -> JobRow {
     let c = &ctx.job.config;
     JobRow {
         job_id: ctx.job.id.clone(),
-        dataset: c.data.dataset.as_str().to_string(),
+        dataset: c.data.dataset.name().to_string(),
         model: model_name(ctx.job),
         loss: c.loss.name().to_string(),
         seed: c.seed,

@@ -7,12 +7,16 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value as Json};
+
 use crate::compare::{metric_info, Direction, METRICS};
 use crate::data::DatasetName;
 
-use super::validate::{Cx, Interval};
-use super::wording::{closest, quoted};
-use super::{DetectorSpec, Suite};
+use super::decl::{did_you_mean, fail, fail_at, join, quoted, Bounds, Interval, Place, Res, Value};
+use super::locate::PathSeg;
+use super::node::Node;
+use super::{DetectorSpec, LossSpec, ScheduleSpec, Suite};
 
 /// The metrics a tolerance can gate, in the table's order.
 pub fn gateable_metrics() -> Vec<&'static str> {
@@ -23,105 +27,195 @@ pub fn gateable_metrics() -> Vec<&'static str> {
         .collect()
 }
 
-impl Cx<'_> {
-    /// `regression:`: each name a gateable metric, each tolerance >= 0.
-    pub(super) fn tolerances(&self, tolerances: &BTreeMap<String, f64>) -> crate::Result<()> {
+/// Regression tolerances: metric name -> largest acceptable worsening
+/// (absolute, in the metric's own units).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegressionSpec {
+    pub tolerances: BTreeMap<String, f64>,
+}
+
+/// `regression:` is written as the map of tolerances itself; each name a
+/// gateable metric, each tolerance >= 0.
+impl Value for RegressionSpec {
+    fn read(node: &Node, at: &[PathSeg], _: Bounds) -> Res<Self> {
+        let entries: &[(String, Node)] = match node {
+            Node::Map(entries) => entries,
+            _ => {
+                let found = node.found();
+                return fail(
+                    at,
+                    format!("expected a map from metric name to tolerance, found {found}"),
+                );
+            }
+        };
         let gateable = gateable_metrics();
-        for (metric, tolerance) in tolerances {
-            let at = path!["regression", metric.as_str()];
+        let mut tolerances = BTreeMap::new();
+        for (metric, value) in entries {
+            let here = join(at, metric.as_str());
+            if tolerances.contains_key(metric) {
+                return fail_at(
+                    &here,
+                    Place::RepeatedKey,
+                    format!("duplicate field `{metric}`"),
+                );
+            }
+            // The name is checked before the value.
             match metric_info(metric) {
                 None => {
-                    let hint = closest(metric, &gateable)
-                        .map(|c| format!(" (did you mean `{c}`?)"))
-                        .unwrap_or_default();
-                    return Err(self.fail_key(
-                        &at,
+                    let hint = did_you_mean(metric, &gateable);
+                    return fail_at(
+                        &here,
+                        Place::Key,
                         format!(
                             "unknown metric `{metric}`{hint}; a tolerance needs one of {}",
                             quoted(&gateable)
                         ),
-                    ));
+                    );
                 }
                 Some(m) if m.direction == Direction::Informational => {
-                    return Err(self.fail_key(
-                        &at,
+                    return fail_at(
+                        &here,
+                        Place::Key,
                         format!(
                             "`{metric}` is informational, never gated, so a tolerance on it has \
                              no effect; a tolerance needs one of {}",
                             quoted(&gateable)
                         ),
-                    ));
+                    );
                 }
                 Some(_) => {}
             }
-            self.real(&at, *tolerance, Interval::AtLeast(0.0))?;
+            let tolerance = f64::read(value, &here, Interval::AtLeast(0.0).into())?;
+            tolerances.insert(metric.clone(), tolerance);
         }
-        Ok(())
+        Ok(RegressionSpec { tolerances })
     }
 
-    /// Settings of different sections that contradict each other.
-    pub(super) fn conflicts(&self, suite: &Suite) -> crate::Result<()> {
-        if suite.data.dataset == DatasetName::Synthetic && suite.data.path.is_some() {
-            return Err(self.fail_key(
-                &path!["data", "path"],
-                "the synthetic dataset is generated, not read, so `path` is not used; remove it",
-            ));
-        }
-        let (side, min_side) = (suite.data.synthetic.side, suite.model.kind.min_side());
-        if suite.data.dataset == DatasetName::Synthetic && side < min_side {
-            return Err(self.fail(
-                &path!["data", "synthetic", "side"],
+    fn schema(_: Bounds) -> Json {
+        let tolerance = f64::schema(Interval::AtLeast(0.0).into());
+        let properties: serde_json::Map<String, Json> = gateable_metrics()
+            .into_iter()
+            .map(|m| (m.to_owned(), tolerance.clone()))
+            .collect();
+        json!({"type": "object", "properties": properties, "additionalProperties": false})
+    }
+
+    fn yaml(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Settings of different sections that contradict each other; `root` is the
+/// suite as written, for what the resolved suite no longer tells (whether a
+/// section was written at all).
+pub(super) fn check(suite: &Suite, root: &Node) -> Res<()> {
+    let synthetic = suite.data.dataset == DatasetName::Synthetic;
+    let written = |section: &str, key: &str| {
+        root.get(section)
+            .and_then(|s| s.get(key))
+            .is_some_and(|v| *v != Node::Null)
+    };
+    if !synthetic && written("data", "synthetic") {
+        return fail_at(
+            &path!["data", "synthetic"],
+            Place::Key,
+            format!(
+                "synthetic options are only allowed with `dataset: synthetic`, not `{}`",
+                suite.data.dataset.name()
+            ),
+        );
+    }
+    if synthetic && suite.data.path.is_some() {
+        return fail_at(
+            &path!["data", "path"],
+            Place::Key,
+            "the synthetic dataset is generated, not read, so `path` is not used; remove it",
+        );
+    }
+    let (side, min_side) = (suite.data.synthetic.side, suite.model.kind.min_side());
+    if synthetic && side < min_side {
+        return fail(
+            &path!["data", "synthetic", "side"],
+            format!(
+                "`{}` needs images of at least {min_side}x{min_side} pixels (its pooling \
+                 halves the side {} times), got {side}",
+                suite.model.kind.name(),
+                min_side.ilog2()
+            ),
+        );
+    }
+    epochs(suite)?;
+
+    // Two variants of one loss: every results table keys its rows by the
+    // loss name, so their runs would be pooled as if they were seeds.
+    // (Identical entries were already refused as duplicates.)
+    for (j, loss) in suite.losses.iter().enumerate() {
+        if let Some(first) = suite.losses[..j]
+            .iter()
+            .position(|l| l.name() == loss.name())
+        {
+            return fail(
+                &path!["losses", j],
                 format!(
-                    "`{}` needs images of at least {min_side}x{min_side} pixels (its pooling \
-                     halves the side {} times), got {side}",
-                    suite.model.kind.name(),
-                    min_side.ilog2()
+                    "a second `{name}` loss (losses[{first}] is `{name}` too): results are \
+                     keyed by loss name, so the two variants would be merged as if they \
+                     were seeds of one; compare variants with one suite per variant",
+                    name = loss.name()
                 ),
-            ));
+            );
         }
-
-        // Two variants of one loss: every results table keys its rows by the
-        // loss name, so their runs would be pooled as if they were seeds.
-        // (Identical entries were already refused as duplicates.)
-        for (j, loss) in suite.losses.iter().enumerate() {
-            if let Some(first) = suite.losses[..j]
-                .iter()
-                .position(|l| l.name() == loss.name())
-            {
-                return Err(self.fail(
-                    &path!["losses", j],
-                    format!(
-                        "a second `{name}` loss (losses[{first}] is `{name}` too): results are \
-                         keyed by loss name, so the two variants would be merged as if they \
-                         were seeds of one; compare variants with one suite per variant",
-                        name = loss.name()
-                    ),
-                ));
-            }
-        }
-
-        if !suite.detectors.is_empty() && suite.attacks.is_empty() {
-            return Err(self.fail_key(
-                &path!["detectors"],
-                "detectors score adversarial examples, but `attacks` lists none; add an attack \
-                 or remove the detectors",
-            ));
-        }
-
-        for (i, detector) in suite.detectors.iter().enumerate() {
-            if matches!(detector, DetectorSpec::KdBu { .. }) && suite.model.dropout == 0.0 {
-                // The BU feature is the spread of MC-dropout predictions;
-                // without dropout they never vary (detect::build skips it).
-                return Err(self.fail(
-                    &path!["detectors", i],
-                    format!(
-                        "`kd-bu` needs model dropout > 0 (its uncertainty feature uses MC \
-                         dropout); set model.{}.dropout",
-                        suite.model.kind.name()
-                    ),
-                ));
-            }
-        }
-        Ok(())
     }
+
+    if !suite.detectors.is_empty() && suite.attacks.is_empty() {
+        return fail_at(
+            &path!["detectors"],
+            Place::Key,
+            "detectors score adversarial examples, but `attacks` lists none; add an attack \
+             or remove the detectors",
+        );
+    }
+    for (i, detector) in suite.detectors.iter().enumerate() {
+        if matches!(detector, DetectorSpec::KdBu { .. }) && suite.model.dropout == 0.0 {
+            // The BU feature is the spread of MC-dropout predictions;
+            // without dropout they never vary (detect::build skips it).
+            return fail(
+                &path!["detectors", i],
+                format!(
+                    "`kd-bu` needs model dropout > 0 (its uncertainty feature uses MC \
+                     dropout); set model.{}.dropout",
+                    suite.model.kind.name()
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Epoch counts elsewhere that must not pass `train.epochs`: a milestone or
+/// a warm-up that is never reached is nearly always a forgotten edit after
+/// lowering `epochs`.
+fn epochs(suite: &Suite) -> Res<()> {
+    let epochs = suite.train.epochs;
+    if let ScheduleSpec::Multistep { milestones, .. } = &suite.train.schedule {
+        if let Some(i) = milestones.iter().position(|&m| m > epochs) {
+            return fail(
+                &path!["train", "schedule", "multistep", "milestones", i],
+                format!(
+                    "milestone {} is past the last epoch (train.epochs = {epochs})",
+                    milestones[i]
+                ),
+            );
+        }
+    }
+    for (i, loss) in suite.losses.iter().enumerate() {
+        if let LossSpec::Lgm { warmup_epochs, .. } = loss {
+            if *warmup_epochs > epochs {
+                return fail(
+                    &path!["losses", i, "lgm", "warmup-epochs"],
+                    format!("must be <= train.epochs ({epochs}), got {warmup_epochs}"),
+                );
+            }
+        }
+    }
+    Ok(())
 }

@@ -125,6 +125,17 @@ fn a_nested_error_prints_each_cause_once() {
 }
 
 #[test]
+fn schema_prints_the_suite_schema_as_json() {
+    let out = lossbench().arg("schema").assert().success();
+    let printed: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(printed, lossbench::suite::schema());
+    assert_eq!(
+        printed["$schema"],
+        "http://json-schema.org/draft-07/schema#"
+    );
+}
+
+#[test]
 fn list_names_every_component_and_help_only_implemented_commands() {
     let out = lossbench().arg("list").assert().success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
@@ -154,11 +165,11 @@ fn list_names_every_component_and_help_only_implemented_commands() {
         .collect();
     assert_eq!(
         commands,
-        ["run", "validate", "list", "report", "compare", "help"],
+        ["run", "validate", "list", "schema", "report", "compare", "help"],
         "{help}"
     );
     // Each subcommand's own help works.
-    for cmd in &commands[..5] {
+    for cmd in &commands[..6] {
         lossbench().args([cmd, "--help"]).assert().success();
     }
 }

@@ -1,4 +1,4 @@
-//! Errors of the raw layer: syntax, unknown keys, wrong types.
+//! Errors of reading: syntax, unknown keys and names, wrong types.
 
 use super::*;
 
@@ -10,8 +10,8 @@ fn message_format_is_file_line_column_field_message() {
     assert_eq!(
         text,
         format!(
-            "{}:9:3: train.batch-szie: unknown field `batch-szie`, expected one of `epochs`, \
-             `batch-size`, `optimizer`, `lr`, `schedule`, `weight-decay`, `augment`",
+            "{}:9:3: train.batch-szie: unknown field `batch-szie` (did you mean `batch-size`?), \
+             expected one of `epochs`, `batch-size`, `optimizer`, `lr`, `schedule`, `weight-decay`, `augment`",
             file.display()
         )
     );
@@ -51,7 +51,7 @@ fn unknown_key_at_top_level() {
         "seed",
         12,
         1,
-        "unknown field `seed`, expected one of `name`, `description`, `data`, `model`, `train`, \
+        "unknown field `seed` (did you mean `seeds`?), expected one of `name`, `description`, `data`, `model`, `train`, \
          `losses`, `seeds`, `attacks`, `detectors`, `regression`",
     );
 }
@@ -60,7 +60,10 @@ fn unknown_key_at_top_level() {
 fn unknown_key_in_a_section() {
     let (field, line, column, msg) = fail(&edit("  lr: 0.01\n", "  lr: 0.01\n  batch-szie: 3\n"));
     assert_eq!((field.as_str(), line, column), ("train.batch-szie", 8, 3));
-    assert!(msg.starts_with("unknown field `batch-szie`, expected one of `epochs`, `batch-size`"));
+    assert!(msg.starts_with(
+        "unknown field `batch-szie` (did you mean `batch-size`?), expected one of `epochs`, \
+         `batch-size`"
+    ));
 
     assert_fails(
         &edit(
@@ -70,7 +73,7 @@ fn unknown_key_in_a_section() {
         "data.synthetic.sides",
         4,
         15,
-        "unknown field `sides`, expected one of `seed`, `classes`, `train`, `test`, `side`",
+        "unknown field `sides` (did you mean `side`?), expected one of `seed`, `classes`, `train`, `test`, `side`",
     );
 }
 
@@ -81,7 +84,7 @@ fn unknown_key_in_loss_params() {
         "losses[2].lgm.lamda",
         11,
         23,
-        "unknown field `lamda`, expected one of `alpha`, `lambda`, `covariance`, \
+        "unknown field `lamda` (did you mean `lambda`?), expected one of `alpha`, `lambda`, `covariance`, \
          `log-var-floor`, `warmup-epochs`",
     );
     // Block style, one level deeper.

@@ -10,6 +10,7 @@ mod cross;
 mod errors;
 mod limits;
 mod plan;
+mod schema;
 mod valid;
 mod values;
 

@@ -67,7 +67,7 @@ fn bad_value() {
         "name",
         1,
         7,
-        "`My Suite` is not a valid suite name: use 1 to 100 lowercase letters, digits, `_` and \
+        "`My Suite` is not a valid name: use 1 to 100 lowercase letters, digits, `_` and \
          `-` (it names a directory)",
     );
     assert_fails(
@@ -140,7 +140,7 @@ fn required_schedule_params() {
         "train.schedule.step.step-size",
         8,
         3,
-        "missing field `step-size`: write `schedule: {step: {step-size: N}}`",
+        "missing field `step-size`: write `schedule: {step: {step-size: 3}}`",
     );
     assert_fails(
         &edit(
@@ -150,7 +150,7 @@ fn required_schedule_params() {
         "train.schedule.multistep.milestones",
         8,
         14,
-        "missing field `milestones`: write `schedule: {multistep: {milestones: [E1, E2, ...]}}`",
+        "missing field `milestones`: write `schedule: {multistep: {milestones: [3, 6]}}`",
     );
 }
 
@@ -185,14 +185,14 @@ fn empty_lists() {
         "seeds",
         12,
         8,
-        "must list at least one seed",
+        "must list at least one value",
     );
     assert_fails(
         &edit("[0.0, 0.1, 0.3]", "[]"),
         "attacks[0].fgsm.eps",
         14,
         17,
-        "must list at least one eps",
+        "must list at least one value",
     );
 }
 
@@ -230,7 +230,7 @@ fn unknown_names() {
         "model",
         4,
         8,
-        "unknown model `resnet`, expected one of `mlp`, `small-cnn`, `lenetpp`, `resnet20`, `resnet32`, `resnet56`",
+        "unknown model `resnet` (did you mean `resnet20`?), expected one of `mlp`, `small-cnn`, `lenetpp`, `resnet20`, `resnet32`, `resnet56`",
     );
     // In the map form the error is at the key, and the path ends in it.
     assert_fails(
@@ -238,7 +238,7 @@ fn unknown_names() {
         "model.resnet",
         4,
         9,
-        "unknown model `resnet`, expected one of `mlp`, `small-cnn`, `lenetpp`, `resnet20`, `resnet32`, `resnet56`",
+        "unknown model `resnet` (did you mean `resnet20`?), expected one of `mlp`, `small-cnn`, `lenetpp`, `resnet20`, `resnet32`, `resnet56`",
     );
     assert_fails(
         &edit("  - center\n", "  - focal\n"),
@@ -281,7 +281,7 @@ fn unknown_names() {
         "losses[2].lgm.covariance",
         11,
         23,
-        "unknown variant `full`, expected one of `identity`, `isotropic`, `diagonal`",
+        "unknown covariance `full`, expected one of `identity`, `isotropic`, `diagonal`",
     );
 }
 
@@ -292,7 +292,7 @@ fn duplicates() {
         "seeds[2]",
         12,
         15,
-        "duplicate seed 0 (also seeds[0])",
+        "duplicate value 0 (also seeds[0])",
     );
     // Same loss, same parameters once defaults are filled.
     assert_fails(
@@ -310,7 +310,7 @@ fn duplicates() {
         "detectors[2]",
         15,
         42,
-        "duplicate of detectors[0]",
+        "duplicate of detectors[0] (same detector with the same parameters)",
     );
     assert_fails(
         &edit("  lr: 0.01\n", "  lr: 0.01\n  lr: 0.02\n"),

@@ -1,0 +1,385 @@
+//! The suite format, declared once: every section, every component and every
+//! parameter, each with its key, Rust type, default, valid range and doc.
+//!
+//! Each block below *is* the resolved type the rest of lossbench uses
+//! ([`Suite`], [`TrainSpec`], [`LossSpec`], ...), and also, through the
+//! macros of [`super::decl`], the reader that fills its defaults and refuses
+//! what it does not allow, the entries of `lossbench list`, and the JSON
+//! Schema of `lossbench schema`. A parameter line reads
+//!
+//! ```text
+//! /// What it does (the doc shown by `lossbench list` and editors).
+//! "yaml-key" rust_field: Type = default(value), bounds;
+//! ```
+//!
+//! where the default is `default(v)`, `required(example)` or, for an
+//! `Option`, `optional("what unset means")`, and the bounds are an
+//! [`Interval`] for reals, `lo..=hi` or `lo..` for whole numbers, or
+//! [`Items`] for how a list is written. Field order is serialisation order:
+//! job ids hash the JSON of these types, so a new field changes every id
+//! unless it is an `Option` skipped when unset (as `attack-subset` is).
+//! Rules between sections live in [`super::cross`]. Definitions of every
+//! loss, attack and detector: docs/definitions.md.
+
+use std::path::PathBuf;
+
+use super::cross::RegressionSpec;
+use super::decl::{self, all_defaults, bare, prelude::*};
+
+/// Upper bounds on sizes: a value past them cannot be what a suite means
+/// (and past some of them libtorch or the allocator aborts the process
+/// instead of failing a job). What fits the machine's memory is checked
+/// when a run starts ([`crate::runner`]), since it depends on the machine.
+pub mod limits {
+    use super::Interval;
+
+    /// `train.epochs`: a run of more epochs never ends on any machine.
+    pub const EPOCHS: usize = 100_000;
+    /// `train.batch-size`.
+    pub const BATCH_SIZE: usize = 65_536;
+    /// `model.*.feature-dim`: the papers use 2 to 512.
+    pub const FEATURE_DIM: usize = 4_096;
+    /// `data.synthetic.train` and `data.synthetic.test`.
+    pub const SYNTHETIC_SAMPLES: usize = 1_000_000;
+    /// `data.train-subset`, `data.test-subset`, `data.attack-subset`.
+    pub const SAMPLES: usize = 100_000_000;
+    /// `detectors[].kd.sigma` and `kd-bu.sigma`: outside it the kernel's
+    /// `exp(−d²/σ²)` underflows or saturates for any feature distance,
+    /// and every score is infinite.
+    pub const KD_SIGMA: Interval = Interval::Between(1e-6, 1e6);
+}
+
+section! {
+    /// A lossbench suite: which data, model, losses, seeds, attacks and
+    /// detectors to combine (docs/design.md).
+    pub struct Suite ("the suite") {
+        /// Suite name; also the directory under `results/` and `reports/`.
+        "name" name: String = required(), Bounds::DIR_NAME;
+        /// Free text, shown in reports.
+        "description" description: String = default(String::new());
+        /// The dataset and how much of it to use.
+        "data" data: DataSpec = required();
+        /// The backbone: a bare name or `{name: {options}}`.
+        "model" model: ModelSpec = required();
+        /// Training settings; every key has a default.
+        "train" train: TrainSpec = default(all_defaults());
+        /// The losses to compare; each is trained once per seed.
+        "losses" losses: Vec<LossSpec> = required();
+        /// Seeds; distinct.
+        "seeds" seeds: Vec<u64> = required();
+        /// Attacks run against every trained model.
+        "attacks" attacks: Vec<AttackSpec> = default(Vec::new()), Items::MayBeEmpty;
+        /// Detectors scored on every attack's examples; they need an attack.
+        "detectors" detectors: Vec<DetectorSpec> = default(Vec::new()), Items::MayBeEmpty;
+        /// Largest acceptable worsening of a metric for `lossbench compare`,
+        /// absolute, in the metric's units; only gated metrics take one.
+        "regression" regression: RegressionSpec = default(RegressionSpec::default());
+    }
+}
+
+names! {
+    /// Which dataset a suite uses.
+    pub enum DatasetName ("dataset") {
+        /// MNIST handwritten digits, 28x28 grey, 10 classes
+        "mnist" => Mnist,
+        /// Fashion-MNIST clothing images, 28x28 grey, 10 classes
+        "fashion-mnist" => FashionMnist,
+        /// CIFAR-10 natural images, 32x32 colour, 10 classes
+        "cifar10" => Cifar10,
+        /// CIFAR-100 natural images, 32x32 colour, 100 classes
+        "cifar100" => Cifar100,
+        /// seeded prototypes plus noise, tiny and fast (options under `data.synthetic`)
+        "synthetic" => Synthetic,
+    }
+}
+
+section! {
+    /// The resolved `data:` section of a suite.
+    pub struct DataSpec ("the data section") {
+        /// Which dataset.
+        "dataset" dataset: DatasetName = required();
+        /// Directory holding the files; overrides the lookup order
+        /// (`LOSSBENCH_DATA`, then system directories). Not for `synthetic`.
+        "path" path: Option<PathBuf> = optional("lookup order");
+        /// Use only the first N training samples.
+        "train-subset" train_subset: Option<usize> = optional("all"), 1..=limits::SAMPLES;
+        /// Use only the first N test samples.
+        "test-subset" test_subset: Option<usize> = optional("all"), 1..=limits::SAMPLES;
+        /// Attack (and score detectors on) a seeded sample of N test samples,
+        /// of which the clean-correct ones are attacked; clean accuracy still
+        /// uses every test sample.
+        // Not serialised when unset, so job ids of suites without it stay.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        "attack-subset" attack_subset: Option<usize> = optional("all"), 1..=limits::SAMPLES;
+        /// Options of `dataset: synthetic` (ignored by the real datasets).
+        "synthetic" synthetic: SyntheticSpec = default(SyntheticSpec::default());
+    }
+}
+
+section! {
+    /// The seeded synthetic dataset: `classes` prototype images plus noise.
+    pub struct SyntheticSpec ("the synthetic dataset options") {
+        /// seed of the prototypes and the noise
+        "seed" seed: u64 = default(0);
+        /// number of classes
+        "classes" classes: usize = default(4), 2..=10;
+        /// training samples
+        "train" train: usize = default(512), 1..=limits::SYNTHETIC_SAMPLES;
+        /// test samples
+        "test" test: usize = default(256), 1..=limits::SYNTHETIC_SAMPLES;
+        /// image side in pixels (one channel)
+        "side" side: usize = default(12), 4..=64;
+    }
+}
+
+impl Default for SyntheticSpec {
+    fn default() -> Self {
+        all_defaults()
+    }
+}
+
+names! {
+    /// The backbone (docs/design.md, `models/`).
+    pub enum ModelKind ("model") {
+        /// two hidden layers of 256 units (ReLU), then the feature layer
+        "mlp" => Mlp,
+        /// two conv-ReLU-pool blocks (32 and 64 channels), then the feature layer
+        "small-cnn" => SmallCnn,
+        /// LeNet++ (Wen et al. 2016): 5x5 convs 32-32, 64-64, 128-128, PReLU, pooling
+        "lenetpp" => Lenetpp,
+        /// CIFAR ResNet-20 (He et al. 2016)
+        "resnet20" => Resnet20,
+        /// CIFAR ResNet-32 (He et al. 2016)
+        "resnet32" => Resnet32,
+        /// CIFAR ResNet-56 (He et al. 2016)
+        "resnet56" => Resnet56,
+    }
+}
+
+impl ModelKind {
+    /// The smallest image side the backbone takes: each 2x2 pooling (or
+    /// stride-2 stage) halves the side, which must not reach 0. The real
+    /// datasets (28 and 32 pixels) fit every backbone; the synthetic one is
+    /// checked against this.
+    pub fn min_side(self) -> usize {
+        match self {
+            ModelKind::Mlp => 1,
+            ModelKind::SmallCnn => 4,
+            ModelKind::Lenetpp => 8,
+            // Two stride-2 stages (padded 3x3 convs), then global pooling.
+            ModelKind::Resnet20 | ModelKind::Resnet32 | ModelKind::Resnet56 => 4,
+        }
+    }
+}
+
+section! {
+    /// The backbone and its options.
+    pub struct ModelSpec ("options", "model", "models" by ModelKind) {
+        /// size of the feature vector the head sees
+        "feature-dim" feature_dim: usize = default(64), 1..=limits::FEATURE_DIM;
+        /// dropout probability before the feature layer; 0 = none
+        "dropout" dropout: f64 = default(0.0), Interval::UnitOpen;
+    }
+}
+
+section! {
+    /// Training settings.
+    pub struct TrainSpec ("the train section") {
+        /// passes over the training data
+        "epochs" epochs: usize = default(5), 1..=limits::EPOCHS;
+        /// samples per step
+        "batch-size" batch_size: usize = default(128), 1..=limits::BATCH_SIZE;
+        /// the optimiser
+        "optimizer" optimizer: OptimizerSpec = default(bare("adam"));
+        /// learning rate
+        "lr" lr: f64 = default(1e-3), Interval::Positive;
+        /// learning-rate schedule
+        "schedule" schedule: ScheduleSpec = default(bare("constant"));
+        /// L2 weight decay
+        "weight-decay" weight_decay: f64 = default(0.0), Interval::AtLeast(0.0);
+        /// CIFAR augmentation: 4-pixel zero pad + random crop back to size, and
+        /// a random horizontal flip, per training batch
+        "augment" augment: bool = default(false);
+    }
+}
+
+components! {
+    /// The optimiser of `train.optimizer`.
+    pub enum OptimizerSpec ("optimizer", "optimizers", in_list = false) {
+        /// Adam (the default optimizer)
+        "adam" => Adam {
+            /// first-moment decay
+            "beta1" beta1: f64 = default(0.9), Interval::UnitOpen;
+            /// second-moment decay
+            "beta2" beta2: f64 = default(0.999), Interval::UnitOpen;
+        },
+        /// stochastic gradient descent with momentum
+        "sgd" => Sgd {
+            /// momentum
+            "momentum" momentum: f64 = default(0.9), Interval::UnitOpen;
+            /// Nesterov momentum
+            "nesterov" nesterov: bool = default(false);
+        },
+    }
+}
+
+components! {
+    /// The learning-rate schedule of `train.schedule`.
+    pub enum ScheduleSpec ("schedule", "schedules", in_list = false) {
+        /// the learning rate never changes (the default)
+        "constant" => Constant,
+        /// cosine annealing from lr to 0 over all epochs
+        "cosine" => Cosine,
+        /// multiply the learning rate by gamma every step-size epochs
+        "step" => Step {
+            /// epochs between decays
+            "step-size" step_size: usize = required(3), 1..;
+            /// learning-rate factor
+            "gamma" gamma: f64 = default(0.1), Interval::UnitLeftOpen;
+        },
+        /// multiply the learning rate by gamma at each milestone epoch
+        "multistep" => Multistep {
+            /// epochs at which to decay; strictly increasing, none past train.epochs
+            "milestones" milestones: Vec<usize> = required([3, 6]), (1.., Items::Increasing);
+            /// learning-rate factor
+            "gamma" gamma: f64 = default(0.1), Interval::UnitLeftOpen;
+        },
+    }
+}
+
+components! {
+    /// A loss (head) with its resolved parameters (docs/definitions.md §1).
+    pub enum LossSpec ("loss", "losses", in_list = true) {
+        /// softmax cross-entropy (docs/definitions.md §1)
+        "softmax" => Softmax,
+        /// softmax cross-entropy plus center loss (docs/definitions.md §1)
+        "center" => Center {
+            /// weight of the center term
+            "lambda" lambda: f64 = default(0.01), Interval::AtLeast(0.0);
+            /// centre update rate
+            "alpha" alpha: f64 = default(0.5), Interval::UnitLeftOpen;
+        },
+        /// large-margin softmax with annealed beta (docs/definitions.md §1)
+        "lsoftmax" => Lsoftmax {
+            /// angular margin
+            "m" m: u32 = default(2), 1..=4;
+            /// initial weight of plain softmax in the target logit
+            "beta-base" beta_base: f64 = default(1000.0), Interval::AtLeast(0.0);
+            /// annealing rate per step
+            "gamma" gamma: f64 = default(2.5e-5), Interval::AtLeast(0.0);
+            /// annealing exponent
+            "power" power: f64 = default(35.0), Interval::AtLeast(0.0);
+            /// floor of the annealed beta
+            "beta-min" beta_min: f64 = default(0.0), Interval::AtLeast(0.0);
+        },
+        /// large-margin Gaussian mixture loss (docs/definitions.md §1)
+        "lgm" => Lgm {
+            /// classification margin
+            "alpha" alpha: f64 = default(0.1), Interval::AtLeast(0.0);
+            /// weight of the likelihood term
+            "lambda" lambda: f64 = default(0.1), Interval::AtLeast(0.0);
+            /// covariance of each class Gaussian
+            "covariance" covariance: Covariance = default(Covariance::Identity);
+            /// lower bound on learnt log-variances
+            "log-var-floor" log_var_floor: f64 = default(-6.0), Interval::Finite;
+            /// linear warm-up of alpha and lambda, in epochs; at most train.epochs, 0 = none
+            "warmup-epochs" warmup_epochs: usize = default(0);
+        },
+    }
+}
+
+names! {
+    /// The covariance of L-GM's class Gaussians (docs/definitions.md §1).
+    pub enum Covariance ("covariance") {
+        /// fixed
+        "identity" => Identity,
+        /// one learnt variance per class
+        "isotropic" => Isotropic,
+        /// learnt variances per class and dimension
+        "diagonal" => Diagonal,
+    }
+}
+
+components! {
+    /// An attack with resolved parameters (docs/definitions.md §2); `eps`
+    /// lists sweep.
+    pub enum AttackSpec ("attack", "attacks", in_list = true) {
+        /// fast gradient sign method, one step per eps (docs/definitions.md §2)
+        "fgsm" => Fgsm {
+            /// L-inf budget in pixel units; a number or a list
+            "eps" eps: Vec<f64> = default(vec![0.1]), (Interval::UnitClosed, Items::OneOrList);
+        },
+        /// basic iterative method, projected L-inf steps (docs/definitions.md §2)
+        "bim" => Bim {
+            /// L-inf budget in pixel units; a number or a list
+            "eps" eps: Vec<f64> = default(vec![0.1]), (Interval::UnitClosed, Items::OneOrList);
+            /// step a
+            "step-size" step_size: Option<f64> = optional("eps / 4"), Interval::UnitLeftOpen;
+            /// iterations T
+            "steps" steps: usize = default(10), 1..;
+            /// when a sample stops
+            "stop" stop: BimStop = default(BimStop::Last);
+        },
+        /// DeepFool, L2, batched over samples (docs/definitions.md §2)
+        "deepfool" => Deepfool {
+            /// top-scoring classes considered
+            "candidates" candidates: usize = default(10), 2..;
+            /// applied to the cumulative perturbation
+            "overshoot" overshoot: f64 = default(0.02), Interval::AtLeast(0.0);
+            /// iterations at most
+            "max-iter" max_iter: usize = default(50), 1..;
+        },
+    }
+}
+
+names! {
+    /// When BIM stops iterating a sample (docs/definitions.md §2).
+    pub enum BimStop ("stop rule") {
+        /// BIM-a: at its first success
+        "first" => First,
+        /// BIM-b: after all T steps
+        "last" => Last,
+    }
+}
+
+components! {
+    /// A detector with resolved parameters (docs/definitions.md §3).
+    pub enum DetectorSpec ("detector", "detectors", in_list = true) check check_detector {
+        /// maximum softmax probability as a confidence score (docs/definitions.md §3)
+        "max-softmax" => MaxSoftmax,
+        /// L-GM log-likelihood of the features; skipped for other losses (docs/definitions.md §3)
+        "lgm-likelihood" => LgmLikelihood,
+        /// min Mahalanobis distance to class means, tied covariance (docs/definitions.md §3)
+        "mahalanobis" => Mahalanobis,
+        /// kernel density of training features of the predicted class (docs/definitions.md §3)
+        "kd" => Kd {
+            /// Gaussian kernel bandwidth
+            "sigma" sigma: f64 = default(1.0), limits::KD_SIGMA;
+        },
+        /// logistic regression on kernel density and MC-dropout uncertainty (docs/definitions.md §3)
+        "kd-bu" => KdBu {
+            /// Gaussian kernel bandwidth
+            "sigma" sigma: f64 = default(1.0), limits::KD_SIGMA;
+            /// MC-dropout passes T; needs model dropout > 0
+            "samples" samples: usize = default(50), 2..;
+        },
+        /// logistic regression on per-layer local intrinsic dimensionality (docs/definitions.md §3)
+        "lid" => Lid {
+            /// neighbours; fewer than batch
+            "k" k: usize = default(20), 1..;
+            /// clean references per minibatch
+            "batch" batch: usize = default(100), 2..;
+        },
+    }
+}
+
+/// LID's `k` neighbours come from a minibatch of `batch` references.
+fn check_detector(d: &DetectorSpec, at: &[PathSeg]) -> Res<()> {
+    match d {
+        DetectorSpec::Lid { k, batch } if k >= batch => fail(
+            &join(at, "k"),
+            format!("must be in 1..={}, got {k}", batch - 1),
+        ),
+        _ => Ok(()),
+    }
+}
