@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # One-time (and idempotent) setup for lossbench on a Debian machine:
-#   1. the Fashion-MNIST Debian package (the default suite's data),
+#   1. the Fashion-MNIST Debian package (the default suite's data), and with
+#      --with-browser (what `make test` asks for) headless Chromium,
 #   2. a project-local venv with torch==2.13.0 (libtorch for tch 0.26) and the
 #      Python packages the tests use for reference values,
 #   3. .cargo/config.toml pointing tch at that libtorch, so plain `cargo build`,
 #      `cargo test` and `cargo run` work afterwards.
 # A second run checks stamps and returns in well under a second.
 set -euo pipefail
+WITH_BROWSER=0
+for arg in "$@"; do
+    case "$arg" in
+        --with-browser) WITH_BROWSER=1 ;;
+        *) printf 'usage: %s [--with-browser]\n' "$0" >&2; exit 2 ;;
+    esac
+done
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 VENV="$ROOT/.venv"
@@ -31,8 +39,11 @@ apt_install() {
 if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     apt_install dataset-fashion-mnist
 fi
-# Headless Chromium for scripts/check_report.sh (tests/report_browser.rs).
-command -v chromium >/dev/null || apt_install chromium
+# Headless Chromium for scripts/check_report.sh (tests/report_browser.rs):
+# only the tests need it, so a first `make run` does not wait for it.
+if [ "$WITH_BROWSER" = 1 ]; then
+    command -v chromium >/dev/null || apt_install chromium
+fi
 
 # 2. Python venv with the pinned torch.
 command -v cargo >/dev/null || { log "cargo not found: install Rust (rustup) first"; exit 1; }

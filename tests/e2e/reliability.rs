@@ -30,7 +30,11 @@ detectors: [max-softmax]
 /// A `lossbench run` of `suite` into `tmp/results` (reports into
 /// `tmp/reports`), as a process to start.
 fn run_process(tmp: &Path, suite: &Path) -> Process {
-    let mut c = Process::new(env!("CARGO_BIN_EXE_lossbench"));
+    // As assert_cmd does, a binary named at run time wins (to run these
+    // tests against another build).
+    let bin = std::env::var("CARGO_BIN_EXE_lossbench")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_lossbench").to_owned());
+    let mut c = Process::new(bin);
     c.args(["run", "--device", "cpu", "--results"])
         .arg(tmp.join("results"))
         .arg("--reports")
