@@ -88,7 +88,7 @@ pub fn did_you_mean(name: &str, candidates: &[&str]) -> String {
 
 /// Edit distance over characters, a swap of two neighbours counting as one
 /// edit (`fgms` is one edit from `fgsm`).
-fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     // d[i][j]: the distance between the first i chars of a and j of b.
     let mut d: Vec<Vec<usize>> = (0..=a.len())
@@ -182,7 +182,7 @@ impl Interval {
     }
 
     /// The range as the catalog writes it: `> 0`, `in [0, 1)`, `in [1e-6, 1e6]`.
-    fn short(self) -> String {
+    pub fn short(self) -> String {
         let end = |v: f64| match v {
             0.0 => "0".to_owned(),
             _ if (1e-3..1e4).contains(&v.abs()) => format!("{v}"),
@@ -202,7 +202,7 @@ impl Interval {
     }
 
     /// The range as an error states it: "a finite number > 0", "in [0, 1)".
-    fn describe(self) -> String {
+    pub fn describe(self) -> String {
         match self.ends() {
             (_, Some(_)) => self.short(),
             (None, None) => "a finite number".to_owned(),
@@ -285,7 +285,7 @@ impl Bounds {
     };
 
     /// The range as the catalog writes it, if there is one.
-    fn short(self) -> Option<String> {
+    pub fn short(self) -> Option<String> {
         Some(match self.range {
             Range::Any => return None,
             Range::Whole(lo, u64::MAX) => format!(">= {lo}"),
@@ -1064,50 +1064,4 @@ macro_rules! components {
             }
         }
     };
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggestions() {
-        let metrics = ["clean_acc", "robust_acc", "auroc", "aupr", "asr"];
-        let hint = |name: &str| did_you_mean(name, &metrics);
-        assert_eq!(hint("clen_acc"), " (did you mean `clean_acc`?)");
-        assert_eq!(hint("AUROC"), " (did you mean `auroc`?)");
-        assert_eq!(hint("clean-acc"), " (did you mean `clean_acc`?)");
-        assert_eq!(hint("auprc"), " (did you mean `aupr`?)");
-        assert_eq!(hint("accuracy"), "");
-        assert_eq!(hint("xyz"), "");
-        // A swap of neighbours is one edit.
-        assert_eq!(
-            did_you_mean("fgms", &["fgsm", "bim"]),
-            " (did you mean `fgsm`?)"
-        );
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("ab", "ba"), 1);
-    }
-
-    #[test]
-    fn bounds_in_words_and_schema() {
-        let b = Bounds::from(1..=4);
-        assert_eq!(b.short().as_deref(), Some("in 1..=4"));
-        assert_eq!(Bounds::from(2..).short().as_deref(), Some(">= 2"));
-        assert_eq!(
-            u32::schema(b),
-            json!({"type": "integer", "minimum": 1, "maximum": 4})
-        );
-        assert_eq!(
-            f64::schema(Interval::UnitOpen.into()),
-            json!({"type": "number", "minimum": 0.0, "exclusiveMaximum": 1.0})
-        );
-        assert_eq!(Interval::Positive.describe(), "a finite number > 0");
-        assert_eq!(Interval::Between(1e-6, 1e6).short(), "in [1e-6, 1e6]");
-        assert_eq!(
-            Vec::<f64>::allowed((Interval::UnitClosed, Items::OneOrList).into()).as_deref(),
-            Some("each in [0, 1]")
-        );
-    }
 }

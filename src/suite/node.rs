@@ -197,38 +197,3 @@ impl<'de> de::Visitor<'de> for Reader<'_> {
         Ok(Node::Tagged(tag))
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_shape_is_read_without_judging_it() {
-        let node = Node::parse("a: [1, -2, 1.5, x, true, ~]\nb: {}\na: 2\n0.5: y\n").unwrap();
-        let Node::Map(entries) = &node else {
-            panic!("{node:?}")
-        };
-        let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(
-            keys,
-            ["a", "b", "a", "0.5"],
-            "repeats and non-text keys kept"
-        );
-        let Some(Node::Seq(items)) = node.get("a") else {
-            panic!("{node:?}")
-        };
-        let found: Vec<String> = items.iter().map(Node::found).collect();
-        assert_eq!(found, ["1", "-2", "1.5", "text \"x\"", "true", "null"]);
-        assert_eq!(
-            node.get("b").map(Node::found).as_deref(),
-            Some("an empty map")
-        );
-        for empty in ["", "# only a comment\n"] {
-            assert_eq!(Node::parse(empty).unwrap(), Node::Null);
-        }
-        let big = Node::parse("99999999999999999999999").unwrap();
-        assert_eq!(big, Node::Int(99999999999999999999999));
-        assert_eq!(Node::parse("!foo 3").unwrap(), Node::Tagged("foo".into()));
-        assert!(Node::parse("a: [1").is_err());
-    }
-}

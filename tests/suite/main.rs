@@ -6,10 +6,13 @@
 //! submodule per theme; the helpers and the `BASE` suite the error tests
 //! edit live here.
 
+mod catalog;
 mod cross;
+mod decl;
 mod errors;
 mod limits;
 mod plan;
+mod reader;
 mod schema;
 mod valid;
 mod values;
