@@ -18,12 +18,13 @@ BIN := target/$(if $(filter dev test,$(PROFILE)),debug,$(PROFILE))/lossbench
 
 .PHONY: setup setup-test build run test
 
+# A first setup compiles the dependencies of $(PROFILE) while pip works.
 setup:
-	@scripts/setup.sh
+	@PREBUILD_PROFILE=$(PROFILE) scripts/setup.sh
 
 # The tests also need Chromium (the report's browser check).
 setup-test:
-	@scripts/setup.sh --with-browser
+	@PREBUILD_PROFILE=dev scripts/setup.sh --with-browser
 
 build: setup
 	$(CARGO) build --profile $(PROFILE) --bin lossbench

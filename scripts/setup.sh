@@ -65,10 +65,29 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want_stamp" ]; then
         log "warning: $((avail_kb / 1024)) MiB free on the filesystem of $ROOT;" \
             "the venv install needs about 9 GiB (8 GiB peak, 5 GiB kept), the build ~3 GiB more"
     fi
+    # While pip downloads and unpacks (mostly network and disk), cargo
+    # compiles every dependency that does not need libtorch (polars,
+    # plotters, clap, ...) on the otherwise idle core. Without LIBTORCH,
+    # torch-sys and what depends on it fail at once; --keep-going builds the
+    # rest, and the build after setup compiles only those few crates.
+    # PREBUILD_PROFILE (set by the Makefile) names the profile to warm;
+    # PREBUILD_PROFILE=none turns this off.
+    prebuild_pid=""
+    if [ "${PREBUILD_PROFILE:-dev}" != none ] && [ ! -f .cargo/config.toml ]; then
+        log "compiling the Rust dependencies meanwhile (log: target/prebuild.log)"
+        mkdir -p target
+        env -u LIBTORCH cargo build --profile "${PREBUILD_PROFILE:-dev}" --bin lossbench \
+            --keep-going >target/prebuild.log 2>&1 &
+        prebuild_pid=$!
+    fi
     log "installing torch==2.13.0, numpy, scikit-learn (first time: a few GB)"
     PIP_NO_CACHE_DIR=1 "$VENV/bin/pip" install -q --disable-pip-version-check \
         -c constraints.txt -r requirements.txt
     echo "$want_stamp" > "$STAMP"
+    if [ -n "$prebuild_pid" ]; then
+        log "waiting for the dependency build"
+        wait "$prebuild_pid" || true  # torch-sys fails by design; see above
+    fi
 fi
 
 # 3. Cargo environment. Importing torch takes seconds, so the file is only
