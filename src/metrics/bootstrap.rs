@@ -22,6 +22,12 @@ pub const BOOTSTRAP_RESAMPLES: usize = 1000;
 /// resample has both classes. Quantiles interpolate linearly between order
 /// statistics (numpy's default): `q` sits at position `q·(B − 1)`.
 ///
+/// The scores are sorted once: a resample only changes how often each
+/// score is drawn, so each `a_b` is the Mann-Whitney statistic of
+/// [`auroc`] computed from per-rank draw counts in one pass, O(n + m)
+/// instead of a sort per resample; the value is the same (the statistic
+/// is an exact integer either way).
+///
 /// # Inputs
 ///
 /// As [`auroc`] (docs/definitions.md §4): `pos` adversarial scores, `neg` clean scores.
@@ -39,22 +45,79 @@ pub fn auroc_bootstrap_ci(
 ) -> Result<(f64, f64), MetricError> {
     // Validates once, with the caller's indices in the error.
     auroc(pos, neg)?;
+    let ranks = Ranks::new(pos, neg);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut pos_b = vec![0.0; pos.len()];
-    let mut neg_b = vec![0.0; neg.len()];
+    let (mut p, mut q) = (vec![0u64; ranks.groups], vec![0u64; ranks.groups]);
     let mut stats: Vec<f64> = (0..resamples.max(1))
         .map(|_| {
-            for x in pos_b.iter_mut() {
-                *x = pos[rng.random_range(0..pos.len())];
+            p.fill(0);
+            q.fill(0);
+            // The same draws, in the same order, as drawing the scores.
+            for _ in 0..pos.len() {
+                p[ranks.pos[rng.random_range(0..pos.len())]] += 1;
             }
-            for x in neg_b.iter_mut() {
-                *x = neg[rng.random_range(0..neg.len())];
+            for _ in 0..neg.len() {
+                q[ranks.neg[rng.random_range(0..neg.len())]] += 1;
             }
-            auroc(&pos_b, &neg_b).expect("resamples of valid scores are valid")
+            ranks.auroc(&p, &q)
         })
         .collect();
     stats.sort_by(f64::total_cmp);
     Ok((quantile(&stats, 0.025), quantile(&stats, 0.975)))
+}
+
+/// Every score's group of equal scores, numbered from the highest score
+/// (0) down; equal as numbers (`-0.0 == 0.0`), as [`auroc`] groups them.
+struct Ranks {
+    pos: Vec<usize>,
+    neg: Vec<usize>,
+    groups: usize,
+}
+
+impl Ranks {
+    fn new(pos: &[f64], neg: &[f64]) -> Ranks {
+        let mut order: Vec<(f64, bool, usize)> = pos
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| (s, true, i))
+            .chain(neg.iter().enumerate().map(|(i, &s)| (s, false, i)))
+            .collect();
+        // The scores were validated: no NaN, so the order is total.
+        order.sort_unstable_by(|a, b| b.0.partial_cmp(&a.0).expect("no NaN"));
+        let mut ranks = Ranks {
+            pos: vec![0; pos.len()],
+            neg: vec![0; neg.len()],
+            groups: 0,
+        };
+        let mut last = None;
+        for (score, is_pos, i) in order {
+            if last != Some(score) {
+                ranks.groups += 1;
+                last = Some(score);
+            }
+            let group = ranks.groups - 1;
+            if is_pos {
+                ranks.pos[i] = group;
+            } else {
+                ranks.neg[i] = group;
+            }
+        }
+        ranks
+    }
+
+    /// [`auroc`] of a resample that drew `p[g]` positives and `q[g]`
+    /// negatives of group `g`: walking from the top, a group's positives
+    /// beat every negative below it and tie its own.
+    fn auroc(&self, p: &[u64], q: &[u64]) -> f64 {
+        let n_pos: u64 = p.iter().sum();
+        let n_neg: u64 = q.iter().sum();
+        let (mut u2, mut fp) = (0u128, 0u64);
+        for (&pg, &qg) in p.iter().zip(q) {
+            fp += qg;
+            u2 += 2 * u128::from(pg) * u128::from(n_neg - fp) + u128::from(pg) * u128::from(qg);
+        }
+        u2 as f64 / (2 * u128::from(n_pos) * u128::from(n_neg)) as f64
+    }
 }
 
 /// Linear-interpolation quantile of sorted, non-empty `v`.
@@ -67,7 +130,60 @@ fn quantile(v: &[f64], q: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::quantile;
+    use super::{auroc_bootstrap_ci, quantile, Ranks};
+    use crate::metrics::roc::auroc;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// The interval as the definition reads: draw the scores, sort, AUROC.
+    fn direct(pos: &[f64], neg: &[f64], resamples: usize, seed: u64) -> (f64, f64) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut stats: Vec<f64> = (0..resamples)
+            .map(|_| {
+                let p: Vec<f64> = (0..pos.len())
+                    .map(|_| pos[rng.random_range(0..pos.len())])
+                    .collect();
+                let n: Vec<f64> = (0..neg.len())
+                    .map(|_| neg[rng.random_range(0..neg.len())])
+                    .collect();
+                auroc(&p, &n).unwrap()
+            })
+            .collect();
+        stats.sort_by(f64::total_cmp);
+        (quantile(&stats, 0.025), quantile(&stats, 0.975))
+    }
+
+    #[test]
+    fn ranked_resamples_equal_resampling_the_scores() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for case in 0..40 {
+            let (n, m) = (rng.random_range(1..60), rng.random_range(1..60));
+            // Few distinct values, ±0 and ±inf: many ties.
+            let pick = |rng: &mut ChaCha8Rng| -> f64 {
+                [0.0, -0.0, 1.0, 2.5, -3.0, f64::INFINITY, f64::NEG_INFINITY]
+                    [rng.random_range(0..7)]
+                    + if rng.random_bool(0.3) {
+                        rng.random::<f64>()
+                    } else {
+                        0.0
+                    }
+            };
+            let pos: Vec<f64> = (0..n).map(|_| pick(&mut rng)).collect();
+            let neg: Vec<f64> = (0..m).map(|_| pick(&mut rng)).collect();
+            let got = auroc_bootstrap_ci(&pos, &neg, 200, case).unwrap();
+            assert_eq!(
+                got,
+                direct(&pos, &neg, 200, case),
+                "case {case}: {pos:?} {neg:?}"
+            );
+            // Every draw once: the statistic itself.
+            let ranks = Ranks::new(&pos, &neg);
+            let (mut p, mut q) = (vec![0; ranks.groups], vec![0; ranks.groups]);
+            ranks.pos.iter().for_each(|&g| p[g] += 1);
+            ranks.neg.iter().for_each(|&g| q[g] += 1);
+            assert_eq!(ranks.auroc(&p, &q), auroc(&pos, &neg).unwrap());
+        }
+    }
 
     #[test]
     fn quantile_matches_numpy_linear() {
