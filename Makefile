@@ -22,9 +22,10 @@ BIN := target/$(if $(filter dev test,$(PROFILE)),debug,$(PROFILE))/lossbench
 setup:
 	@PREBUILD_PROFILE=$(PROFILE) scripts/setup.sh
 
-# The tests also need Chromium (the report's browser check).
+# The tests also need Chromium (the report's browser check) and the Python
+# references (requirements-test.txt).
 setup-test:
-	@PREBUILD_PROFILE=dev scripts/setup.sh --with-browser
+	@PREBUILD_PROFILE=dev scripts/setup.sh --for-tests
 
 build: setup
 	$(CARGO) build --profile $(PROFILE) --bin lossbench

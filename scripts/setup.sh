@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # One-time (and idempotent) setup for lossbench on a Debian machine:
 #   1. the Fashion-MNIST Debian package (the default suite's data), and with
-#      --with-browser (what `make test` asks for) headless Chromium,
-#   2. a project-local venv with torch==2.13.0 (libtorch for tch 0.26) and the
-#      Python packages the tests use for reference values,
+#      --for-tests (what `make test` asks for) headless Chromium,
+#   2. a project-local venv with torch==2.13.0 (libtorch for tch 0.26), and
+#      with --for-tests the Python packages the tests use for reference
+#      values (requirements-test.txt),
 #   3. .cargo/config.toml pointing tch at that libtorch, so plain `cargo build`,
 #      `cargo test` and `cargo run` work afterwards.
 # A second run checks stamps and returns in well under a second.
 set -euo pipefail
-WITH_BROWSER=0
+FOR_TESTS=0
 for arg in "$@"; do
     case "$arg" in
-        --with-browser) WITH_BROWSER=1 ;;
-        *) printf 'usage: %s [--with-browser]\n' "$0" >&2; exit 2 ;;
+        --for-tests) FOR_TESTS=1 ;;
+        *) printf 'usage: %s [--for-tests]\n' "$0" >&2; exit 2 ;;
     esac
 done
 cd "$(dirname "$0")/.."
@@ -41,7 +42,7 @@ if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
 fi
 # Headless Chromium for scripts/check_report.sh (tests/report_browser.rs):
 # only the tests need it, so a first `make run` does not wait for it.
-if [ "$WITH_BROWSER" = 1 ]; then
+if [ "$FOR_TESTS" = 1 ]; then
     command -v chromium >/dev/null || apt_install chromium
 fi
 
@@ -80,13 +81,26 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want_stamp" ]; then
             --keep-going >target/prebuild.log 2>&1 &
         prebuild_pid=$!
     fi
-    log "installing torch==2.13.0, numpy, scikit-learn (first time: a few GB)"
+    log "installing torch==2.13.0 (first time: a few GB)"
     PIP_NO_CACHE_DIR=1 "$VENV/bin/pip" install -q --disable-pip-version-check \
         -c constraints.txt -r requirements.txt
     echo "$want_stamp" > "$STAMP"
     if [ -n "$prebuild_pid" ]; then
         log "waiting for the dependency build"
         wait "$prebuild_pid" || true  # torch-sys fails by design; see above
+    fi
+fi
+
+# 2b. The tests' Python references, only for the tests (a first `make run`
+#     does not wait for them).
+TEST_STAMP="$VENV/.lossbench-test-stamp"
+if [ "$FOR_TESTS" = 1 ]; then
+    want_test=$(cat requirements-test.txt constraints.txt | sha256sum | cut -c1-16)
+    if [ "$(cat "$TEST_STAMP" 2>/dev/null)" != "$want_test" ]; then
+        log "installing the tests' Python packages (numpy, scikit-learn, torchattacks, foolbox)"
+        PIP_NO_CACHE_DIR=1 "$VENV/bin/pip" install -q --disable-pip-version-check \
+            -c constraints.txt -r requirements-test.txt
+        echo "$want_test" > "$TEST_STAMP"
     fi
 fi
 
