@@ -44,6 +44,18 @@ fn run_process(tmp: &Path, suite: &Path) -> Process {
     c
 }
 
+/// `lossbench run` of `suite` into `tmp/results` and `tmp/reports`, through
+/// assert_cmd.
+fn run_command(tmp: &Path, suite: &Path) -> assert_cmd::Command {
+    let mut cmd = lossbench();
+    cmd.args(["run", "--device", "cpu", "--results"])
+        .arg(tmp.join("results"))
+        .arg("--reports")
+        .arg(tmp.join("reports"))
+        .arg(suite);
+    cmd
+}
+
 fn write_suite(tmp: &Path, text: &str) -> PathBuf {
     let suite = tmp.join("suite.yaml");
     std::fs::write(&suite, text).unwrap();
@@ -111,16 +123,7 @@ fn two_runs_at_once_share_the_jobs_and_both_finish_the_run() {
 fn a_resume_recomputes_the_jobs_whose_rows_are_gone() {
     let tmp = tempfile::tempdir().unwrap();
     let suite = write_suite(tmp.path(), &SUITE.replace("lsoftmax, lgm", "lgm"));
-    let run = || {
-        lossbench()
-            .args(["run", "--device", "cpu", "--results"])
-            .arg(tmp.path().join("results"))
-            .arg("--reports")
-            .arg(tmp.path().join("reports"))
-            .arg(&suite)
-            .assert()
-            .success()
-    };
+    let run = || run_command(tmp.path(), &suite).assert().success();
     run();
     let dir = run_dir(&tmp.path().join("results"), "together");
     let before = metric_rows_by_job(&dir);
@@ -147,15 +150,7 @@ fn a_resume_recomputes_the_jobs_whose_rows_are_gone() {
 fn a_corrupted_checkpoint_is_set_aside_and_the_job_trains_again() {
     let tmp = tempfile::tempdir().unwrap();
     let suite = write_suite(tmp.path(), &SUITE.replace("center, lsoftmax, lgm", "lgm"));
-    let run = || {
-        lossbench()
-            .args(["run", "--device", "cpu", "--results"])
-            .arg(tmp.path().join("results"))
-            .arg("--reports")
-            .arg(tmp.path().join("reports"))
-            .arg(&suite)
-            .assert()
-    };
+    let run = || run_command(tmp.path(), &suite).assert();
     run().success();
     let results = tmp.path().join("results");
     std::fs::remove_dir_all(run_dir(&results, "together")).unwrap();
@@ -264,14 +259,7 @@ fn a_report_directory_that_cannot_be_written_stops_the_run_before_training() {
 fn report_never_builds_its_path_from_manifest_names() {
     let tmp = tempfile::tempdir().unwrap();
     let suite = write_suite(tmp.path(), &SUITE.replace("center, lsoftmax, lgm", "lgm"));
-    lossbench()
-        .args(["run", "--device", "cpu", "--results"])
-        .arg(tmp.path().join("results"))
-        .arg("--reports")
-        .arg(tmp.path().join("reports"))
-        .arg(&suite)
-        .assert()
-        .success();
+    run_command(tmp.path(), &suite).assert().success();
     let run = run_dir(&tmp.path().join("results"), "together");
     let manifest = std::fs::read_to_string(run.join("manifest.json")).unwrap();
     let reports = tmp.path().join("inside/reports");
@@ -302,14 +290,7 @@ fn report_never_builds_its_path_from_manifest_names() {
 fn compare_never_writes_over_what_it_reads() {
     let tmp = tempfile::tempdir().unwrap();
     let suite = write_suite(tmp.path(), &SUITE.replace("center, lsoftmax, lgm", "lgm"));
-    lossbench()
-        .args(["run", "--device", "cpu", "--results"])
-        .arg(tmp.path().join("results"))
-        .arg("--reports")
-        .arg(tmp.path().join("reports"))
-        .arg(&suite)
-        .assert()
-        .success();
+    run_command(tmp.path(), &suite).assert().success();
     let run = run_dir(&tmp.path().join("results"), "together");
     let metrics = std::fs::read(run.join("metrics.csv")).unwrap();
     let elsewhere = tmp.path().join("out.json");
@@ -357,12 +338,7 @@ fn compare_never_writes_over_what_it_reads() {
 fn a_libtorch_error_fails_its_job_and_the_run_goes_on() {
     let tmp = tempfile::tempdir().unwrap();
     let suite = write_suite(tmp.path(), &SUITE.replace("center, lsoftmax, lgm", "lgm"));
-    let out = lossbench()
-        .args(["run", "--device", "cpu", "--results"])
-        .arg(tmp.path().join("results"))
-        .arg("--reports")
-        .arg(tmp.path().join("reports"))
-        .arg(&suite)
+    let out = run_command(tmp.path(), &suite)
         .env("LOSSBENCH_INJECT_TORCH_ERROR", "softmax")
         .assert()
         .code(3);
