@@ -126,13 +126,20 @@ fn no_tracked_file_points_outside_the_repository() {
     let mut bad = Vec::new();
     for name in out.stdout.split(|&b| b == 0).filter(|n| !n.is_empty()) {
         let name = String::from_utf8_lossy(name).into_owned();
-        if name == "tests/docs.rs" || name == "Cargo.lock" {
+        if name == "Cargo.lock" {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(root().join(&name)) else {
             continue; // binary files
         };
-        for needle in ["../shared", "SPEC.md", "ARCHITECTURE.md", "STYLE.md"] {
+        // Spelt in pieces, so this file does not name them itself.
+        let needles = [
+            concat!("..", "/shared"),
+            concat!("SPEC", ".md"),
+            concat!("ARCHITECTURE", ".md"),
+            concat!("STYLE", ".md"),
+        ];
+        for needle in needles {
             if text.contains(needle) {
                 bad.push(format!("{name}: mentions {needle}"));
             }
