@@ -5,11 +5,14 @@
 #
 #   scripts/race.sh [BINARY] [TRIALS] [SUITE]
 #
-# Defaults: target/release/lossbench, 25 trials, tests/fixtures/e2e.yaml
+# Defaults: target/release/lossbench if built, else target/debug/lossbench
+# (what `make run` builds), 25 trials, tests/fixtures/e2e.yaml
 # (synthetic data, two jobs). Prints one line per trial and a total; exits 1
 # when any trial left a run that does not read or resume.
 set -uo pipefail
-bin=${1:-target/release/lossbench}
+default_bin=target/release/lossbench
+[ -x "$default_bin" ] || default_bin=target/debug/lossbench
+bin=${1:-$default_bin}
 trials=${2:-25}
 suite=${3:-tests/fixtures/e2e.yaml}
 work=$(mktemp -d)
