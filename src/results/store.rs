@@ -135,40 +135,20 @@ impl RunTables {
                 msg: "not a run directory (no jobs table and no manifest.json)".into(),
             });
         }
-        let jobs: Vec<JobRow> = or_empty(read_table(dir), &jobs_file, unreadable)?;
+        let jobs: Vec<JobRow> = or_empty(dir, read_table(dir), unreadable)?;
         // Older runs' train_log takes its loss names and seeds from jobs.
         let train_log = or_empty(
+            dir,
             read_table_with(dir, |df| codec::upgrade_train_log(df, &jobs)),
-            &table_path::<TrainLogRow>(dir, "parquet"),
             unreadable,
         )?;
         let mut tables = RunTables {
-            metrics: or_empty(
-                read_table(dir),
-                &table_path::<MetricRow>(dir, "parquet"),
-                unreadable,
-            )?,
-            roc: or_empty(
-                read_table(dir),
-                &table_path::<RocRow>(dir, "parquet"),
-                unreadable,
-            )?,
+            metrics: or_empty(dir, read_table(dir), unreadable)?,
+            roc: or_empty(dir, read_table(dir), unreadable)?,
             train_log,
-            features: or_empty(
-                read_table(dir),
-                &table_path::<FeatureRow>(dir, "parquet"),
-                unreadable,
-            )?,
-            scores: or_empty(
-                read_table(dir),
-                &table_path::<ScoreRow>(dir, "parquet"),
-                unreadable,
-            )?,
-            examples: or_empty(
-                read_table(dir),
-                &table_path::<ExampleRow>(dir, "parquet"),
-                unreadable,
-            )?,
+            features: or_empty(dir, read_table(dir), unreadable)?,
+            scores: or_empty(dir, read_table(dir), unreadable)?,
+            examples: or_empty(dir, read_table(dir), unreadable)?,
             jobs,
         };
         tables.drop_uncommitted();
@@ -525,31 +505,34 @@ fn done_ids(jobs: &[JobRow]) -> std::collections::HashSet<String> {
         .collect()
 }
 
-/// `rows`, or, when they could not be read and `unreadable` accepts that,
-/// no rows.
-fn or_empty<T>(
+/// The rows of table `T` in `dir`, or, when they could not be read and
+/// `unreadable` accepts that for its file, no rows.
+fn or_empty<T: Table>(
+    dir: &Path,
     rows: Result<Vec<T>>,
-    file: &Path,
     unreadable: &mut dyn FnMut(&Path, Error) -> Result<()>,
 ) -> Result<Vec<T>> {
     match rows {
         Ok(rows) => Ok(rows),
-        Err(e) => unreadable(file, e).map(|()| Vec::new()),
+        Err(e) => unreadable(&table_path::<T>(dir, "parquet"), e).map(|()| Vec::new()),
     }
+}
+
+/// `path` with `suffix` appended to its file name (`a.ot` → `a.ot.corrupt`).
+pub(crate) fn appended(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
 }
 
 /// Moves an unreadable table file (and its CSV twin, which was written from
 /// the same rows) aside to `<file>.unreadable`, replacing an older one.
 fn set_aside(file: &Path) -> Result<PathBuf> {
-    let mut aside = file.as_os_str().to_owned();
-    aside.push(".unreadable");
-    let aside = PathBuf::from(aside);
+    let aside = appended(file, ".unreadable");
     std::fs::rename(file, &aside).map_err(|e| Error::fs(IoOp::MoveAside, file, e))?;
     let csv = file.with_extension("csv");
     if csv.is_file() {
-        let mut to = csv.as_os_str().to_owned();
-        to.push(".unreadable");
-        std::fs::rename(&csv, PathBuf::from(to))
+        std::fs::rename(&csv, appended(&csv, ".unreadable"))
             .map_err(|e| Error::fs(IoOp::MoveAside, &csv, e))?;
     }
     Ok(aside)
@@ -625,9 +608,7 @@ pub(crate) fn tmp_path(path: &Path) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let mut s = path.as_os_str().to_owned();
-    s.push(format!(".{}-{n}{TEMP_SUFFIX}", std::process::id()));
-    PathBuf::from(s)
+    appended(path, &format!(".{}-{n}{TEMP_SUFFIX}", std::process::id()))
 }
 
 fn table_path<T: Table>(dir: &Path, ext: &str) -> PathBuf {

@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use super::JobCtx;
 use crate::error::{IoOp, OneLine};
-use crate::results::store::tmp_path;
+use crate::results::store::{appended, tmp_path};
 use crate::suite::plan::hash_id;
 use crate::suite::Job;
 use crate::train::{self, EpochLog, Net};
@@ -116,12 +116,10 @@ fn load(net: &mut Net, ckpt: &Path, log_file: &Path) -> Result<Vec<EpochLog>> {
     read_log(log_file)
 }
 
-/// Moves a checkpoint that does not load to `<file>.corrupt` (and its train
-/// log, which must not outlive it), for a person to look at.
+/// Moves a checkpoint that does not load to `<file>.corrupt`, for a person
+/// to look at. Its train log stays: training again rewrites it.
 fn set_aside(ckpt: &Path) -> Result<std::path::PathBuf> {
-    let mut aside = ckpt.as_os_str().to_owned();
-    aside.push(".corrupt");
-    let aside = std::path::PathBuf::from(aside);
+    let aside = appended(ckpt, ".corrupt");
     rename(ckpt, &aside)?;
     Ok(aside)
 }
