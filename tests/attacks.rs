@@ -5,6 +5,7 @@
 //! attacks_ref.safetensors and attacks_ref.json; rerun it to regenerate).
 
 use crate::common;
+use lossbench::suite::spec::{BimParams, DeepfoolParams, FgsmParams};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -373,20 +374,23 @@ fn deepfool_leaves_misclassified_samples_and_max_iter_zero_alone() {
 #[test]
 fn build_resolves_every_attack_with_its_label() {
     let labels: Vec<String> = [
-        AttackSpec::Fgsm {
+        AttackSpec::Fgsm(FgsmParams {
             eps: vec![0.1, 0.2],
-        },
-        AttackSpec::Bim {
+            ..Default::default()
+        }),
+        AttackSpec::Bim(BimParams {
             eps: vec![0.1],
             step_size: None,
             steps: 10,
             stop: BimStop::First,
-        },
-        AttackSpec::Deepfool {
+            ..Default::default()
+        }),
+        AttackSpec::Deepfool(DeepfoolParams {
             candidates: 10,
             overshoot: 0.02,
             max_iter: 50,
-        },
+            ..Default::default()
+        }),
     ]
     .iter()
     .flat_map(attacks::build)

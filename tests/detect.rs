@@ -5,6 +5,7 @@
 //! and an end-to-end smoke on a tiny trained model.
 
 use crate::common;
+use lossbench::suite::spec::{KdBuParams, KdParams, LgmParams, LidParams};
 
 use common::{adam, floats, tensor, train_spec};
 use lossbench::attacks;
@@ -384,10 +385,11 @@ fn bayesian_uncertainty_matches_numpy() {
 fn build_skips_kd_bu_without_dropout_with_a_reason() {
     let _rng = rng_lock();
     tch::manual_seed(1);
-    let kd_bu = DetectorSpec::KdBu {
+    let kd_bu = DetectorSpec::KdBu(KdBuParams {
         sigma: 1.0,
         samples: 5,
-    };
+        ..Default::default()
+    });
     let plain = net(&model(ModelKind::Mlp, 3, 0.0), [1, 4, 4], 3);
     let why = detect::build(&kd_bu, &plain)
         .err()
@@ -397,8 +399,21 @@ fn build_skips_kd_bu_without_dropout_with_a_reason() {
     assert_eq!(detect::build(&kd_bu, &with).unwrap().name(), "kd-bu");
     for (spec, name) in [
         (DetectorSpec::Mahalanobis, "mahalanobis"),
-        (DetectorSpec::Kd { sigma: 1.0 }, "kd"),
-        (DetectorSpec::Lid { k: 3, batch: 10 }, "lid"),
+        (
+            DetectorSpec::Kd(KdParams {
+                sigma: 1.0,
+                ..Default::default()
+            }),
+            "kd",
+        ),
+        (
+            DetectorSpec::Lid(LidParams {
+                k: 3,
+                batch: 10,
+                ..Default::default()
+            }),
+            "lid",
+        ),
     ] {
         let d = detect::build(&spec, &plain).unwrap();
         assert_eq!(d.name(), name);
@@ -515,13 +530,21 @@ fn every_detector_fits_and_scores_a_tiny_trained_model() {
     let specs = [
         DetectorSpec::MaxSoftmax,
         DetectorSpec::Mahalanobis,
-        DetectorSpec::Kd { sigma: 1.0 },
-        DetectorSpec::KdBu {
+        DetectorSpec::Kd(KdParams {
+            sigma: 1.0,
+            ..Default::default()
+        }),
+        DetectorSpec::KdBu(KdBuParams {
             sigma: 1.0,
             samples: 8,
-        },
+            ..Default::default()
+        }),
         // batch < test chunk: several reference minibatches.
-        DetectorSpec::Lid { k: 5, batch: 10 },
+        DetectorSpec::Lid(LidParams {
+            k: 5,
+            batch: 10,
+            ..Default::default()
+        }),
     ];
     for spec in &specs {
         let mut d = detect::build(spec, &n).unwrap();
@@ -571,13 +594,14 @@ fn lgm_likelihood_matches_the_spec_formula() {
     let _rng = rng_lock();
     tch::manual_seed(13);
     let (k, d) = (3usize, 4usize);
-    let spec = LossSpec::Lgm {
+    let spec = LossSpec::Lgm(LgmParams {
         alpha: 0.1,
         lambda: 0.1,
         covariance: lossbench::suite::Covariance::Diagonal,
         log_var_floor: -6.0,
         warmup_epochs: 0,
-    };
+        ..Default::default()
+    });
     let n = Net::new(
         Device::Cpu,
         &model(ModelKind::Mlp, d, 0.0),

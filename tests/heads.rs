@@ -1,7 +1,8 @@
 //! Heads against hand derivations (docs/definitions.md §1). Values are small enough to check
 //! on paper; the derivation is in each test's comment.
 
-use lossbench::heads::{self, Head, LgmHead, LgmParams, Progress};
+use lossbench::heads::{self, Head, LgmHead, Progress};
+use lossbench::suite::spec::{CenterParams, LgmParams, LsoftmaxParams};
 use lossbench::suite::{Covariance, LossSpec};
 use tch::{nn, Device, Kind, Tensor};
 
@@ -14,13 +15,14 @@ fn close(a: &Tensor, b: &Tensor, tol: f64) {
 }
 
 fn lgm(alpha: f64, lambda: f64, covariance: Covariance) -> LossSpec {
-    LossSpec::Lgm {
+    LossSpec::Lgm(LgmParams {
         alpha,
         lambda,
         covariance,
         log_var_floor: -6.0,
         warmup_epochs: 0,
-    }
+        ..Default::default()
+    })
 }
 
 /// Sets every variable whose name ends with `suffix` to `value`.
@@ -226,10 +228,11 @@ fn center_update_matches_hand_computation() {
     let vs = nn::VarStore::new(Device::Cpu);
     let head = heads::build(
         &vs.root(),
-        &LossSpec::Center {
+        &LossSpec::Center(CenterParams {
             lambda: 0.01,
             alpha: 0.5,
-        },
+            ..Default::default()
+        }),
         2,
         2,
     );
@@ -245,13 +248,14 @@ fn center_update_matches_hand_computation() {
 }
 
 fn lsoftmax(m: u32, beta_base: f64) -> LossSpec {
-    LossSpec::Lsoftmax {
+    LossSpec::Lsoftmax(LsoftmaxParams {
         m,
         beta_base,
         gamma: 0.0,
         power: 1.0,
         beta_min: 0.0,
-    }
+        ..Default::default()
+    })
 }
 
 #[test]
@@ -319,7 +323,7 @@ fn lsoftmax_beta_anneals_to_its_floor() {
         power: 35.0,
         beta_min: 0.0,
     };
-    let head = heads::LsoftmaxHead::new(&vs.root(), 2, 3, p);
+    let head = heads::LsoftmaxHead::new(&vs.root(), 2, 3, p.clone());
     // β(0) = 1000; β(10^4) = 1000 · 1.25^(−35) ≈ 0.4056 (hand computation).
     assert!((head.beta(0) - 1000.0).abs() < 1e-9);
     assert!((head.beta(10_000) - 1000.0 * 1.25f64.powf(-35.0)).abs() < 1e-9);

@@ -3,6 +3,7 @@
 //! writes tests/reference/heads_ref.json; rerun it to regenerate).
 
 use crate::common;
+use lossbench::suite::spec::{CenterParams, LgmParams, LsoftmaxParams};
 
 use std::collections::HashMap;
 
@@ -30,19 +31,21 @@ fn spec(case: &Value) -> LossSpec {
     let f = |k: &str| p[k].as_f64().unwrap();
     match case["head"].as_str().unwrap() {
         "softmax" => LossSpec::Softmax,
-        "center" => LossSpec::Center {
+        "center" => LossSpec::Center(CenterParams {
             lambda: f("lambda"),
             alpha: f("alpha"),
-        },
-        "lsoftmax" => LossSpec::Lsoftmax {
+            ..Default::default()
+        }),
+        "lsoftmax" => LossSpec::Lsoftmax(LsoftmaxParams {
             m: p["m"].as_u64().unwrap() as u32,
             // β(step 0) = β_base: the reference uses a fixed β.
             beta_base: f("beta"),
             gamma: 0.0,
             power: 1.0,
             beta_min: 0.0,
-        },
-        "lgm" => LossSpec::Lgm {
+            ..Default::default()
+        }),
+        "lgm" => LossSpec::Lgm(LgmParams {
             alpha: f("alpha"),
             lambda: f("lambda"),
             covariance: match p["covariance"].as_str().unwrap() {
@@ -52,7 +55,8 @@ fn spec(case: &Value) -> LossSpec {
             },
             log_var_floor: f("log_var_floor"),
             warmup_epochs: 0,
-        },
+            ..Default::default()
+        }),
         other => panic!("unknown head {other}"),
     }
 }

@@ -5,6 +5,7 @@
 //! parameter counts by hand, and the normalisation layer inside the model.
 
 use crate::common;
+use lossbench::suite::spec::SgdParams;
 
 use common::floats;
 use lossbench::heads::Progress;
@@ -221,10 +222,11 @@ fn normalisation_is_inside_the_model_and_not_trained() {
     );
 
     let mut spec = common::train_spec(
-        OptimizerSpec::Sgd {
+        OptimizerSpec::Sgd(SgdParams {
             momentum: 0.9,
             nesterov: false,
-        },
+            ..Default::default()
+        }),
         0.5,
         1,
     );

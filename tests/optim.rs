@@ -5,6 +5,7 @@
 //! makes (`tests/reference/optim_ref.py` writes the reference trajectories).
 
 use crate::common;
+use lossbench::suite::spec::{AdamParams, SgdParams};
 
 use common::floats;
 use lossbench::suite::{OptimizerSpec, ScheduleSpec, TrainSpec};
@@ -14,14 +15,16 @@ use tch::{nn, Device, Kind, Tensor};
 
 fn spec(case: &Value) -> TrainSpec {
     let optimizer = match case["optimizer"].as_str().unwrap() {
-        "sgd" => OptimizerSpec::Sgd {
+        "sgd" => OptimizerSpec::Sgd(SgdParams {
             momentum: case["momentum"].as_f64().unwrap(),
             nesterov: case["nesterov"].as_bool().unwrap(),
-        },
-        "adam" => OptimizerSpec::Adam {
+            ..Default::default()
+        }),
+        "adam" => OptimizerSpec::Adam(AdamParams {
             beta1: case["beta1"].as_f64().unwrap(),
             beta2: case["beta2"].as_f64().unwrap(),
-        },
+            ..Default::default()
+        }),
         other => panic!("unknown optimizer {other}"),
     };
     TrainSpec {

@@ -2,6 +2,7 @@
 //! finite-difference gradient checks of every head on a tiny model.
 
 use crate::common;
+use lossbench::suite::spec::{CenterParams, LgmParams, LsoftmaxParams, SgdParams};
 
 use common::{adam, train_spec};
 use lossbench::data::{synthetic, SyntheticSpec};
@@ -22,24 +23,27 @@ fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
 fn all_losses() -> Vec<LossSpec> {
     vec![
         LossSpec::Softmax,
-        LossSpec::Center {
+        LossSpec::Center(CenterParams {
             lambda: 0.1,
             alpha: 0.5,
-        },
-        LossSpec::Lsoftmax {
+            ..Default::default()
+        }),
+        LossSpec::Lsoftmax(LsoftmaxParams {
             m: 3,
             beta_base: 0.5,
             gamma: 0.0,
             power: 1.0,
             beta_min: 0.0,
-        },
-        LossSpec::Lgm {
+            ..Default::default()
+        }),
+        LossSpec::Lgm(LgmParams {
             alpha: 0.3,
             lambda: 0.2,
             covariance: Covariance::Diagonal,
             log_var_floor: -6.0,
             warmup_epochs: 0,
-        },
+            ..Default::default()
+        }),
     ]
 }
 
@@ -151,10 +155,11 @@ fn a_diverging_loss_stops_the_job_with_a_clear_error() {
         (&[0.5], &[0.25]),
     );
     let spec = train_spec(
-        OptimizerSpec::Sgd {
+        OptimizerSpec::Sgd(SgdParams {
             momentum: 0.9,
             nesterov: false,
-        },
+            ..Default::default()
+        }),
         1e30,
         3,
     );

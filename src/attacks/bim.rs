@@ -20,6 +20,7 @@
 use tch::{Kind, Reduction, Tensor};
 
 use super::{input_gradient, Attack, Perturbed};
+use crate::suite::spec::BimParams;
 use crate::suite::BimStop;
 use crate::train::Net;
 
@@ -30,6 +31,18 @@ pub struct Bim {
     pub step_size: f64,
     pub steps: usize,
     pub stop: BimStop,
+}
+
+impl Bim {
+    /// The attack at budget `eps` (one value of the declared sweep).
+    pub fn new(p: &BimParams, eps: f64) -> Bim {
+        Bim {
+            eps,
+            step_size: p.step_size.unwrap_or(eps / 4.0),
+            steps: p.steps,
+            stop: p.stop,
+        }
+    }
 }
 
 impl Attack for Bim {

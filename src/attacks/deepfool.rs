@@ -38,6 +38,7 @@
 use tch::{Kind, Tensor};
 
 use super::{summarize, AdvBatch, Attack, Perturbed};
+use crate::suite::spec::DeepfoolParams;
 use crate::train::Net;
 
 /// The constant that pushes the step past the linearised boundary (docs/definitions.md §2).
@@ -70,6 +71,14 @@ impl Attack for DeepFool {
 }
 
 impl DeepFool {
+    pub fn new(p: &DeepfoolParams) -> DeepFool {
+        DeepFool {
+            candidates: p.candidates,
+            overshoot: p.overshoot,
+            max_iter: p.max_iter,
+        }
+    }
+
     /// The attack against any differentiable classifier `logits: [N, C, H, W]
     /// -> [N, K]` whose samples do not interact (a model in eval mode);
     /// [`Attack::run`] passes the net's inference logits.

@@ -63,35 +63,17 @@ pub trait Attack {
 /// One attack per swept parameter value of `spec`.
 pub fn build(spec: &AttackSpec) -> Vec<Box<dyn Attack>> {
     match spec {
-        AttackSpec::Fgsm { eps } => eps
+        AttackSpec::Fgsm(p) => p
+            .eps
             .iter()
-            .map(|&e| Box::new(Fgsm { eps: e }) as Box<dyn Attack>)
+            .map(|&eps| Box::new(Fgsm { eps }) as Box<dyn Attack>)
             .collect(),
-        AttackSpec::Bim {
-            eps,
-            step_size,
-            steps,
-            stop,
-        } => eps
+        AttackSpec::Bim(p) => p
+            .eps
             .iter()
-            .map(|&e| {
-                Box::new(Bim {
-                    eps: e,
-                    step_size: step_size.unwrap_or(e / 4.0),
-                    steps: *steps,
-                    stop: *stop,
-                }) as Box<dyn Attack>
-            })
+            .map(|&eps| Box::new(Bim::new(p, eps)) as Box<dyn Attack>)
             .collect(),
-        AttackSpec::Deepfool {
-            candidates,
-            overshoot,
-            max_iter,
-        } => vec![Box::new(DeepFool {
-            candidates: *candidates,
-            overshoot: *overshoot,
-            max_iter: *max_iter,
-        })],
+        AttackSpec::Deepfool(p) => vec![Box::new(DeepFool::new(p))],
     }
 }
 

@@ -7,6 +7,7 @@ use tch::{Kind, Tensor};
 use super::kd::Kd;
 use super::logistic::{StandardizedLogistic, DEFAULT_C};
 use super::{Detector, FitData};
+use crate::suite::spec::KdBuParams;
 use crate::train::{self, Net};
 use crate::Result;
 
@@ -76,10 +77,10 @@ pub struct KdBu {
 }
 
 impl KdBu {
-    pub fn new(sigma: f64, samples: usize) -> KdBu {
+    pub fn new(p: &KdBuParams) -> KdBu {
         KdBu {
-            kd: Kd::new(sigma),
-            samples,
+            kd: Kd::new(p.sigma),
+            samples: p.samples,
             model: None,
         }
     }

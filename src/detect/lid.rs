@@ -8,6 +8,7 @@ use tch::{Kind, Tensor};
 
 use super::logistic::{StandardizedLogistic, DEFAULT_C};
 use super::{Detector, FitData};
+use crate::suite::spec::LidParams;
 use crate::train::Net;
 use crate::Result;
 
@@ -87,10 +88,10 @@ pub struct Lid {
 }
 
 impl Lid {
-    pub fn new(k: usize, batch: usize) -> Lid {
+    pub fn new(p: &LidParams) -> Lid {
         Lid {
-            k: k as i64,
-            batch: batch as i64,
+            k: p.k as i64,
+            batch: p.batch as i64,
             references: None,
             model: None,
         }

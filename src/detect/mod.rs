@@ -136,14 +136,12 @@ pub fn build(spec: &DetectorSpec, net: &Net) -> std::result::Result<Box<dyn Dete
             Err("needs an lgm head (this model has no class-conditional density)".into())
         }
         DetectorSpec::Mahalanobis => Ok(Box::new(Mahalanobis::new())),
-        DetectorSpec::Kd { sigma } => Ok(Box::new(Kd::new(*sigma))),
-        DetectorSpec::KdBu { sigma, samples } if net.dropout() > 0.0 => {
-            Ok(Box::new(KdBu::new(*sigma, *samples)))
-        }
-        DetectorSpec::KdBu { .. } => Err(
+        DetectorSpec::Kd(p) => Ok(Box::new(Kd::new(p.sigma))),
+        DetectorSpec::KdBu(p) if net.dropout() > 0.0 => Ok(Box::new(KdBu::new(p))),
+        DetectorSpec::KdBu(_) => Err(
             "needs a backbone with dropout (model.dropout is 0, so MC-dropout predictions never vary)"
                 .into(),
         ),
-        DetectorSpec::Lid { k, batch } => Ok(Box::new(Lid::new(*k, *batch))),
+        DetectorSpec::Lid(p) => Ok(Box::new(Lid::new(p))),
     }
 }

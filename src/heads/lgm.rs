@@ -22,17 +22,8 @@ use std::f64::consts::PI;
 use tch::{nn, Kind, Tensor};
 
 use super::{Head, Progress};
+pub use crate::suite::spec::LgmParams;
 use crate::suite::Covariance;
-
-/// The resolved `lgm` parameters (see `LossSpec::Lgm`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LgmParams {
-    pub alpha: f64,
-    pub lambda: f64,
-    pub covariance: Covariance,
-    pub log_var_floor: f64,
-    pub warmup_epochs: usize,
-}
 
 #[derive(Debug)]
 pub struct LgmHead {

@@ -21,15 +21,7 @@ use tch::{nn, Tensor};
 
 use super::{Head, Progress};
 
-/// The resolved `lsoftmax` parameters (see `LossSpec::Lsoftmax`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LsoftmaxParams {
-    pub m: u32,
-    pub beta_base: f64,
-    pub gamma: f64,
-    pub power: f64,
-    pub beta_min: f64,
-}
+pub use crate::suite::spec::LsoftmaxParams;
 
 #[derive(Debug)]
 pub struct LsoftmaxHead {

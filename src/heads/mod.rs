@@ -56,44 +56,8 @@ pub fn build(p: &nn::Path, spec: &LossSpec, dim: i64, classes: i64) -> Box<dyn H
     let p = &(p / "head");
     match spec {
         LossSpec::Softmax => Box::new(SoftmaxHead::new(p, dim, classes)),
-        LossSpec::Center { lambda, alpha } => {
-            Box::new(CenterHead::new(p, dim, classes, *lambda, *alpha))
-        }
-        LossSpec::Lsoftmax {
-            m,
-            beta_base,
-            gamma,
-            power,
-            beta_min,
-        } => Box::new(LsoftmaxHead::new(
-            p,
-            dim,
-            classes,
-            LsoftmaxParams {
-                m: *m,
-                beta_base: *beta_base,
-                gamma: *gamma,
-                power: *power,
-                beta_min: *beta_min,
-            },
-        )),
-        LossSpec::Lgm {
-            alpha,
-            lambda,
-            covariance,
-            log_var_floor,
-            warmup_epochs,
-        } => Box::new(LgmHead::new(
-            p,
-            dim,
-            classes,
-            LgmParams {
-                alpha: *alpha,
-                lambda: *lambda,
-                covariance: *covariance,
-                log_var_floor: *log_var_floor,
-                warmup_epochs: *warmup_epochs,
-            },
-        )),
+        LossSpec::Center(c) => Box::new(CenterHead::new(p, dim, classes, c.lambda, c.alpha)),
+        LossSpec::Lsoftmax(params) => Box::new(LsoftmaxHead::new(p, dim, classes, params.clone())),
+        LossSpec::Lgm(params) => Box::new(LgmHead::new(p, dim, classes, params.clone())),
     }
 }

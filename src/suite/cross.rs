@@ -16,6 +16,7 @@ use crate::data::DatasetName;
 use super::decl::{did_you_mean, fail, fail_at, join, quoted, Bounds, Interval, Place, Res, Value};
 use super::locate::PathSeg;
 use super::node::Node;
+use super::spec::{LgmParams, MultistepParams};
 use super::{DetectorSpec, LossSpec, ScheduleSpec, Suite};
 
 /// The metrics a tolerance can gate, in the table's order.
@@ -175,7 +176,7 @@ pub(super) fn check(suite: &Suite, root: &Node) -> Res<()> {
         );
     }
     for (i, detector) in suite.detectors.iter().enumerate() {
-        if matches!(detector, DetectorSpec::KdBu { .. }) && suite.model.dropout == 0.0 {
+        if matches!(detector, DetectorSpec::KdBu(_)) && suite.model.dropout == 0.0 {
             // The BU feature is the spread of MC-dropout predictions;
             // without dropout they never vary (detect::build skips it).
             return fail(
@@ -196,7 +197,7 @@ pub(super) fn check(suite: &Suite, root: &Node) -> Res<()> {
 /// lowering `epochs`.
 fn epochs(suite: &Suite) -> Res<()> {
     let epochs = suite.train.epochs;
-    if let ScheduleSpec::Multistep { milestones, .. } = &suite.train.schedule {
+    if let ScheduleSpec::Multistep(MultistepParams { milestones, .. }) = &suite.train.schedule {
         if let Some(i) = milestones.iter().position(|&m| m > epochs) {
             return fail(
                 &path!["train", "schedule", "multistep", "milestones", i],
@@ -208,7 +209,7 @@ fn epochs(suite: &Suite) -> Res<()> {
         }
     }
     for (i, loss) in suite.losses.iter().enumerate() {
-        if let LossSpec::Lgm { warmup_epochs, .. } = loss {
+        if let LossSpec::Lgm(LgmParams { warmup_epochs, .. }) = loss {
             if *warmup_epochs > epochs {
                 return fail(
                     &path!["losses", i, "lgm", "warmup-epochs"],

@@ -774,6 +774,15 @@ pub fn all_defaults<T: Value>() -> T {
     T::read(&Node::Null, &[], Bounds::default()).expect("a section whose keys all have defaults")
 }
 
+/// The map that writes every required key of `params` with its declared
+/// example and leaves the others out: read, it gives the defaults.
+pub fn examples(params: &[ParamDoc]) -> Node {
+    let required = params.iter().filter(|p| p.default == REQUIRED);
+    let example = |p: &ParamDoc| Node::parse(&p.schema["examples"][0].to_string()).ok();
+    let entries = required.filter_map(|p| Some((p.name.to_owned(), example(p)?)));
+    Node::Map(entries.collect())
+}
+
 /// Reads a [`Named`] value in either form.
 pub fn read_named<T: Named>(node: &Node, at: &[PathSeg]) -> Res<T> {
     let known = |name: &str, at: &[PathSeg], place| match T::NAMES.contains(&name) {
@@ -990,8 +999,11 @@ macro_rules! section {
 
 /// Declares a component kind: an enum of names, each with its own
 /// parameters (none for a unit variant), written as a bare name or as
-/// `{name: {params}}`. `check` names a function run on every value read,
-/// for rules between its parameters.
+/// `{name: {params}}`. A variant with parameters holds them in a struct of
+/// its own (`Lgm(LgmParams)`), declared here and used as it is by the code
+/// that implements the component, so a new parameter is one line here and
+/// its use there. `check` names a function run on every value read, for
+/// rules between its parameters.
 macro_rules! components {
     (
         $(#[doc = $doc:literal])*
@@ -999,7 +1011,7 @@ macro_rules! components {
             $(check $check:path)? {
             $(
                 $(#[doc = $vdoc:literal])*
-                $name:literal => $variant:ident $({
+                $name:literal => $variant:ident $(($pty:ident) {
                     $( $(#[doc = $fdoc:literal])* $key:literal $field:ident : $fty:ty
                        = $how:ident($($v:tt)*) $(, $b:expr)? ; )*
                 })?,
@@ -1012,9 +1024,38 @@ macro_rules! components {
             $(
                 $(#[doc = $vdoc])*
                 #[serde(rename = $name)]
-                $variant $({ $( $(#[doc = $fdoc])* $field: $fty, )* })?,
+                $variant $(($pty))?,
             )+
         }
+
+        $($(
+            #[doc = concat!("The parameters of `", $name, "`.")]
+            #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+            pub struct $pty {
+                $( $(#[doc = $fdoc])* pub $field: $fty, )*
+            }
+
+            impl $pty {
+                /// Every key with its default, range and doc.
+                pub(crate) fn params() -> Vec<ParamDoc> {
+                    vec![$(param!(@doc $key, $fty, $how($($v)*), [$($fdoc),*] $(, $b)?)),*]
+                }
+
+                fn read(params: &Node, at: &[PathSeg]) -> Res<Self> {
+                    let what = concat!("`", $name, "` options");
+                    let f = Fields::new(params, at, what, param!(@keys $($key $how),*))?;
+                    Ok($pty { $( $field: param!(@read f, $key, $fty, $how($($v)*) $(, $b)?)?, )* })
+                }
+            }
+
+            /// Every default, and the declared example of a required key.
+            impl Default for $pty {
+                fn default() -> Self {
+                    Self::read(&decl::examples(&Self::params()), &[])
+                        .expect("declared defaults and examples are valid")
+                }
+            }
+        )?)+
 
         impl $ty {
             /// The names used in suites, in the order they are listed to users.
@@ -1033,16 +1074,8 @@ macro_rules! components {
             const NAMES: &'static [&'static str] = $ty::NAMES;
 
             fn build(name: &str, params: &Node, at: &[PathSeg]) -> Res<Self> {
-                let what = format!("`{name}` options");
                 let value = match name {
-                    $($name => {
-                        let keys = param!(@keys $($($key $how),*)?);
-                        #[allow(unused_variables)]
-                        let f = Fields::new(params, at, &what, keys)?;
-                        $ty::$variant $({ $(
-                            $field: param!(@read f, $key, $fty, $how($($v)*) $(, $b)?)?,
-                        )* })?
-                    })+
+                    $($name => components!(@build $ty, $variant, $name, params, at $(, $pty)?),)+
                     _ => return fail(at, format!("unknown {} `{name}`", $kind)),
                 };
                 $( $check(&value, at)?; )?
@@ -1056,7 +1089,7 @@ macro_rules! components {
                     kind: $kind,
                     name: $name,
                     summary: doc_text(&[$($vdoc),*]),
-                    params: vec![$($(param!(@doc $key, $fty, $how($($v)*), [$($fdoc),*] $(, $b)?)),*)?],
+                    params: components!(@params $($pty)?),
                 }),+]
             }
             fn description() -> String {
@@ -1064,4 +1097,13 @@ macro_rules! components {
             }
         }
     };
+    (@build $ty:ident, $variant:ident, $name:literal, $params:ident, $at:ident, $pty:ident) => {
+        $ty::$variant($pty::read($params, $at)?)
+    };
+    (@build $ty:ident, $variant:ident, $name:literal, $params:ident, $at:ident) => {{
+        Fields::new($params, $at, concat!("`", $name, "` options"), &[])?;
+        $ty::$variant
+    }};
+    (@params $pty:ident) => { $pty::params() };
+    (@params) => { Vec::new() };
 }

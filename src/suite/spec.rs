@@ -207,14 +207,14 @@ components! {
     /// The optimiser of `train.optimizer`.
     pub enum OptimizerSpec ("optimizer", "optimizers", in_list = false) {
         /// Adam (the default optimizer)
-        "adam" => Adam {
+        "adam" => Adam(AdamParams) {
             /// first-moment decay
             "beta1" beta1: f64 = default(0.9), Interval::UnitOpen;
             /// second-moment decay
             "beta2" beta2: f64 = default(0.999), Interval::UnitOpen;
         },
         /// stochastic gradient descent with momentum
-        "sgd" => Sgd {
+        "sgd" => Sgd(SgdParams) {
             /// momentum
             "momentum" momentum: f64 = default(0.9), Interval::UnitOpen;
             /// Nesterov momentum
@@ -231,14 +231,14 @@ components! {
         /// cosine annealing from lr to 0 over all epochs
         "cosine" => Cosine,
         /// multiply the learning rate by gamma every step-size epochs
-        "step" => Step {
+        "step" => Step(StepParams) {
             /// epochs between decays
             "step-size" step_size: usize = required(3), 1..;
             /// learning-rate factor
             "gamma" gamma: f64 = default(0.1), Interval::UnitLeftOpen;
         },
         /// multiply the learning rate by gamma at each milestone epoch
-        "multistep" => Multistep {
+        "multistep" => Multistep(MultistepParams) {
             /// epochs at which to decay; strictly increasing, none past train.epochs
             "milestones" milestones: Vec<usize> = required([3, 6]), (1.., Items::Increasing);
             /// learning-rate factor
@@ -253,14 +253,14 @@ components! {
         /// softmax cross-entropy (docs/definitions.md §1)
         "softmax" => Softmax,
         /// softmax cross-entropy plus center loss (docs/definitions.md §1)
-        "center" => Center {
+        "center" => Center(CenterParams) {
             /// weight of the center term
             "lambda" lambda: f64 = default(0.01), Interval::AtLeast(0.0);
             /// centre update rate
             "alpha" alpha: f64 = default(0.5), Interval::UnitLeftOpen;
         },
         /// large-margin softmax with annealed beta (docs/definitions.md §1)
-        "lsoftmax" => Lsoftmax {
+        "lsoftmax" => Lsoftmax(LsoftmaxParams) {
             /// angular margin
             "m" m: u32 = default(2), 1..=4;
             /// initial weight of plain softmax in the target logit
@@ -273,7 +273,7 @@ components! {
             "beta-min" beta_min: f64 = default(0.0), Interval::AtLeast(0.0);
         },
         /// large-margin Gaussian mixture loss (docs/definitions.md §1)
-        "lgm" => Lgm {
+        "lgm" => Lgm(LgmParams) {
             /// classification margin
             "alpha" alpha: f64 = default(0.1), Interval::AtLeast(0.0);
             /// weight of the likelihood term
@@ -305,12 +305,12 @@ components! {
     /// lists sweep.
     pub enum AttackSpec ("attack", "attacks", in_list = true) {
         /// fast gradient sign method, one step per eps (docs/definitions.md §2)
-        "fgsm" => Fgsm {
+        "fgsm" => Fgsm(FgsmParams) {
             /// L-inf budget in pixel units; a number or a list
             "eps" eps: Vec<f64> = default(vec![0.1]), (Interval::UnitClosed, Items::OneOrList);
         },
         /// basic iterative method, projected L-inf steps (docs/definitions.md §2)
-        "bim" => Bim {
+        "bim" => Bim(BimParams) {
             /// L-inf budget in pixel units; a number or a list
             "eps" eps: Vec<f64> = default(vec![0.1]), (Interval::UnitClosed, Items::OneOrList);
             /// step a
@@ -321,7 +321,7 @@ components! {
             "stop" stop: BimStop = default(BimStop::Last);
         },
         /// DeepFool, L2, batched over samples (docs/definitions.md §2)
-        "deepfool" => Deepfool {
+        "deepfool" => Deepfool(DeepfoolParams) {
             /// top-scoring classes considered
             "candidates" candidates: usize = default(10), 2..;
             /// applied to the cumulative perturbation
@@ -352,19 +352,19 @@ components! {
         /// min Mahalanobis distance to class means, tied covariance (docs/definitions.md §3)
         "mahalanobis" => Mahalanobis,
         /// kernel density of training features of the predicted class (docs/definitions.md §3)
-        "kd" => Kd {
+        "kd" => Kd(KdParams) {
             /// Gaussian kernel bandwidth
             "sigma" sigma: f64 = default(1.0), limits::KD_SIGMA;
         },
         /// logistic regression on kernel density and MC-dropout uncertainty (docs/definitions.md §3)
-        "kd-bu" => KdBu {
+        "kd-bu" => KdBu(KdBuParams) {
             /// Gaussian kernel bandwidth
             "sigma" sigma: f64 = default(1.0), limits::KD_SIGMA;
             /// MC-dropout passes T; needs model dropout > 0
             "samples" samples: usize = default(50), 2..;
         },
         /// logistic regression on per-layer local intrinsic dimensionality (docs/definitions.md §3)
-        "lid" => Lid {
+        "lid" => Lid(LidParams) {
             /// neighbours; fewer than batch
             "k" k: usize = default(20), 1..;
             /// clean references per minibatch
@@ -376,7 +376,7 @@ components! {
 /// LID's `k` neighbours come from a minibatch of `batch` references.
 fn check_detector(d: &DetectorSpec, at: &[PathSeg]) -> Res<()> {
     match d {
-        DetectorSpec::Lid { k, batch } if k >= batch => fail(
+        DetectorSpec::Lid(LidParams { k, batch }) if k >= batch => fail(
             &join(at, "k"),
             format!("must be in 1..={}, got {k}", batch - 1),
         ),

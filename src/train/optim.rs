@@ -8,12 +8,12 @@ use crate::suite::{OptimizerSpec, ScheduleSpec, TrainSpec};
 
 /// Builds the optimiser of `spec` over the trainable variables of `vs`.
 pub fn optimizer(vs: &nn::VarStore, spec: &TrainSpec) -> crate::Result<nn::Optimizer> {
-    let opt = match spec.optimizer {
-        OptimizerSpec::Sgd { momentum, nesterov } => {
-            nn::sgd(momentum, 0.0, spec.weight_decay, nesterov).build(vs, spec.lr)?
+    let opt = match &spec.optimizer {
+        OptimizerSpec::Sgd(p) => {
+            nn::sgd(p.momentum, 0.0, spec.weight_decay, p.nesterov).build(vs, spec.lr)?
         }
-        OptimizerSpec::Adam { beta1, beta2 } => {
-            nn::adam(beta1, beta2, spec.weight_decay).build(vs, spec.lr)?
+        OptimizerSpec::Adam(p) => {
+            nn::adam(p.beta1, p.beta2, spec.weight_decay).build(vs, spec.lr)?
         }
     };
     Ok(opt)
@@ -30,10 +30,10 @@ pub fn optimizer(vs: &nn::VarStore, spec: &TrainSpec) -> crate::Result<nn::Optim
 pub fn lr_at(spec: &TrainSpec, epoch: usize) -> f64 {
     match &spec.schedule {
         ScheduleSpec::Constant => spec.lr,
-        ScheduleSpec::Step { step_size, gamma } => spec.lr * gamma.powi((epoch / step_size) as i32),
-        ScheduleSpec::Multistep { milestones, gamma } => {
-            let passed = milestones.iter().filter(|&&m| m <= epoch).count();
-            spec.lr * gamma.powi(passed as i32)
+        ScheduleSpec::Step(p) => spec.lr * p.gamma.powi((epoch / p.step_size) as i32),
+        ScheduleSpec::Multistep(p) => {
+            let passed = p.milestones.iter().filter(|&&m| m <= epoch).count();
+            spec.lr * p.gamma.powi(passed as i32)
         }
         ScheduleSpec::Cosine => {
             spec.lr * 0.5 * (1.0 + (PI * epoch as f64 / spec.epochs as f64).cos())
@@ -42,17 +42,20 @@ pub fn lr_at(spec: &TrainSpec, epoch: usize) -> f64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_update)] // literals take the declared defaults
 mod tests {
     use super::*;
+    use crate::suite::spec::{AdamParams, MultistepParams, StepParams};
 
     fn spec(schedule: ScheduleSpec) -> TrainSpec {
         TrainSpec {
             epochs: 10,
             batch_size: 8,
-            optimizer: OptimizerSpec::Adam {
+            optimizer: OptimizerSpec::Adam(AdamParams {
                 beta1: 0.9,
                 beta2: 0.999,
-            },
+                ..Default::default()
+            }),
             lr: 0.1,
             schedule,
             weight_decay: 0.0,
@@ -64,17 +67,19 @@ mod tests {
     fn schedules_by_hand() {
         let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
         assert!(close(lr_at(&spec(ScheduleSpec::Constant), 7), 0.1));
-        let step = spec(ScheduleSpec::Step {
+        let step = spec(ScheduleSpec::Step(StepParams {
             step_size: 3,
             gamma: 0.5,
-        });
+            ..Default::default()
+        }));
         assert!(close(lr_at(&step, 2), 0.1));
         assert!(close(lr_at(&step, 3), 0.05));
         assert!(close(lr_at(&step, 6), 0.025));
-        let multi = spec(ScheduleSpec::Multistep {
+        let multi = spec(ScheduleSpec::Multistep(MultistepParams {
             milestones: vec![2, 5],
             gamma: 0.1,
-        });
+            ..Default::default()
+        }));
         assert!(close(lr_at(&multi, 1), 0.1));
         assert!(close(lr_at(&multi, 2), 0.01));
         assert!(close(lr_at(&multi, 9), 0.001));

@@ -3,6 +3,7 @@
 //! uses every helper.
 #![allow(dead_code)]
 
+use lossbench::suite::spec::AdamParams;
 use lossbench::suite::{OptimizerSpec, ScheduleSpec, TrainSpec};
 use serde_json::Value;
 use tch::Tensor;
@@ -44,8 +45,9 @@ pub fn train_spec(optimizer: OptimizerSpec, lr: f64, epochs: usize) -> TrainSpec
 
 /// Adam with PyTorch's default betas.
 pub fn adam() -> OptimizerSpec {
-    OptimizerSpec::Adam {
+    OptimizerSpec::Adam(AdamParams {
         beta1: 0.9,
         beta2: 0.999,
-    }
+        ..Default::default()
+    })
 }

@@ -17,6 +17,7 @@ mod schema;
 mod valid;
 mod values;
 
+use lossbench::suite::spec::AdamParams;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -95,10 +96,11 @@ fn default_train() -> TrainSpec {
     TrainSpec {
         epochs: 5,
         batch_size: 128,
-        optimizer: OptimizerSpec::Adam {
+        optimizer: OptimizerSpec::Adam(AdamParams {
             beta1: 0.9,
             beta2: 0.999,
-        },
+            ..Default::default()
+        }),
         lr: 1e-3,
         schedule: ScheduleSpec::Constant,
         weight_decay: 0.0,

@@ -2,6 +2,7 @@
 
 use super::valid::full_suite;
 use super::*;
+use lossbench::suite::spec::{FgsmParams, LgmParams};
 
 #[test]
 fn jobs_are_losses_outer_seeds_inner() {
@@ -65,13 +66,16 @@ fn job_ids_change_with_any_field() {
     let mut seed = base.clone();
     seed.seed = 3;
     let mut param = base.clone();
-    if let LossSpec::Lgm { alpha, .. } = &mut param.loss {
+    if let LossSpec::Lgm(LgmParams { alpha, .. }) = &mut param.loss {
         *alpha = 0.31;
     }
     let mut epochs = base.clone();
     epochs.train.epochs = 11;
     let mut eps = base.clone();
-    eps.attacks = vec![AttackSpec::Fgsm { eps: vec![0.1] }];
+    eps.attacks = vec![AttackSpec::Fgsm(FgsmParams {
+        eps: vec![0.1],
+        ..Default::default()
+    })];
 
     for changed in [seed, param, epochs, eps] {
         assert_ne!(changed, base);

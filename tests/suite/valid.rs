@@ -1,6 +1,9 @@
 //! Valid files: defaults filled, every key read, both YAML styles.
 
 use super::*;
+use lossbench::suite::spec::{
+    CenterParams, FgsmParams, LgmParams, LsoftmaxParams, MultistepParams, SgdParams, StepParams,
+};
 
 #[test]
 fn base_is_valid() {
@@ -65,36 +68,41 @@ pub(super) fn full_suite() -> Suite {
         train: TrainSpec {
             epochs: 10,
             batch_size: 64,
-            optimizer: OptimizerSpec::Sgd {
+            optimizer: OptimizerSpec::Sgd(SgdParams {
                 momentum: 0.5,
                 nesterov: true,
-            },
+                ..Default::default()
+            }),
             lr: 0.05,
-            schedule: ScheduleSpec::Multistep {
+            schedule: ScheduleSpec::Multistep(MultistepParams {
                 milestones: vec![5, 8],
                 gamma: 0.5,
-            },
+                ..Default::default()
+            }),
             weight_decay: 0.0005,
             augment: true,
         },
         losses: vec![
             LossSpec::Softmax,
-            LossSpec::Center {
+            LossSpec::Center(CenterParams {
                 lambda: 0.02,
                 alpha: 0.25,
-            },
-            LossSpec::Lgm {
+                ..Default::default()
+            }),
+            LossSpec::Lgm(LgmParams {
                 alpha: 0.3,
                 lambda: 0.2,
                 covariance: Covariance::Diagonal,
                 log_var_floor: -4.0,
                 warmup_epochs: 2,
-            },
+                ..Default::default()
+            }),
         ],
         seeds: vec![0, 1, 2],
-        attacks: vec![AttackSpec::Fgsm {
+        attacks: vec![AttackSpec::Fgsm(FgsmParams {
             eps: vec![0.0, 0.05, 0.1],
-        }],
+            ..Default::default()
+        })],
         detectors: vec![DetectorSpec::MaxSoftmax, DetectorSpec::LgmLikelihood],
         regression: RegressionSpec {
             tolerances: BTreeMap::from([
@@ -137,32 +145,36 @@ fn named_params_fill_their_defaults() {
     );
     assert_eq!(
         suite.train.optimizer,
-        OptimizerSpec::Sgd {
+        OptimizerSpec::Sgd(SgdParams {
             momentum: 0.9,
-            nesterov: false
-        }
+            nesterov: false,
+            ..Default::default()
+        })
     );
     assert_eq!(
         suite.train.schedule,
-        ScheduleSpec::Step {
+        ScheduleSpec::Step(StepParams {
             step_size: 2,
-            gamma: 0.1
-        }
+            gamma: 0.1,
+            ..Default::default()
+        })
     );
     assert_eq!(
         suite.losses,
         [
-            LossSpec::Center {
+            LossSpec::Center(CenterParams {
                 lambda: 0.01,
-                alpha: 0.5
-            },
-            LossSpec::Lgm {
+                alpha: 0.5,
+                ..Default::default()
+            }),
+            LossSpec::Lgm(LgmParams {
                 alpha: 0.1,
                 lambda: 0.1,
                 covariance: Covariance::Identity,
                 log_var_floor: -6.0,
-                warmup_epochs: 0
-            }
+                warmup_epochs: 0,
+                ..Default::default()
+            })
         ]
     );
     // Some parameters given: the others still get their defaults.
@@ -173,24 +185,32 @@ fn named_params_fill_their_defaults() {
     assert_eq!(
         partial.losses,
         [
-            LossSpec::Center {
+            LossSpec::Center(CenterParams {
                 lambda: 0.01,
-                alpha: 1.0
-            },
-            LossSpec::Lgm {
+                alpha: 1.0,
+                ..Default::default()
+            }),
+            LossSpec::Lgm(LgmParams {
                 alpha: 0.1,
                 lambda: 0.1,
                 covariance: Covariance::Isotropic,
                 log_var_floor: -6.0,
-                warmup_epochs: 0
-            }
+                warmup_epochs: 0,
+                ..Default::default()
+            })
         ]
     );
     assert_eq!(
         suite.attacks,
         vec![
-            AttackSpec::Fgsm { eps: vec![0.1] },
-            AttackSpec::Fgsm { eps: vec![0.2] }
+            AttackSpec::Fgsm(FgsmParams {
+                eps: vec![0.1],
+                ..Default::default()
+            }),
+            AttackSpec::Fgsm(FgsmParams {
+                eps: vec![0.2],
+                ..Default::default()
+            })
         ]
     );
     assert_eq!(suite.detectors, vec![DetectorSpec::MaxSoftmax]);
@@ -204,13 +224,14 @@ fn lsoftmax_and_the_larger_models() {
     assert_eq!(suite.model.kind, ModelKind::Resnet20);
     assert_eq!(
         suite.losses[1],
-        LossSpec::Lsoftmax {
+        LossSpec::Lsoftmax(LsoftmaxParams {
             m: 3,
             beta_base: 1000.0,
             gamma: 2.5e-5,
             power: 35.0,
-            beta_min: 0.0
-        }
+            beta_min: 0.0,
+            ..Default::default()
+        })
     );
     assert_fails(
         &edit("  - center\n", "  - lsoftmax: {m: 5}\n"),
