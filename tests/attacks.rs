@@ -13,7 +13,7 @@ use std::path::Path;
 use common::{adam, train_spec};
 use lossbench::attacks::{self, AdvBatch, Attack, Bim, DeepFool, Fgsm};
 use lossbench::data::{synthetic, SyntheticSpec};
-use lossbench::suite::{AttackSpec, BimStop, LossSpec, ModelKind, ModelSpec};
+use lossbench::suite::{AttackSpec, BimStop, Labeled, LossSpec, ModelKind, ModelSpec};
 use lossbench::train::{self, Net, Tensors};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -393,7 +393,8 @@ fn build_resolves_every_attack_with_its_label() {
         }),
     ]
     .iter()
-    .flat_map(attacks::build)
+    .map(|spec| Labeled::plain(spec.clone()))
+    .flat_map(|entry| attacks::build(&entry))
     .map(|a| a.label())
     .collect();
     assert_eq!(

@@ -53,7 +53,7 @@ impl Out<'_> {
             job_id: self.ctx.job.id.clone(),
             dataset: c.data.dataset.name().to_string(),
             model: super::model_name(self.ctx.job),
-            loss: c.loss.name().to_string(),
+            loss: c.loss.label().to_string(),
             seed: c.seed,
             attack: attack.to_string(),
             detector: detector.to_string(),
@@ -132,7 +132,7 @@ pub(super) fn evaluate(
         in_fit,
         detectors: fit_detectors(&mut out, net)?,
     };
-    for spec in &c.attacks {
+    for spec in c.attacks.iter() {
         for attack in attacks::build(spec) {
             if n_eval == 0 {
                 out.skip(format!(
@@ -386,7 +386,7 @@ fn record_examples(
                 .collect();
             out.rows.examples.push(ExampleRow {
                 job_id: out.ctx.job.id.clone(),
-                loss: c.loss.name().to_string(),
+                loss: c.loss.label().to_string(),
                 seed: c.seed,
                 attack: attack.to_string(),
                 sample: sample as u64,
@@ -442,7 +442,7 @@ fn record_scores(
         for (kind, score) in [("clean", sc), ("adversarial", sa)] {
             out.rows.scores.push(ScoreRow {
                 job_id: out.ctx.job.id.clone(),
-                loss: c.loss.name().to_string(),
+                loss: c.loss.label().to_string(),
                 seed: c.seed,
                 attack: attack.to_string(),
                 detector: detector.to_string(),
@@ -489,7 +489,7 @@ fn detection_metrics(
     for ((fpr, tpr), thr) in small.fpr.iter().zip(&small.tpr).zip(&small.thresholds) {
         out.rows.roc.push(RocRow {
             job_id: out.ctx.job.id.clone(),
-            loss: c.loss.name().to_string(),
+            loss: c.loss.label().to_string(),
             seed: c.seed,
             attack: attack.to_string(),
             detector: detector.to_string(),

@@ -235,6 +235,9 @@ pub enum Items {
     OneOrList,
     /// At least one, strictly increasing.
     Increasing,
+    /// At least one; results are keyed by each entry's label, so no two
+    /// entries share one ([`super::entries::Entries`]).
+    Keyed,
 }
 
 /// What a declaration allows beyond the type: the range of a number (of
@@ -278,6 +281,11 @@ bounds_from! {
 }
 
 impl Bounds {
+    /// How a list is written.
+    pub fn items(self) -> Items {
+        self.items
+    }
+
     /// Text that names a directory: lowercase letters, digits, `_`, `-`.
     pub const DIR_NAME: Bounds = Bounds {
         range: Range::DirName,

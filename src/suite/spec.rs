@@ -25,6 +25,7 @@ use std::path::PathBuf;
 
 use super::cross::RegressionSpec;
 use super::decl::{self, all_defaults, bare, prelude::*};
+use super::entries::Entries;
 
 /// Upper bounds on sizes: a value past them cannot be what a suite means
 /// (and past some of them libtorch or the allocator aborts the process
@@ -63,12 +64,15 @@ section! {
         "model" model: ModelSpec = required();
         /// Training settings; every key has a default.
         "train" train: TrainSpec = default(all_defaults());
-        /// The losses to compare; each is trained once per seed.
-        "losses" losses: Vec<LossSpec> = required();
+        /// The losses to compare; each is trained once per seed. An entry may
+        /// carry a `label` (the name its results go under) and a `sweep`
+        /// (parameter -> values, one entry per combination).
+        "losses" losses: Entries<LossSpec> = required(), Items::Keyed;
         /// Seeds; distinct.
         "seeds" seeds: Vec<u64> = required();
-        /// Attacks run against every trained model.
-        "attacks" attacks: Vec<AttackSpec> = default(Vec::new()), Items::MayBeEmpty;
+        /// Attacks run against every trained model; entries take `label` and
+        /// `sweep` as losses do.
+        "attacks" attacks: Entries<AttackSpec> = default(Entries(Vec::new())), Items::MayBeEmpty;
         /// Detectors scored on every attack's examples; they need an attack.
         "detectors" detectors: Vec<DetectorSpec> = default(Vec::new()), Items::MayBeEmpty;
         /// Largest acceptable worsening of a metric for `lossbench compare`,

@@ -91,7 +91,24 @@ fn the_schema_refuses_what_the_parser_refuses() {
             "  lr: 0.01\n  schedule: {multistep: {gamma: 0.5}}\n",
         ),
         ("name: t\n", ""),
+        // Labels and sweeps: a label that cannot be one, a second name in
+        // a labelled entry, an unknown key beside the name, a one-value sweep.
+        ("  - center\n", "  - center:\n    label: Centre\n"),
+        ("  - center\n", "  - center:\n    lgm:\n    label: c\n"),
+        ("  - center\n", "  - center:\n    labl: c\n"),
+        ("  - center\n", "  - center:\n    sweep: {alpha: [0.5]}\n"),
     ];
+    // What labels and sweeps allow, the schema allows.
+    let labelled = edit(
+        "  - center\n",
+        "  - center:\n    label: c\n  - lgm:\n    sweep: {alpha: [0.1, 0.3]}\n",
+    );
+    let labelled = labelled.replace("  - lgm: {alpha: 0.1, lambda: 0.1}\n", "");
+    assert!(
+        Suite::parse(&labelled, Path::new("t.yaml")).is_ok(),
+        "{labelled}"
+    );
+    assert!(errors(&labelled).is_empty(), "{:?}", errors(&labelled));
     for (from, to) in cases {
         let text = edit(from, to);
         assert!(Suite::parse(&text, Path::new("t.yaml")).is_err(), "{text}");

@@ -65,6 +65,16 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
         id: "top".into(),
         blocks: vec![Block::Table(header(m, &pairs))],
     }];
+    if let Some(table) = losses(t) {
+        let text = "Each row of the tables below is one of these losses, under its label, with \
+                    the parameters it trained with (docs/definitions.md §1).";
+        out.push(section(
+            2,
+            "Losses",
+            "losses",
+            vec![Block::Text(text.into()), table],
+        ));
+    }
 
     out.push(section(
         2,
@@ -283,6 +293,41 @@ fn scopes(t: &RunTables) -> Vec<(&str, &str)> {
         }
     }
     out
+}
+
+/// Each loss label with its resolved parameters, from the jobs' configs
+/// (a labelled loss is `{"label": .., "spec": ..}`, else the spec itself:
+/// a name, or `{name: {param: value}}`); `None` without jobs.
+fn losses(t: &RunTables) -> Option<Block> {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for job in &t.jobs {
+        if rows.iter().any(|r| r[0] == job.loss) {
+            continue;
+        }
+        let config: serde_json::Value = serde_json::from_str(&job.config).unwrap_or_default();
+        let loss = &config["loss"];
+        let spec = loss.get("spec").unwrap_or(loss);
+        let params = match spec.as_object().and_then(|o| o.iter().next()) {
+            Some((name, serde_json::Value::Object(params))) => {
+                let each = params.iter().map(|(k, v)| {
+                    let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                    format!("{}={v}", k.replace('_', "-"))
+                });
+                format!("{name}: {}", each.collect::<Vec<_>>().join(", "))
+            }
+            _ => spec.as_str().unwrap_or("(unknown)").to_owned(),
+        };
+        rows.push(vec![job.loss.clone(), params]);
+    }
+    (!rows.is_empty()).then(|| {
+        Block::Table(Table {
+            head: vec!["loss".into(), "parameters".into()],
+            rows,
+            first_value: 2,
+            loss_column: Some(0),
+            bold: Vec::new(),
+        })
+    })
 }
 
 fn header(m: &Manifest, pairs: &[(&str, &str)]) -> Table {
