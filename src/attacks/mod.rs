@@ -5,10 +5,12 @@
 mod bim;
 mod deepfool;
 mod fgsm;
+mod pgd;
 
 pub use bim::Bim;
 pub use deepfool::DeepFool;
 pub use fgsm::Fgsm;
+pub use pgd::Pgd;
 
 use tch::{Kind, Reduction, Tensor};
 
@@ -107,6 +109,11 @@ fn build_spec(spec: &AttackSpec) -> Vec<Box<dyn Attack>> {
             .eps
             .iter()
             .map(|&eps| Box::new(Bim::new(p, eps)) as Box<dyn Attack>)
+            .collect(),
+        AttackSpec::Pgd(p) => p
+            .eps
+            .iter()
+            .map(|&eps| Box::new(Pgd::new(p, eps)) as Box<dyn Attack>)
             .collect(),
         AttackSpec::Deepfool(p) => vec![Box::new(DeepFool::new(p))],
     }

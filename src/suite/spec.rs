@@ -307,7 +307,7 @@ names! {
 components! {
     /// An attack with resolved parameters (docs/definitions.md §2); `eps`
     /// lists sweep.
-    pub enum AttackSpec ("attack", "attacks", in_list = true) {
+    pub enum AttackSpec ("attack", "attacks", in_list = true) check check_attack {
         /// fast gradient sign method, one step per eps (docs/definitions.md §2)
         "fgsm" => Fgsm(FgsmParams) {
             /// L-inf budget in pixel units; a number or a list
@@ -324,6 +324,21 @@ components! {
             /// when a sample stops
             "stop" stop: BimStop = default(BimStop::Last);
         },
+        /// projected gradient descent with random starts, L-inf or L2 (docs/definitions.md §2)
+        "pgd" => Pgd(PgdParams) {
+            /// budget in pixel units (at most 1 for linf); a number or a list
+            "eps" eps: Vec<f64> = default(vec![0.1]), (Interval::AtLeast(0.0), Items::OneOrList);
+            /// the norm of the budget
+            "norm" norm: Norm = default(Norm::Linf);
+            /// step a
+            "step-size" step_size: Option<f64> = optional("eps / 4"), Interval::Positive;
+            /// iterations T per start
+            "steps" steps: usize = default(10), 1..;
+            /// start at a random point of the ball (else at x: linf PGD is then BIM-b)
+            "random-start" random_start: bool = default(true);
+            /// random starts R; a sample is fooled if any start fools it
+            "restarts" restarts: usize = default(1), 1..;
+        },
         /// DeepFool, L2, batched over samples (docs/definitions.md §2)
         "deepfool" => Deepfool(DeepfoolParams) {
             /// top-scoring classes considered
@@ -333,6 +348,16 @@ components! {
             /// iterations at most
             "max-iter" max_iter: usize = default(50), 1..;
         },
+    }
+}
+
+names! {
+    /// The norm of a PGD budget (docs/definitions.md §2).
+    pub enum Norm ("norm") {
+        /// L-inf: signed steps, the box around x
+        "linf" => Linf,
+        /// L2: normalised gradient steps, the ball around x
+        "l2" => L2,
     }
 }
 
@@ -374,6 +399,24 @@ components! {
             /// clean references per minibatch
             "batch" batch: usize = default(100), 2..;
         },
+    }
+}
+
+/// An L-inf budget past 1 allows any image.
+fn check_attack(a: &AttackSpec, at: &[PathSeg]) -> Res<()> {
+    match a {
+        AttackSpec::Pgd(p) if p.norm == Norm::Linf => match p.eps.iter().position(|&e| e > 1.0) {
+            Some(i) if p.eps.len() > 1 => fail(
+                &join(&join(at, "eps"), i),
+                format!("must be in [0, 1] for norm linf, got {}", p.eps[i]),
+            ),
+            Some(i) => fail(
+                &join(at, "eps"),
+                format!("must be in [0, 1] for norm linf, got {}", p.eps[i]),
+            ),
+            None => Ok(()),
+        },
+        _ => Ok(()),
     }
 }
 

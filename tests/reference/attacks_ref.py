@@ -1,4 +1,5 @@
-"""Reference values for tests/attacks.rs: FGSM and BIM from torchattacks,
+"""Reference values for tests/attacks.rs: FGSM, BIM, PGD and PGDL2 (random
+start off) from torchattacks,
 DeepFool from foolbox and from an independent per-sample PyTorch transcription
 of docs/definitions.md §2, all on one small fixed-weight model.
 
@@ -46,6 +47,13 @@ FGSM_EPS = [0.03, 0.1]
 BIM = [  # (eps, alpha, steps)
     (0.1, 0.025, 10),
     (0.05, 0.01, 7),
+]
+PGD = [  # (eps, alpha, steps), random start off
+    (0.1, 0.02, 12),
+]
+PGD_L2 = [  # (eps, alpha, steps), random start off
+    (1.0, 0.2, 10),
+    (0.3, 0.1, 7),
 ]
 DEEPFOOL = [  # (candidates, overshoot, steps)
     (3, 0.02, 50),
@@ -222,7 +230,7 @@ def main():
                      "foolbox": fb.__version__},
         "model": {"kind": "small-cnn", "loss": "softmax", "shape": [CHANNELS, SIDE, SIDE],
                   "classes": CLASSES, "feature_dim": FEATURE_DIM, "dropout": 0.0},
-        "fgsm": [], "bim": [], "deepfool": [],
+        "fgsm": [], "bim": [], "pgd": [], "pgd_l2": [], "deepfool": [],
     }
     for eps in FGSM_EPS:
         name = f"fgsm.eps{eps}"
@@ -232,6 +240,17 @@ def main():
         name = f"bim.eps{eps}"
         tensors[name] = torchattacks.BIM(model, eps=eps, alpha=alpha, steps=steps)(x, y)
         meta["bim"].append({"eps": eps, "alpha": alpha, "steps": steps, "tensor": name})
+
+    for eps, alpha, steps in PGD:
+        name = f"pgd.eps{eps}"
+        atk = torchattacks.PGD(model, eps=eps, alpha=alpha, steps=steps, random_start=False)
+        tensors[name] = atk(x, y)
+        meta["pgd"].append({"eps": eps, "alpha": alpha, "steps": steps, "tensor": name})
+    for eps, alpha, steps in PGD_L2:
+        name = f"pgd_l2.eps{eps}"
+        atk = torchattacks.PGDL2(model, eps=eps, alpha=alpha, steps=steps, random_start=False)
+        tensors[name] = atk(x, y)
+        meta["pgd_l2"].append({"eps": eps, "alpha": alpha, "steps": steps, "tensor": name})
 
     fmodel = fb.PyTorchModel(model, bounds=(0, 1))
     for candidates, overshoot, steps in DEEPFOOL:
