@@ -3,11 +3,13 @@
 //! test samples. Every attack is batched and runs on the model's device.
 
 mod bim;
+mod cw;
 mod deepfool;
 mod fgsm;
 mod pgd;
 
 pub use bim::Bim;
+pub use cw::CwL2;
 pub use deepfool::DeepFool;
 pub use fgsm::Fgsm;
 pub use pgd::Pgd;
@@ -115,6 +117,7 @@ fn build_spec(spec: &AttackSpec) -> Vec<Box<dyn Attack>> {
             .iter()
             .map(|&eps| Box::new(Pgd::new(p, eps)) as Box<dyn Attack>)
             .collect(),
+        AttackSpec::CwL2(p) => vec![Box::new(CwL2::new(p))],
         AttackSpec::Deepfool(p) => vec![Box::new(DeepFool::new(p))],
     }
 }

@@ -339,6 +339,21 @@ components! {
             /// random starts R; a sample is fooled if any start fools it
             "restarts" restarts: usize = default(1), 1..;
         },
+        /// Carlini & Wagner L2: Adam in tanh space, binary search over c (docs/definitions.md §2)
+        "cw-l2" => CwL2(CwL2Params) {
+            /// Adam steps T per search step (foolbox's default; suites cut it)
+            "steps" steps: usize = default(10000), 1..;
+            /// binary-search steps over the constant c
+            "search-steps" search_steps: usize = default(9), 1..;
+            /// the first c
+            "initial-const" initial_const: f64 = default(1e-3), Interval::Positive;
+            /// margin kappa by which the example must be misclassified
+            "confidence" confidence: f64 = default(0.0), Interval::AtLeast(0.0);
+            /// Adam learning rate
+            "step-size" step_size: f64 = default(0.01), Interval::Positive;
+            /// stop a sample's search step when its loss stops falling
+            "abort-early" abort_early: bool = default(true);
+        },
         /// DeepFool, L2, batched over samples (docs/definitions.md §2)
         "deepfool" => Deepfool(DeepfoolParams) {
             /// top-scoring classes considered

@@ -252,7 +252,7 @@ fn unknown_names() {
         "attacks[0].jsma",
         14,
         5,
-        "unknown attack `jsma`, expected one of `fgsm`, `bim`, `pgd`, `deepfool`",
+        "unknown attack `jsma`, expected one of `fgsm`, `bim`, `pgd`, `cw-l2`, `deepfool`",
     );
     assert_fails(
         &edit("lgm-likelihood]", "odin]"),
