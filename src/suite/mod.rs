@@ -34,6 +34,7 @@ pub mod spec;
 use std::path::Path;
 
 pub use cross::RegressionSpec;
+pub use decl::AutoOr;
 pub use plan::{Job, JobConfig};
 pub use spec::{
     limits, AttackSpec, BimStop, Covariance, DataSpec, DatasetName, DetectorSpec, LossSpec,
