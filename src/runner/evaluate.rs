@@ -17,7 +17,7 @@ use crate::attacks::{self, AdvBatch, Attack};
 use crate::detect::{self, Detector, FitData};
 use crate::error::DetectorFailure;
 use crate::metrics;
-use crate::results::{ExampleRow, MetricRow, RocRow, RunTables, ScoreRow};
+use crate::results::{ExampleRow, MetricRow, RocRow, RunTables, ScoreRow, FIT_SUBSET};
 use crate::train::{self, Net};
 use crate::{device, Error, Result};
 
@@ -34,9 +34,6 @@ const EXAMPLES: usize = 8;
 /// Mixed into the job seed (with the attack's label) for the noise of the
 /// noisy negatives.
 const NOISE_STREAM: u64 = 0x4015_e5ee_d000;
-/// Subset of the metric rows that record a setting a detector chose when
-/// fitted (`kd_sigma`, `lr_c`), not a detection metric.
-pub(crate) const FIT_SUBSET: &str = "fit";
 
 /// Row builders that know the job.
 struct Out<'a> {
