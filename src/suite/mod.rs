@@ -35,6 +35,7 @@ pub mod spec;
 use std::path::Path;
 
 pub use cross::RegressionSpec;
+pub use decl::AutoOr;
 pub use entries::{Entries, Labeled};
 pub use plan::{Job, JobConfig};
 pub use spec::{

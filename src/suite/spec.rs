@@ -397,22 +397,32 @@ components! {
         "mahalanobis" => Mahalanobis,
         /// kernel density of training features of the predicted class (docs/definitions.md §3)
         "kd" => Kd(KdParams) {
-            /// Gaussian kernel bandwidth
-            "sigma" sigma: f64 = default(1.0), limits::KD_SIGMA;
+            /// Gaussian kernel bandwidth; `auto` chooses it per trained model by
+            /// the held-out likelihood of clean training features
+            "sigma" sigma: AutoOr = default(AutoOr::Auto), limits::KD_SIGMA;
         },
         /// logistic regression on kernel density and MC-dropout uncertainty (docs/definitions.md §3)
         "kd-bu" => KdBu(KdBuParams) {
-            /// Gaussian kernel bandwidth
-            "sigma" sigma: f64 = default(1.0), limits::KD_SIGMA;
+            /// Gaussian kernel bandwidth; `auto` as for kd
+            "sigma" sigma: AutoOr = default(AutoOr::Auto), limits::KD_SIGMA;
             /// MC-dropout passes T; needs model dropout > 0
             "samples" samples: usize = default(50), 2..;
+            /// add a noisy copy of each clean fit image to the negatives
+            "noisy-negatives" noisy_negatives: bool = default(true);
+            /// inverse regularisation C of the logistic regression; `auto`
+            /// chooses it by 5-fold cross-validated accuracy over 1e-4..1e4
+            "c" c: AutoOr = default(AutoOr::Auto), Interval::Positive;
         },
         /// logistic regression on per-layer local intrinsic dimensionality (docs/definitions.md §3)
         "lid" => Lid(LidParams) {
             /// neighbours; fewer than batch
             "k" k: usize = default(20), 1..;
-            /// clean references per minibatch
+            /// evaluation minibatch whose clean samples are the neighbours
             "batch" batch: usize = default(100), 2..;
+            /// add a noisy copy of each clean fit image to the negatives
+            "noisy-negatives" noisy_negatives: bool = default(true);
+            /// inverse regularisation C of the logistic regression; `auto` as for kd-bu
+            "c" c: AutoOr = default(AutoOr::Auto), Interval::Positive;
         },
     }
 }
@@ -435,10 +445,10 @@ fn check_attack(a: &AttackSpec, at: &[PathSeg]) -> Res<()> {
     }
 }
 
-/// LID's `k` neighbours come from a minibatch of `batch` references.
+/// LID's `k` neighbours come from a minibatch of `batch` clean samples.
 fn check_detector(d: &DetectorSpec, at: &[PathSeg]) -> Res<()> {
     match d {
-        DetectorSpec::Lid(LidParams { k, batch }) if k >= batch => fail(
+        DetectorSpec::Lid(LidParams { k, batch, .. }) if k >= batch => fail(
             &join(at, "k"),
             format!("must be in 1..={}, got {k}", batch - 1),
         ),

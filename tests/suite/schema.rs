@@ -143,3 +143,69 @@ fn the_schema_documents_every_parameter_with_its_default() {
     let schedule = &schema["properties"]["train"]["properties"]["schedule"]["anyOf"][0]["enum"];
     assert_eq!(schedule, &serde_json::json!(["constant", "cosine"]));
 }
+
+/// `auto` or a number (`kd.sigma`, `kd-bu.sigma`, `c`): parser and schema
+/// accept both, refuse other words and numbers out of range alike, and the
+/// resolved suite keeps `auto` as the word.
+#[test]
+fn auto_or_a_number_reads_and_validates_alike() {
+    use lossbench::suite::spec::{KdParams, LidParams};
+    use lossbench::suite::{AutoOr, DetectorSpec};
+    let with = |detectors: &str| edit("[max-softmax, lgm-likelihood]", detectors);
+    let good = [
+        (
+            "[kd]",
+            DetectorSpec::Kd(KdParams {
+                sigma: AutoOr::Auto,
+            }),
+        ),
+        (
+            "[{kd: {sigma: 0.5}}]",
+            DetectorSpec::Kd(KdParams {
+                sigma: AutoOr::Fixed(0.5),
+            }),
+        ),
+        (
+            "[{kd: {sigma: auto}}]",
+            DetectorSpec::Kd(KdParams {
+                sigma: AutoOr::Auto,
+            }),
+        ),
+        (
+            "[{lid: {c: 2, noisy-negatives: false}}]",
+            DetectorSpec::Lid(LidParams {
+                c: AutoOr::Fixed(2.0),
+                noisy_negatives: false,
+                ..Default::default()
+            }),
+        ),
+    ];
+    for (detectors, want) in good {
+        let text = with(detectors);
+        let suite = Suite::parse(&text, Path::new("t.yaml")).unwrap();
+        assert_eq!(suite.detectors, vec![want.clone()], "{detectors}");
+        assert!(errors(&text).is_empty(), "{detectors}: {:?}", errors(&text));
+        // The resolved JSON reads back.
+        let json = serde_json::to_value(&suite.detectors[0]).unwrap();
+        assert_eq!(serde_json::from_value::<DetectorSpec>(json).unwrap(), want);
+    }
+    let defaults = serde_json::to_value(DetectorSpec::Lid(LidParams::default())).unwrap();
+    assert_eq!(defaults["lid"]["c"], "auto");
+    assert_eq!(defaults["lid"]["noisy_negatives"], true);
+    for (bad, msg) in [
+        (
+            "[{kd: {sigma: automatic}}]",
+            "expected `auto` or a number, found text \"automatic\"",
+        ),
+        ("[{kd: {sigma: 1e-300}}]", "must be in [1e-6, 1e6]"),
+        ("[{lid: {c: 0}}]", "must be a finite number > 0"),
+        ("[{kd-bu: {c: true}}]", "expected `auto` or a number"),
+    ] {
+        let text = with(bad);
+        let e = Suite::parse(&text, Path::new("t.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(msg), "{bad}: {e}");
+        assert!(!errors(&text).is_empty(), "the schema accepts {bad}");
+    }
+}

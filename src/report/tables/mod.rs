@@ -18,7 +18,7 @@ use metric::{
 };
 
 use super::Order;
-use crate::results::{JobStatus, Manifest, RunStatus, RunTables};
+use crate::results::{JobStatus, Manifest, RunStatus, RunTables, FIT_SUBSET};
 
 /// A heading and what follows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,6 +184,35 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
         ));
     }
 
+    if t.metrics.iter().any(|r| r.subset == FIT_SUBSET) {
+        out.push(section(
+            3,
+            "Detector settings chosen when fitted",
+            "detection-fitted",
+            vec![
+                Block::Text(
+                    "`kd_sigma`: the kernel bandwidth σ of `kd` and `kd-bu` (chosen per trained \
+                     model when `sigma: auto`); `lr_c`: the C of the supervised detectors' \
+                     logistic regression, per attack (chosen by cross-validation when `c: auto`) \
+                     (docs/definitions.md §3)."
+                        .into(),
+                ),
+                metric_table(
+                    t,
+                    &order,
+                    &Layout {
+                        scope,
+                        attack: true,
+                        detector: true,
+                        preferred: &["kd_sigma", "lr_c"],
+                        only_preferred: false,
+                    },
+                    |r| r.detector != "none" && r.subset == FIT_SUBSET,
+                ),
+            ],
+        ));
+    }
+
     out.push(section(
         2,
         "Timing",
@@ -338,6 +367,9 @@ fn header(m: &Manifest, pairs: &[(&str, &str)]) -> Table {
         row("dataset / model", format!("{dataset} / {model}"));
     }
     row("run id", m.run_id.clone());
+    if let Some(detectors) = detector_settings(&m.suite) {
+        row("detectors", detectors);
+    }
     row(
         "status",
         match m.status {
@@ -400,6 +432,36 @@ fn header(m: &Manifest, pairs: &[(&str, &str)]) -> Table {
         loss_column: None,
         bold: Vec::new(),
     }
+}
+
+/// The resolved detectors of the suite with every parameter (in the
+/// resolved JSON's key order), as
+/// `` `kd(sigma=auto)`, `lid(batch=100, c=auto, k=20, noisy-negatives=true)` ``:
+/// which options were on (docs/definitions.md §3). `None` when the suite
+/// lists none.
+fn detector_settings(suite: &serde_json::Value) -> Option<String> {
+    let items = suite.get("detectors")?.as_array()?;
+    let each: Vec<String> = items
+        .iter()
+        .filter_map(|d| match d {
+            serde_json::Value::String(name) => Some(format!("`{name}`")),
+            serde_json::Value::Object(one) => {
+                let (name, params) = one.iter().next()?;
+                let params: Vec<String> = params
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| {
+                        let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                        format!("{}={v}", k.replace('_', "-"))
+                    })
+                    .collect();
+                Some(format!("`{name}({})`", params.join(", ")))
+            }
+            _ => None,
+        })
+        .collect();
+    (!each.is_empty()).then(|| each.join(", "))
 }
 
 /// An RFC 3339 time to whole seconds, `2026-11-29T12:30:48.395055169+00:00`
@@ -473,5 +535,38 @@ mod md_tests {
         assert_eq!(md_text("`x`<b>`"), "`x`&lt;b&gt;`");
         assert_eq!(md_text("``a`b`` <i>"), "``a`b`` &lt;i&gt;");
         assert_eq!(md_text("no markup: é, ↑, 0.5"), "no markup: é, ↑, 0.5");
+    }
+}
+
+#[cfg(test)]
+mod setting_tests {
+    use super::detector_settings;
+    use crate::suite::spec::{KdParams, LidParams};
+    use crate::suite::{AutoOr, DetectorSpec};
+
+    #[test]
+    fn the_header_lists_every_detector_with_its_resolved_parameters() {
+        let detectors = vec![
+            DetectorSpec::MaxSoftmax,
+            DetectorSpec::Kd(KdParams {
+                sigma: AutoOr::Auto,
+            }),
+            DetectorSpec::Lid(LidParams {
+                noisy_negatives: false,
+                c: AutoOr::Fixed(0.5),
+                ..Default::default()
+            }),
+        ];
+        let suite = serde_json::json!({ "detectors": detectors });
+        assert_eq!(
+            detector_settings(&suite).unwrap(),
+            "`max-softmax`, `kd(sigma=auto)`, \
+             `lid(batch=100, c=0.5, k=20, noisy-negatives=false)`"
+        );
+        assert_eq!(
+            detector_settings(&serde_json::json!({"detectors": []})),
+            None
+        );
+        assert_eq!(detector_settings(&serde_json::json!({})), None);
     }
 }
