@@ -11,6 +11,8 @@
 
 mod common;
 
+#[path = "adaptive.rs"]
+mod adaptive;
 #[path = "attacks.rs"]
 mod attacks;
 #[path = "compare.rs"]

@@ -394,7 +394,7 @@ fn build_resolves_every_attack_with_its_label() {
     ]
     .iter()
     .map(|spec| Labeled::plain(spec.clone()))
-    .flat_map(|entry| attacks::build(&entry))
+    .flat_map(|entry| attacks::build(&entry, None))
     .map(|a| a.label())
     .collect();
     assert_eq!(

@@ -21,7 +21,7 @@ use tch::{Kind, Reduction, Tensor};
 
 use super::{input_gradient, Attack, Perturbed};
 use crate::suite::spec::BimParams;
-use crate::suite::BimStop;
+use crate::suite::{BimStop, Norm};
 use crate::train::Net;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,6 +55,10 @@ impl Attack for Bim {
             "bim(eps={},a={},T={},stop={stop})",
             self.eps, self.step_size, self.steps
         )
+    }
+
+    fn budget(&self) -> Option<(Norm, f64)> {
+        Some((Norm::Linf, self.eps))
     }
 
     fn perturb(&self, net: &Net, x: &Tensor, y: &Tensor) -> Perturbed {

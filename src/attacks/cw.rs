@@ -173,7 +173,7 @@ impl CwL2 {
 impl Attack for CwL2 {
     fn label(&self) -> String {
         format!(
-            "cw-l2(c0={},kappa={},lr={},T={},search={})",
+            "cw-l2(c0={},conf={},lr={},T={},search={})",
             self.initial_const, self.confidence, self.step_size, self.steps, self.search_steps
         )
     }

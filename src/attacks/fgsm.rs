@@ -9,6 +9,7 @@
 use tch::{Kind, Tensor};
 
 use super::{input_gradient, Attack, Perturbed};
+use crate::suite::Norm;
 use crate::train::Net;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,6 +21,10 @@ pub struct Fgsm {
 impl Attack for Fgsm {
     fn label(&self) -> String {
         format!("fgsm(eps={})", self.eps)
+    }
+
+    fn budget(&self) -> Option<(Norm, f64)> {
+        Some((Norm::Linf, self.eps))
     }
 
     fn perturb(&self, net: &Net, x: &Tensor, y: &Tensor) -> Perturbed {

@@ -2,12 +2,14 @@
 //! model in eval mode, pixels clipped to [0, 1], run only on the clean-correct
 //! test samples. Every attack is batched and runs on the model's device.
 
+mod adaptive;
 mod bim;
 mod cw;
 mod deepfool;
 mod fgsm;
 mod pgd;
 
+pub use adaptive::{Adaptive, Base};
 pub use bim::Bim;
 pub use cw::CwL2;
 pub use deepfool::DeepFool;
@@ -16,7 +18,8 @@ pub use pgd::Pgd;
 
 use tch::{Kind, Reduction, Tensor};
 
-use crate::suite::{AttackSpec, Labeled};
+use crate::suite::spec::AdaptiveTarget;
+use crate::suite::{AttackSpec, Labeled, Norm};
 use crate::train::Net;
 
 /// The outcome of an attack on a batch.
@@ -50,6 +53,11 @@ pub struct Perturbed {
 pub trait Attack {
     /// Label with parameters, e.g. `fgsm(eps=0.1)`; used in result tables.
     fn label(&self) -> String;
+    /// The norm ball the attack stays in, for the worst case over the
+    /// attacks of one budget; `None` for attacks without one (DeepFool, C&W).
+    fn budget(&self) -> Option<(Norm, f64)> {
+        None
+    }
     /// The adversarial images for `x: [N, C, H, W]` with true labels `y: [N]`:
     /// the attack's own work, as the PyTorch attack libraries return it.
     fn perturb(&self, net: &Net, x: &Tensor, y: &Tensor) -> Perturbed;
@@ -64,33 +72,50 @@ pub trait Attack {
     }
 }
 
+/// The detector an entry attacks as well (an adaptive attack), and κ.
+pub fn adaptive_target(spec: &AttackSpec) -> Option<(AdaptiveTarget, f64)> {
+    match spec {
+        AttackSpec::Pgd(p) => p.against.map(|t| (t, p.kappa)),
+        AttackSpec::CwL2(p) => p.against.map(|t| (t, p.kappa)),
+        _ => None,
+    }
+}
+
 /// One attack per `eps` value of `entry`; a labelled entry's attacks put
-/// its label in place of the attack's name (`bim-a(eps=0.1,...)`).
-pub fn build(entry: &Labeled<AttackSpec>) -> Vec<Box<dyn Attack>> {
-    let attacks = build_spec(entry);
+/// its label in place of the attack's name (`bim-a(eps=0.1,...)`). An
+/// adaptive entry ([`adaptive_target`]) needs its detector's differentiable
+/// `score`; without one it builds the plain attack.
+pub fn build<'a>(
+    entry: &Labeled<AttackSpec>,
+    score: Option<&'a dyn Fn(&Tensor) -> Tensor>,
+) -> Vec<Box<dyn Attack + 'a>> {
+    let attacks = build_spec(entry, score);
     match &entry.label {
         None => attacks,
         Some(label) => attacks
             .into_iter()
             .map(|inner| {
                 let label = label.clone();
-                Box::new(Relabeled { label, inner }) as Box<dyn Attack>
+                Box::new(Relabeled { label, inner }) as Box<dyn Attack + 'a>
             })
             .collect(),
     }
 }
 
 /// An attack whose results go under another name.
-struct Relabeled {
+struct Relabeled<'a> {
     label: String,
-    inner: Box<dyn Attack>,
+    inner: Box<dyn Attack + 'a>,
 }
 
-impl Attack for Relabeled {
+impl Attack for Relabeled<'_> {
     fn label(&self) -> String {
         let own = self.inner.label();
         let params = own.find('(').map_or("", |i| &own[i..]);
         format!("{}{params}", self.label)
+    }
+    fn budget(&self) -> Option<(Norm, f64)> {
+        self.inner.budget()
     }
     fn perturb(&self, net: &Net, x: &Tensor, y: &Tensor) -> Perturbed {
         self.inner.perturb(net, x, y)
@@ -100,7 +125,24 @@ impl Attack for Relabeled {
     }
 }
 
-fn build_spec(spec: &AttackSpec) -> Vec<Box<dyn Attack>> {
+fn build_spec<'a>(
+    spec: &AttackSpec,
+    score: Option<&'a dyn Fn(&Tensor) -> Tensor>,
+) -> Vec<Box<dyn Attack + 'a>> {
+    let adaptive = |base: Base| -> Box<dyn Attack + 'a> {
+        match (adaptive_target(spec), score) {
+            (Some((target, kappa)), Some(score)) => Box::new(Adaptive {
+                base,
+                target,
+                kappa,
+                score,
+            }),
+            _ => match base {
+                Base::Pgd(p) => Box::new(p),
+                Base::Cw(c) => Box::new(c),
+            },
+        }
+    };
     match spec {
         AttackSpec::Fgsm(p) => p
             .eps
@@ -115,9 +157,9 @@ fn build_spec(spec: &AttackSpec) -> Vec<Box<dyn Attack>> {
         AttackSpec::Pgd(p) => p
             .eps
             .iter()
-            .map(|&eps| Box::new(Pgd::new(p, eps)) as Box<dyn Attack>)
+            .map(|&eps| adaptive(Base::Pgd(Pgd::new(p, eps))))
             .collect(),
-        AttackSpec::CwL2(p) => vec![Box::new(CwL2::new(p))],
+        AttackSpec::CwL2(p) => vec![adaptive(Base::Cw(CwL2::new(p)))],
         AttackSpec::Deepfool(p) => vec![Box::new(DeepFool::new(p))],
     }
 }

@@ -154,6 +154,10 @@ impl Attack for Pgd {
         )
     }
 
+    fn budget(&self) -> Option<(Norm, f64)> {
+        Some((self.norm, self.eps))
+    }
+
     fn perturb(&self, net: &Net, x: &Tensor, y: &Tensor) -> Perturbed {
         self.perturb_with(net, &|xt| input_gradient(net, xt, y), x, y)
     }

@@ -333,4 +333,22 @@ impl Detector for Kd {
     fn score(&self, net: &Net, _x: &Tensor, f: &Tensor) -> Result<Tensor> {
         self.score_features(net, f)
     }
+
+    /// Every class's density for every image, then the predicted class's:
+    /// K times the work of [`Kd::score_features`], with a graph.
+    fn differentiable_score(&self, net: &Net, x: &Tensor) -> Option<Result<Tensor>> {
+        let (Some(sigma), false) = (self.sigma, self.per_class.is_empty()) else {
+            return Some(Err(super::error("kd", "scored before fit")));
+        };
+        let f = net.features(x, false);
+        let pred = tch::no_grad(|| net.head.logits(&f).argmax(1, true));
+        let per_class: Vec<Tensor> = self
+            .per_class
+            .iter()
+            .map(|refs| neg_log_kernel_density(&f, refs, sigma))
+            .collect();
+        Some(Ok(Tensor::stack(&per_class, 1)
+            .gather(1, &pred, false)
+            .squeeze_dim(1)))
+    }
 }

@@ -106,6 +106,10 @@ impl Detector for Mahalanobis {
             .fitted
             .as_ref()
             .ok_or_else(|| super::error(self.name(), "scored before fit"))?;
-        Ok(tch::no_grad(|| min_mahalanobis(f, means, precision)))
+        Ok(min_mahalanobis(f, means, precision))
+    }
+
+    fn differentiable_score(&self, net: &Net, x: &Tensor) -> Option<Result<Tensor>> {
+        Some(self.score(net, x, &net.features(x, false)))
     }
 }

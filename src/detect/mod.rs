@@ -111,6 +111,14 @@ pub trait Detector {
     /// features `[N, D]` are `features`.
     fn score(&self, net: &Net, x: &Tensor, features: &Tensor) -> Result<Tensor>;
 
+    /// The score of images `x: [N, C, H, W]` as a differentiable function
+    /// of `x` (`[N]`, its graph kept), for the attacks that target this
+    /// detector (adaptive attacks, docs/definitions.md §2.7); `None` for a
+    /// detector without one.
+    fn differentiable_score(&self, _net: &Net, _x: &Tensor) -> Option<Result<Tensor>> {
+        None
+    }
+
     /// Scores of clean images and of their adversarial counterparts (row i
     /// of `adv` attacks row i of `clean`), `([N], [N])` f64. The default
     /// scores each image on its own; `lid` scores each within its
@@ -217,6 +225,9 @@ impl Detector for MaxSoftmax {
         let z = net.head.logits(f).to_kind(Kind::Double);
         Ok(-z.softmax(1, Kind::Double).amax([1], false))
     }
+    fn differentiable_score(&self, net: &Net, x: &Tensor) -> Option<Result<Tensor>> {
+        Some(self.score(net, x, &net.features(x, false)))
+    }
 }
 
 /// `lgm-likelihood` (Wan et al. 2018): the negative log-likelihood of the
@@ -240,6 +251,9 @@ impl Detector for LgmLikelihood {
             .to_kind(Kind::Double);
         let pred = net.head.logits(f).argmax(1, true);
         Ok(-ll.gather(1, &pred, false).squeeze_dim(1))
+    }
+    fn differentiable_score(&self, net: &Net, x: &Tensor) -> Option<Result<Tensor>> {
+        Some(self.score(net, x, &net.features(x, false)))
     }
 }
 

@@ -136,7 +136,7 @@ pub(super) fn evaluate(
         detectors: fit_detectors(&mut out, net)?,
     };
     for spec in c.attacks.iter() {
-        for attack in attacks::build(spec) {
+        for attack in attacks::build(spec, None) {
             if n_eval == 0 {
                 out.skip(format!(
                     "{} skipped: no clean-correct test sample",

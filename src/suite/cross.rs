@@ -155,6 +155,22 @@ pub(super) fn check(suite: &Suite, root: &Node) -> Res<()> {
              or remove the detectors",
         );
     }
+    // An adaptive attack targets a detector fitted for the job.
+    for (i, attack) in suite.attacks.iter().enumerate() {
+        let Some((target, _)) = crate::attacks::adaptive_target(attack) else {
+            continue;
+        };
+        if !suite.detectors.iter().any(|d| d.name() == target.name()) {
+            let name = target.name();
+            return fail(
+                &path!["attacks", i, attack.name(), "against"],
+                format!(
+                    "`{name}` is not among the suite's detectors; an adaptive attack targets \
+                     a fitted detector, so add `{name}` to `detectors`"
+                ),
+            );
+        }
+    }
     for (i, detector) in suite.detectors.iter().enumerate() {
         if matches!(detector, DetectorSpec::KdBu(_)) && suite.model.dropout == 0.0 {
             // The BU feature is the spread of MC-dropout predictions;

@@ -338,6 +338,10 @@ components! {
             "random-start" random_start: bool = default(true);
             /// random starts R; a sample is fooled if any start fools it
             "restarts" restarts: usize = default(1), 1..;
+            /// adaptive: also push this detector's score down (one of the suite's detectors)
+            "against" against: Option<AdaptiveTarget> = optional("none: the plain attack");
+            /// adaptive: the detector score's weight kappa
+            "kappa" kappa: f64 = default(1.0), Interval::AtLeast(0.0);
         },
         /// Carlini & Wagner L2: Adam in tanh space, binary search over c (docs/definitions.md §2)
         "cw-l2" => CwL2(CwL2Params) {
@@ -353,6 +357,10 @@ components! {
             "step-size" step_size: f64 = default(0.01), Interval::Positive;
             /// stop a sample's search step when its loss stops falling
             "abort-early" abort_early: bool = default(true);
+            /// adaptive: also push this detector's score down (one of the suite's detectors)
+            "against" against: Option<AdaptiveTarget> = optional("none: the plain attack");
+            /// adaptive: the detector score's weight kappa
+            "kappa" kappa: f64 = default(1.0), Interval::AtLeast(0.0);
         },
         /// DeepFool, L2, batched over samples (docs/definitions.md §2)
         "deepfool" => Deepfool(DeepfoolParams) {
@@ -373,6 +381,21 @@ names! {
         "linf" => Linf,
         /// L2: normalised gradient steps, the ball around x
         "l2" => L2,
+    }
+}
+
+names! {
+    /// The detector an adaptive attack targets (docs/definitions.md §2.7):
+    /// those whose score is differentiable in the input.
+    pub enum AdaptiveTarget ("detector") {
+        /// maximum softmax probability
+        "max-softmax" => MaxSoftmax,
+        /// the L-GM likelihood
+        "lgm-likelihood" => LgmLikelihood,
+        /// the Mahalanobis distance
+        "mahalanobis" => Mahalanobis,
+        /// kernel density
+        "kd" => Kd,
     }
 }
 

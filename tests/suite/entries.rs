@@ -174,7 +174,7 @@ fn labelled_attacks_go_under_their_label_with_their_parameters() {
     let labels: Vec<String> = suite
         .attacks
         .iter()
-        .flat_map(attacks::build)
+        .flat_map(|e| attacks::build(e, None))
         .map(|a| a.label())
         .collect();
     assert_eq!(
