@@ -42,9 +42,10 @@ const fn info(
 use Direction::{HigherIsBetter as Up, Informational as Info, LowerIsBetter as Down};
 
 /// Every metric lossbench writes, with its direction (see the module docs).
-pub const METRICS: [MetricInfo; 19] = [
+pub const METRICS: [MetricInfo; 21] = [
     info("clean_acc", Up, false, "fraction"),
     info("robust_acc", Up, false, "fraction"),
+    info("defended_acc", Up, false, "fraction"),
     info("auroc", Up, false, "fraction"),
     info("aupr", Up, false, "fraction"),
     info("det_acc", Up, false, "fraction"),
@@ -56,6 +57,7 @@ pub const METRICS: [MetricInfo; 19] = [
     info("seconds", Down, true, "s"),
     info("n_eval", Info, false, "count"),
     info("n_pairs", Info, false, "count"),
+    info("n_attacks", Info, false, "count"),
     info("iters_mean", Info, false, "iterations"),
     info("l2_mean", Info, false, "pixels"),
     info("l2_median", Info, false, "pixels"),

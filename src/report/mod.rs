@@ -151,6 +151,19 @@ fn rank(list: &[String], value: &str) -> usize {
     list.iter().position(|v| v == value).unwrap_or(usize::MAX)
 }
 
+/// The label of an adaptive attack without its `,against=...` and
+/// `,kappa=...` parameters: its non-adaptive twin. `None` for a label
+/// without `,against=`.
+pub(crate) fn non_adaptive_twin(label: &str) -> Option<String> {
+    let at = label.find(",against=")?;
+    let rest = &label[at + 1..];
+    let end = rest
+        .find(",kappa=")
+        .and_then(|k| rest[k + 1..].find([',', ')']).map(|e| k + 1 + e))
+        .unwrap_or(rest.len() - 1);
+    Some(format!("{}{}", &label[..at], &rest[end..]))
+}
+
 impl Order {
     pub(crate) fn new(t: &RunTables) -> Order {
         let mut o = Order::default();
@@ -185,6 +198,17 @@ impl Order {
         }
         for r in &t.features {
             push_new(&mut o.losses, &r.loss);
+        }
+        // An adaptive attack right after its non-adaptive twin.
+        for adaptive in o.attacks.clone() {
+            let Some(twin) = non_adaptive_twin(&adaptive) else {
+                continue;
+            };
+            if o.attacks.contains(&twin) {
+                o.attacks.retain(|a| *a != adaptive);
+                let at = rank(&o.attacks, &twin) + 1;
+                o.attacks.insert(at, adaptive);
+            }
         }
         o
     }
@@ -235,5 +259,27 @@ pub(crate) fn sanitise(value: &str) -> String {
         "unnamed".to_owned()
     } else {
         trimmed.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod twin_tests {
+    use super::non_adaptive_twin;
+
+    #[test]
+    fn an_adaptive_label_without_its_detector_is_its_twin() {
+        assert_eq!(
+            non_adaptive_twin("pgd(eps=0.1,norm=linf,a=0.025,T=10,R=1,start=random,against=lgm-likelihood,kappa=1)")
+                .as_deref(),
+            Some("pgd(eps=0.1,norm=linf,a=0.025,T=10,R=1,start=random)")
+        );
+        assert_eq!(
+            non_adaptive_twin("x-pgd(eps=0.1,against=kd,kappa=0.5)").as_deref(),
+            Some("x-pgd(eps=0.1)")
+        );
+        assert_eq!(
+            non_adaptive_twin("bim(eps=0.1,a=0.025,T=10,stop=last)"),
+            None
+        );
     }
 }

@@ -18,6 +18,7 @@ use crate::detect::{self, Detector, FitData};
 use crate::error::DetectorFailure;
 use crate::metrics;
 use crate::results::{ExampleRow, MetricRow, RocRow, RunTables, ScoreRow, FIT_SUBSET};
+use crate::suite::Norm;
 use crate::train::{self, Net};
 use crate::{device, Error, Result};
 
@@ -34,6 +35,8 @@ const EXAMPLES: usize = 8;
 /// Mixed into the job seed (with the attack's label) for the noise of the
 /// noisy negatives.
 const NOISE_STREAM: u64 = 0x4015_e5ee_d000;
+/// The share of clean held-out samples the defended-accuracy threshold flags.
+const DEFENDED_FPR: f64 = 0.05;
 
 /// Row builders that know the job.
 struct Out<'a> {
@@ -135,18 +138,69 @@ pub(super) fn evaluate(
         in_fit,
         detectors: fit_detectors(&mut out, net)?,
     };
+    // Per budget: the samples some attack of that budget fooled, and how
+    // many attacks they were.
+    let mut worst: Vec<((Norm, f64), Vec<bool>, usize)> = Vec::new();
     for spec in c.attacks.iter() {
-        for attack in attacks::build(spec, None) {
-            if n_eval == 0 {
-                out.skip(format!(
-                    "{} skipped: no clean-correct test sample",
-                    attack.label()
-                ));
-                continue;
+        // An adaptive entry attacks its fitted detector as well.
+        let target = match attacks::adaptive_target(spec) {
+            None => None,
+            Some((t, _)) => match stage.detectors.iter().position(|d| d.name() == t.name()) {
+                Some(i) => Some(i),
+                None => {
+                    out.skip(format!(
+                        "{}: the adaptive attack on `{}` skipped: the detector does not apply \
+                         to this model",
+                        spec.label(),
+                        t.name()
+                    ));
+                    continue;
+                }
+            },
+        };
+        // Every attack of the entry runs first (an adaptive one holds its
+        // detector), then the detectors score what it made.
+        let mut attacked = Vec::new();
+        {
+            let det = target.map(|i| stage.detectors[i].as_ref());
+            if let Some(det) = det {
+                let probe = stage.xs.narrow(0, 0, n_eval.min(1) as i64);
+                match det.differentiable_score(net, &probe) {
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Err(detector_error(det.name(), None, e)),
+                    None => unreachable!("adaptive targets have differentiable scores"),
+                }
             }
-            run_attack(&mut out, net, &mut stage, attack.as_ref())?;
+            let score_fn = |x: &Tensor| match det.and_then(|d| d.differentiable_score(net, x)) {
+                Some(Ok(s)) => s,
+                _ => unreachable!("checked on a first image"),
+            };
+            let score: Option<&dyn Fn(&Tensor) -> Tensor> = det.map(|_| &score_fn as _);
+            for attack in attacks::build(spec, score) {
+                if n_eval == 0 {
+                    out.skip(format!(
+                        "{} skipped: no clean-correct test sample",
+                        attack.label()
+                    ));
+                    continue;
+                }
+                attacked.push(run_attack(&mut out, net, &stage, attack.as_ref())?);
+            }
+        }
+        for a in attacked {
+            if let Some(budget) = a.budget {
+                match worst.iter_mut().find(|w| w.0 == budget) {
+                    Some(w) => {
+                        w.1.iter_mut().zip(&a.ok).for_each(|(f, &o)| *f |= o);
+                        w.2 += 1;
+                    }
+                    None => worst.push((budget, a.ok.clone(), 1)),
+                }
+            }
+            detect(&mut out, net, &mut stage, &a)?;
         }
     }
+    worst_case(&mut out, &stage, &worst);
     Ok((clean_acc, out.notes))
 }
 
@@ -185,7 +239,37 @@ fn fit_detectors(out: &mut Out, net: &Net) -> Result<Vec<Box<dyn Detector>>> {
     Ok(detectors)
 }
 
-fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) -> Result<()> {
+/// An attack's examples of the attacked samples, and which it fooled.
+struct Attacked {
+    label: String,
+    budget: Option<(Norm, f64)>,
+    x_adv: Tensor,
+    ok: Vec<bool>,
+}
+
+/// The worst case over the attacks of one budget (docs/definitions.md
+/// §2.6): a sample is robust if no attack of that norm and ε fooled it.
+/// One row set per budget that two or more attacks share, under the attack
+/// label `worst(<norm>,eps=<ε>)`.
+fn worst_case(out: &mut Out, stage: &Stage, worst: &[((Norm, f64), Vec<bool>, usize)]) {
+    for ((norm, eps), fooled, count) in worst {
+        if *count < 2 {
+            continue;
+        }
+        let label = format!("worst({},eps={eps})", norm.name());
+        let n_fooled = fooled.iter().filter(|&&f| f).count();
+        let n = fooled.len() as f64;
+        let robust = (fooled.len() - n_fooled) as f64 / stage.n_test as f64;
+        out.metric(&label, "none", "all", "robust_acc", robust);
+        out.metric(&label, "none", "all", "asr", n_fooled as f64 / n);
+        out.metric(&label, "none", "all", "n_eval", n);
+        out.metric(&label, "none", "all", "n_attacks", *count as f64);
+    }
+}
+
+/// Runs `attack` on the attacked samples in batches and records its
+/// metrics and example images.
+fn run_attack(out: &mut Out, net: &Net, stage: &Stage, attack: &dyn Attack) -> Result<Attacked> {
     let ctx = out.ctx;
     let label = attack.label();
     let n_eval = stage.xs.size()[0];
@@ -258,10 +342,23 @@ fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) 
     out.metric(&label, "none", "all", "seconds", seconds);
     out.metric(&label, "none", "all", "images_per_s", n / seconds.max(1e-9));
     record_examples(out, net, &label, &stage.xs, &stage.ys, &x_adv, &ok);
+    Ok(Attacked {
+        label,
+        budget: attack.budget(),
+        x_adv,
+        ok,
+    })
+}
 
+/// Fits the supervised detectors on the fit split of `a`'s pairs, scores
+/// every detector on all pairs and records the detection metrics and the
+/// defended accuracy of the test split.
+fn detect(out: &mut Out, net: &Net, stage: &mut Stage, a: &Attacked) -> Result<()> {
     if stage.detectors.is_empty() {
         return Ok(());
     }
+    let ctx = out.ctx;
+    let (label, x_adv, ok) = (a.label.clone(), &a.x_adv, &a.ok);
     let f_clean = train::map_batches(&stage.xs, EVAL_BATCH, |b| net.features(b, false));
     let f_adv = train::map_batches(&x_adv, EVAL_BATCH, |b| net.features(b, false));
     // Supervised detectors fit on the successful pairs of the fit split.
@@ -323,6 +420,11 @@ fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) 
                  no detection metrics (for kd, a sigma far from the feature distances does this)"
             ));
             continue;
+        }
+        if let Some(v) = defended_accuracy(&s_clean, &s_adv, ok, &stage.in_fit) {
+            // Scaled to the population, as robust_acc is.
+            let v = v * ok.len() as f64 / stage.n_test as f64;
+            out.metric(&label, name, "all", "defended_acc", v);
         }
         for subset in ["successful", "all"] {
             let idx: Vec<usize> = (0..ok.len())
@@ -517,6 +619,25 @@ fn detection_metrics(
     Ok(())
 }
 
+/// The share of test-split pairs that the attack did not fool or that the
+/// detector flags (docs/definitions.md §3.3), at the threshold `t` that
+/// flags at most 5 % of the test split's clean scores: `t` is the
+/// (⌊0.05 n⌋ + 1)-th largest of the n clean scores, and a score flags when
+/// it is above `t`. `None` without test pairs.
+pub(crate) fn defended_accuracy(
+    s_clean: &[f64],
+    s_adv: &[f64],
+    ok: &[bool],
+    in_fit: &[bool],
+) -> Option<f64> {
+    let test: Vec<usize> = (0..ok.len()).filter(|&i| !in_fit[i]).collect();
+    let mut clean: Vec<f64> = test.iter().map(|&i| s_clean[i]).collect();
+    clean.sort_by(|a, b| b.total_cmp(a));
+    let t = *clean.get((DEFENDED_FPR * clean.len() as f64).floor() as usize)?;
+    let defended = test.iter().filter(|&&i| !ok[i] || s_adv[i] > t).count();
+    Some(defended as f64 / test.len() as f64)
+}
+
 /// The 64-bit FNV-1a hash of `bytes`: a stable seed from a label.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
@@ -542,6 +663,29 @@ mod tests {
     use crate::{detect, Error};
 
     const FGSM: &str = "fgsm(eps=0.1)";
+
+    /// 20 test pairs (and 2 in the fit split, ignored): clean scores 1..=20,
+    /// so the threshold is the second largest, 19, and only a score above
+    /// 19 flags. Pairs 0-9 were fooled, 10-19 not; the adversarial scores
+    /// of the fooled ones are 25, 19.5, 19 (not above), 3, 3, ...
+    /// Defended: 10 not fooled + 2 flagged = 12 of 20.
+    #[test]
+    fn defended_accuracy_by_hand() {
+        let mut s_clean: Vec<f64> = (1..=20).map(f64::from).collect();
+        let mut s_adv = vec![25.0, 19.5, 19.0];
+        s_adv.resize(20, 3.0);
+        let mut ok = vec![true; 10];
+        ok.resize(20, false);
+        let mut in_fit = vec![false; 20];
+        // Two fit pairs with extreme scores change nothing.
+        s_clean.extend([1e9, -1e9]);
+        s_adv.extend([-1e9, 1e9]);
+        ok.extend([true, true]);
+        in_fit.extend([true, true]);
+        let v = super::defended_accuracy(&s_clean, &s_adv, &ok, &in_fit).unwrap();
+        assert_eq!(v, 12.0 / 20.0);
+        assert_eq!(super::defended_accuracy(&[], &[], &[], &[]), None);
+    }
 
     #[test]
     fn a_detectors_own_failure_gets_the_attack_not_a_second_layer() {

@@ -263,3 +263,80 @@ fn labelled_variants_are_rows_of_their_own() {
         .success()
         .stdout(contains("lgm-diagonal"));
 }
+
+/// PGD, its adaptive twin on the L-GM likelihood and FGSM at one budget:
+/// defended accuracy per attack and detector, the worst case over the
+/// budget's attacks, the adaptive attack skipped (with a note) on the model
+/// without an L-GM head, and the report's defended-accuracy table with the
+/// adaptive row right after its twin.
+#[test]
+fn adaptive_attacks_defended_accuracy_and_the_worst_case() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let text = std::fs::read_to_string(fixture("e2e.yaml"))
+        .unwrap()
+        .replace("name: e2e", "name: adaptive")
+        .replace(
+            "  - fgsm: {eps: [0.1, 0.3]}\n",
+            "  - fgsm: {eps: 0.3}\n  - pgd: {eps: 0.3, steps: 5}\n  \
+             - pgd: {eps: 0.3, steps: 5, against: lgm-likelihood, kappa: 0.5}\n",
+        );
+    run_suite_text(tmp.path(), &results, "adaptive", &text).success();
+    let dir = run_dir(&results, "adaptive");
+    let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    let count = |needle: &str| metrics.lines().filter(|l| l.contains(needle)).count();
+    let adaptive = "against=lgm-likelihood,kappa=0.5)";
+    // One defended_acc per (loss, attack, detector): softmax 2 attacks x 1
+    // detector, lgm 3 attacks x 2 detectors.
+    assert_eq!(count(",defended_acc,"), 2 + 6, "{metrics}");
+    assert!(
+        count(adaptive) > 0
+            && metrics
+                .lines()
+                .filter(|l| l.contains(adaptive))
+                .all(|l| l.contains(",lgm,"))
+    );
+    // The worst case over FGSM, PGD and (for lgm) the adaptive PGD.
+    let worst: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.contains("worst(linf,eps=0.3)") && l.contains(",n_attacks,"))
+        .collect();
+    assert_eq!(worst.len(), 2, "{metrics}");
+    assert!(
+        worst
+            .iter()
+            .any(|l| l.contains(",softmax,") && l.ends_with(",2.0")),
+        "{worst:?}"
+    );
+    assert!(
+        worst
+            .iter()
+            .any(|l| l.contains(",lgm,") && l.ends_with(",3.0")),
+        "{worst:?}"
+    );
+    let jobs = std::fs::read_to_string(dir.join("jobs.csv")).unwrap();
+    assert!(
+        jobs.contains("the adaptive attack on `lgm-likelihood` skipped"),
+        "{jobs}"
+    );
+    let report = std::fs::read_to_string(
+        tmp.path()
+            .join("reports/adaptive")
+            .join(dir.file_name().unwrap())
+            .join("report.md"),
+    )
+    .unwrap();
+    let section = report
+        .split("## Defended accuracy")
+        .nth(1)
+        .expect("a defended-accuracy section")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| lgm")).collect();
+    let twin = rows
+        .iter()
+        .position(|l| l.contains("pgd(") && !l.contains("against"))
+        .unwrap();
+    assert!(rows[twin + 1].contains(adaptive), "{section}");
+}

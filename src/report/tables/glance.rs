@@ -15,15 +15,41 @@ pub(super) const NOTE: &str = "AUROC at a glance: successful adversarial example
                                the row (ties all bold); `–`: the detector did not apply (see \
                                [Skipped](#skipped)).";
 
-/// The table, or `None` when no detector reported an AUROC.
+pub(super) const DEFENDED_NOTE: &str = "Defended accuracy at a glance: per attack, `robust_acc` \
+    (no detector) and, per detector, `defended_acc`: the share of the attacked population \
+    classified correctly after the attack or flagged by the detector at the threshold that flags \
+    5 % of the held-out clean samples (docs/definitions.md §3.3); in bold: the highest mean of the \
+    row. An adaptive attack (`against=`) is the row after its non-adaptive twin.";
+
+/// The AUROC table, or `None` when no detector reported an AUROC.
 pub(super) fn auroc_by_detector(t: &RunTables, order: &Order, scope: bool) -> Option<Block> {
+    by_detector(t, order, scope, &["auroc"], "successful")
+}
+
+/// The defended-accuracy table, each attack's `robust_acc` first, or
+/// `None` when no detector reported a defended accuracy.
+pub(super) fn defended_by_detector(t: &RunTables, order: &Order, scope: bool) -> Option<Block> {
+    by_detector(t, order, scope, &["defended_acc", "robust_acc"], "all")
+}
+
+/// One row per (dataset, model, loss, attack) that a detector reported
+/// `metrics[0]` of `subset` for, one column per detector, after a column of
+/// the attack's own `metrics[1]` (detector `none`) when it is given.
+fn by_detector(
+    t: &RunTables,
+    order: &Order,
+    scope: bool,
+    metrics: &'static [&'static str],
+    subset: &str,
+) -> Option<Block> {
+    let (metric, baseline) = (metrics[0], metrics.get(1).copied());
     // One group per (dataset, model, loss, attack, detector), in report
     // order; a table row per (dataset, model, loss, attack).
     let by_detector = Layout {
         scope,
         attack: true,
         detector: true,
-        preferred: &["auroc"],
+        preferred: metrics,
         only_preferred: true,
     };
     let per_row = Layout {
@@ -31,11 +57,12 @@ pub(super) fn auroc_by_detector(t: &RunTables, order: &Order, scope: bool) -> Op
         ..by_detector
     };
     let (groups, _) = group(t, order, &by_detector, |r| {
-        r.detector != "none" && r.subset == "successful"
+        (r.detector != "none" && r.subset == subset && r.metric == metric)
+            || (r.detector == "none" && Some(r.metric.as_str()) == baseline)
     });
     let mut rows: Vec<[&str; 4]> = Vec::new();
     let mut detectors: Vec<&str> = Vec::new();
-    for g in &groups {
+    for g in groups.iter().filter(|g| g.key[4] != "none") {
         let row = [g.key[0], g.key[1], g.key[2], g.key[3]];
         if !rows.contains(&row) {
             rows.push(row);
@@ -48,15 +75,23 @@ pub(super) fn auroc_by_detector(t: &RunTables, order: &Order, scope: bool) -> Op
         return None;
     }
     detectors.sort_by_key(|d| order.key("", "", "", "", d));
-    let auroc = |row: &[&str; 4], detector: &str| {
+    let value = |row: &[&str; 4], detector: &str| {
+        let m = if detector == "none" {
+            baseline?
+        } else {
+            metric
+        };
         groups
             .iter()
             .find(|g| g.key[..4] == row[..] && g.key[4] == detector)
-            .and_then(|g| g.values.get("auroc"))
+            .and_then(|g| g.values.get(m))
     };
 
     let mut head = key_head(&per_row);
     let first_value = head.len();
+    if let Some(b) = baseline {
+        head.push(format!("{b} (no detector)"));
+    }
     head.extend(detectors.iter().map(|d| (*d).to_owned()));
 
     let mut bold = Vec::new();
@@ -66,7 +101,13 @@ pub(super) fn auroc_by_detector(t: &RunTables, order: &Order, scope: bool) -> Op
             .iter()
             .map(|&i| one_line(key[i]))
             .collect();
-        let values: Vec<Option<&Vec<f64>>> = detectors.iter().map(|d| auroc(key, d)).collect();
+        if let Some(b) = baseline {
+            let v = value(key, "none");
+            let seeds = v.map_or(0, Vec::len);
+            row.push(v.map_or_else(|| "–".to_owned(), |v| stat_cell(b, v, seeds)));
+        }
+        let shift = usize::from(baseline.is_some());
+        let values: Vec<Option<&Vec<f64>>> = detectors.iter().map(|d| value(key, d)).collect();
         let seeds = values.iter().flatten().map(|v| v.len()).max().unwrap_or(0);
         // Rounded as shown (4 decimals), so cells that read alike are tied.
         let means: Vec<Option<f64>> = values
@@ -82,9 +123,9 @@ pub(super) fn auroc_by_detector(t: &RunTables, order: &Order, scope: bool) -> Op
         for (c, v) in values.iter().enumerate() {
             match v {
                 Some(v) => {
-                    row.push(stat_cell("auroc", v, seeds));
+                    row.push(stat_cell(metric, v, seeds));
                     if means[c] == Some(best) {
-                        bold.push((r, first_value + c));
+                        bold.push((r, first_value + shift + c));
                     }
                 }
                 None => row.push("–".to_owned()),

@@ -213,6 +213,15 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
         ));
     }
 
+    if let Some(table) = glance::defended_by_detector(t, &order, scope) {
+        out.push(section(
+            2,
+            "Defended accuracy",
+            "defended-accuracy",
+            vec![Block::Text(glance::DEFENDED_NOTE.into()), table],
+        ));
+    }
+
     out.push(section(
         2,
         "Timing",
