@@ -471,8 +471,10 @@ fn detection_metrics(
         source: e.into(),
     };
     let m = metrics::Detection::compute(pos, neg).map_err(metric_err)?;
+    // pos[i] and neg[i] are the adversarial and the clean score of one test
+    // image: the interval resamples whole pairs (docs/definitions.md §4).
     let (ci_low, ci_high) =
-        metrics::auroc_bootstrap_ci(pos, neg, metrics::BOOTSTRAP_RESAMPLES, c.seed)
+        metrics::auroc_bootstrap_ci_paired(pos, neg, metrics::BOOTSTRAP_RESAMPLES, c.seed)
             .map_err(metric_err)?;
     for (metric, value) in [
         ("auroc", m.auroc),
