@@ -3,7 +3,8 @@
 
 use lossbench::metrics::{
     aupr, auroc, auroc_bootstrap_ci, auroc_bootstrap_ci_paired, auroc_bootstrap_ci_paired_with,
-    det_acc, fpr_at_95tpr, mean_std, roc_curve, Detection, MetricError, Roc, BOOTSTRAP_RESAMPLES,
+    det_acc, fpr_at_95tpr, mean_std, mixture_fit, roc_curve, Detection, MetricError, Roc,
+    BOOTSTRAP_RESAMPLES,
 };
 use proptest::prelude::*;
 use serde::Deserialize;
@@ -403,6 +404,47 @@ fn paired_bootstrap_is_seeded_and_needs_pairs() {
         auroc_bootstrap_ci_paired(&c.pos, neg, 10, 1).unwrap_err(),
         MetricError::Unpaired { pos: 50, neg: 40 }
     );
+}
+
+#[derive(Deserialize)]
+struct MixtureCase {
+    name: String,
+    dim: usize,
+    features: Vec<f64>,
+    labels: Vec<i64>,
+    means: Vec<f64>,
+    mean_dist: f64,
+    max_dist: f64,
+    class_sep: f64,
+    relative: f64,
+}
+
+#[test]
+fn mixture_fit_matches_numpy_and_scikit_learn() {
+    #[derive(Deserialize)]
+    struct File {
+        cases: Vec<MixtureCase>,
+    }
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/mixture_ref.json"
+    );
+    let text = std::fs::read_to_string(path).expect("run tests/reference/mixture_ref.py");
+    let file: File = serde_json::from_str(&text).expect("mixture_ref.json parses");
+    assert_eq!(file.cases.len(), 2);
+    for c in &file.cases {
+        let fit = mixture_fit(&c.features, &c.labels, &c.means, c.dim).unwrap();
+        assert_close(&c.name, fit.mean_dist, c.mean_dist, 1e-12, 1e-12);
+        assert_close(&c.name, fit.max_dist, c.max_dist, 1e-12, 1e-12);
+        assert_close(&c.name, fit.class_sep.unwrap(), c.class_sep, 1e-12, 1e-12);
+        assert_close(&c.name, fit.relative.unwrap(), c.relative, 1e-12, 1e-12);
+    }
+    // By hand: one class at the origin, the learned mean at (3, 4): d = 5;
+    // no second class, so no separation.
+    let one = mixture_fit(&[1.0, 0.0, -1.0, 0.0], &[0, 0], &[3.0, 4.0], 2).unwrap();
+    assert_eq!((one.mean_dist, one.max_dist), (5.0, 5.0));
+    assert_eq!((one.class_sep, one.relative), (None, None));
+    assert_eq!(mixture_fit(&[], &[], &[0.0, 0.0], 2), None);
 }
 
 fn scores() -> impl Strategy<Value = Vec<f64>> {

@@ -41,6 +41,11 @@ pub trait Head: std::fmt::Debug + Send {
     fn log_likelihood(&self, _f: &Tensor) -> Option<Tensor> {
         None
     }
+    /// The class means `[K, D]` of the mixture the head models, when it
+    /// models one (L-GM's learned `μ`).
+    fn class_means(&self) -> Option<Tensor> {
+        None
+    }
     /// Whether [`Head::log_likelihood`] gives values.
     fn has_density(&self) -> bool {
         false

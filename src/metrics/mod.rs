@@ -8,6 +8,7 @@
 
 mod aggregate;
 mod bootstrap;
+mod mixture;
 mod roc;
 
 pub use aggregate::mean_std;
@@ -15,6 +16,7 @@ pub use bootstrap::{
     auroc_bootstrap_ci, auroc_bootstrap_ci_paired, auroc_bootstrap_ci_paired_with,
     BOOTSTRAP_RESAMPLES,
 };
+pub use mixture::{mixture_fit, MixtureFit};
 pub use roc::{aupr, auroc, det_acc, fpr_at_95tpr, roc_curve, Detection, Roc};
 
 /// Why a metric could not be computed.

@@ -94,6 +94,14 @@ pub(super) fn evaluate(
     let clean_acc = correct.sum(Kind::Int64).int64_value(&[]) as f64 / n_test as f64;
     tracing::debug!(clean_acc, n_test, "clean accuracy");
     out.metric("none", "none", "clean", "clean_acc", clean_acc);
+    // Eval-mode features of the clean training split: the mixture fit and
+    // the detectors' clean fit share one pass.
+    let mut train_features = None;
+    if let Some(means) = net.head.class_means() {
+        let f = train::map_batches(&ctx.train.x, EVAL_BATCH, |b| net.features(b, false));
+        mixture_fit(&mut out, &f, &ctx.train.y, &means);
+        train_features = Some(f);
+    }
     if c.attacks.is_empty() {
         return Ok((clean_acc, out.notes));
     }
@@ -130,7 +138,7 @@ pub(super) fn evaluate(
         ys,
         n_test,
         in_fit,
-        detectors: fit_detectors(&mut out, net)?,
+        detectors: fit_detectors(&mut out, net, train_features)?,
     };
     for spec in &c.attacks {
         for attack in attacks::build(spec) {
@@ -147,8 +155,41 @@ pub(super) fn evaluate(
     Ok((clean_acc, out.notes))
 }
 
-/// Builds every applicable detector and fits it on clean training data.
-fn fit_detectors(out: &mut Out, net: &Net) -> Result<Vec<Box<dyn Detector>>> {
+/// The fit of a head's mixture to its clean training features
+/// (docs/definitions.md §1.4), as four informational metric rows of
+/// attack and detector `none`, subset `train`: `lgm_mean_dist` and
+/// `lgm_mean_dist_max` (the mean and largest distance between a learned
+/// class mean and the empirical mean of that class's features),
+/// `lgm_class_sep` (the mean distance between two classes' empirical means)
+/// and `lgm_mean_dist_rel` (the first over the third).
+fn mixture_fit(out: &mut Out, features: &Tensor, labels: &Tensor, means: &Tensor) {
+    let dim = features.size()[1] as usize;
+    let f = to_vec_f64(features);
+    let y: Vec<i64> = to_vec_f64(labels).iter().map(|&v| v as i64).collect();
+    let mu = to_vec_f64(&means.detach());
+    let Some(fit) = metrics::mixture_fit(&f, &y, &mu, dim) else {
+        return;
+    };
+    let rows = [
+        ("lgm_mean_dist", Some(fit.mean_dist)),
+        ("lgm_mean_dist_max", Some(fit.max_dist)),
+        ("lgm_class_sep", fit.class_sep),
+        ("lgm_mean_dist_rel", fit.relative),
+    ];
+    for (metric, value) in rows {
+        if let Some(v) = value {
+            out.metric("none", "none", "train", metric, v);
+        }
+    }
+}
+
+/// Builds every applicable detector and fits it on clean training data,
+/// with the eval-mode training `features` when they were computed already.
+fn fit_detectors(
+    out: &mut Out,
+    net: &Net,
+    features: Option<Tensor>,
+) -> Result<Vec<Box<dyn Detector>>> {
     let ctx = out.ctx;
     let mut detectors = Vec::new();
     for spec in &ctx.job.config.detectors {
@@ -160,7 +201,9 @@ fn fit_detectors(out: &mut Out, net: &Net) -> Result<Vec<Box<dyn Detector>>> {
     if detectors.is_empty() {
         return Ok(detectors);
     }
-    let features = train::map_batches(&ctx.train.x, EVAL_BATCH, |b| net.features(b, false));
+    let features = features.unwrap_or_else(|| {
+        train::map_batches(&ctx.train.x, EVAL_BATCH, |b| net.features(b, false))
+    });
     let fit = FitData {
         x: &ctx.train.x,
         y: &ctx.train.y,

@@ -4,8 +4,8 @@
 //! report's main question (which detector flags a loss's adversarial
 //! examples best) without reading the long detection table.
 
-use super::metric::{group, key_columns, key_head, loss_column, stat_cell, Layout};
-use super::{one_line, Block, Table};
+use super::metric::{group, key_cell, key_columns, key_head, loss_column, stat_cell, Layout};
+use super::{Block, Table};
 use crate::metrics::mean_std;
 use crate::report::Order;
 use crate::results::RunTables;
@@ -64,7 +64,7 @@ pub(super) fn auroc_by_detector(t: &RunTables, order: &Order, scope: bool) -> Op
     for (r, key) in rows.iter().enumerate() {
         let mut row: Vec<String> = key_columns(&per_row)
             .iter()
-            .map(|&i| one_line(key[i]))
+            .map(|&i| key_cell(order, i, key[i]))
             .collect();
         let values: Vec<Option<&Vec<f64>>> = detectors.iter().map(|d| auroc(key, d)).collect();
         let seeds = values.iter().flatten().map(|v| v.len()).max().unwrap_or(0);
