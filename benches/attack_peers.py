@@ -1,11 +1,12 @@
-"""Side-by-side attack throughput: lossbench's FGSM, BIM and DeepFool against
-torchattacks (FGSM, BIM, DeepFool) and foolbox (L2DeepFoolAttack), on the same
+"""Side-by-side attack throughput: lossbench's FGSM, BIM, PGD, C&W-L2 and
+DeepFool against torchattacks (FGSM, BIM, PGD, CW, DeepFool) and foolbox
+(L2DeepFoolAttack), on the same
 weights, the same inputs and the same thread count, in one invocation,
 printing images/s for each and the ratios.
 
     .venv/bin/python benches/attack_peers.py [--threads 2] [--n 512] [--batch 256]
         [--repeats 3] [--min-seconds 3] [--rounds 2] [--eps 0.1] [--train-steps 400]
-        [--attacks fgsm,bim,deepfool]
+        [--attacks fgsm,bim,pgd,cw-l2,deepfool] [--cw-steps 50]
         [--torchattacks-deepfool-n 256] [--reuse]
 
 Model: lossbench's `small-cnn` with a softmax head (the PyTorch mirror in
@@ -18,6 +19,10 @@ target/attack_peers/fixture.safetensors, which `cargo bench --bench
 attack_throughput` reads.
 
 Settings as in lossbench's defaults: FGSM eps; BIM eps, a = eps/4, T = 10;
+PGD as BIM with torchattacks' random start (L-inf); C&W-L2 --cw-steps Adam
+steps at c = 1, κ = 0, lr 0.01 (torchattacks' `CW` has no binary search, so
+lossbench runs one search step without early abort; torchattacks' CW may
+stop early when its summed loss rises, which only helps its figure);
 DeepFool overshoot 0.02, 50 iterations, 10 candidates (foolbox; torchattacks
 has no candidates and always uses every class, here also 10). Every
 implementation attacks the inputs in batches of --batch; the best of at
@@ -153,6 +158,8 @@ def peers(model, x, y, args):
     eps = args.eps
     fgsm = torchattacks.FGSM(model, eps=eps)
     bim = torchattacks.BIM(model, eps=eps, alpha=eps / 4, steps=10)
+    pgd = torchattacks.PGD(model, eps=eps, alpha=eps / 4, steps=10, random_start=True)
+    cw = torchattacks.CW(model, c=1.0, kappa=0.0, steps=args.cw_steps, lr=0.01)
     fmodel = fb.PyTorchModel(model, bounds=(0, 1))
     fb_df = fb.attacks.L2DeepFoolAttack(steps=50, candidates=10, overshoot=0.02)
     n_ta_df = min(args.torchattacks_deepfool_n, x.shape[0])
@@ -161,6 +168,10 @@ def peers(model, x, y, args):
         ("torchattacks+check", "fgsm", with_check(model, fgsm), x, y),
         ("torchattacks", "bim", bim, x, y),
         ("torchattacks+check", "bim", with_check(model, bim), x, y),
+        ("torchattacks", "pgd", pgd, x, y),
+        ("torchattacks+check", "pgd", with_check(model, pgd), x, y),
+        ("torchattacks", "cw-l2", cw, x, y),
+        ("torchattacks+check", "cw-l2", with_check(model, cw), x, y),
         ("torchattacks", "deepfool", torchattacks.DeepFool(model, steps=50, overshoot=0.02),
          x[:n_ta_df], y[:n_ta_df]),
         ("foolbox", "deepfool", lambda xb, yb: fb_df(fmodel, xb, yb, epsilons=None), x, y),
@@ -179,7 +190,7 @@ def lossbench(path, args, *extra, impl="lossbench"):
     cmd = ["cargo", "bench", "--quiet", "--bench", "attack_throughput", "--",
            "--fixture", str(path), "--threads", str(args.threads), "--batch", str(args.batch),
            "--repeats", str(args.repeats), "--min-seconds", str(args.min_seconds),
-           "--eps", str(args.eps), *extra]
+           "--eps", str(args.eps), "--cw-steps", str(args.cw_steps), *extra]
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
     rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     for row in rows:
@@ -197,7 +208,9 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--min-seconds", type=float, default=3.0,
                     help="time each attack for at least this long (best run counts)")
-    ap.add_argument("--attacks", default="fgsm,bim,deepfool")
+    ap.add_argument("--attacks", default="fgsm,bim,pgd,cw-l2,deepfool")
+    ap.add_argument("--cw-steps", type=int, default=50,
+                    help="Adam steps of C&W (lossbench: one search step at c = 1)")
     ap.add_argument("--eps", type=float, default=0.1)
     ap.add_argument("--train-steps", type=int, default=400)
     ap.add_argument("--torchattacks-deepfool-n", type=int, default=256)
@@ -231,6 +244,10 @@ def main():
         ("fgsm", "lossbench", "torchattacks+check"),
         ("bim", "lossbench-images", "torchattacks"),
         ("bim", "lossbench", "torchattacks+check"),
+        ("pgd", "lossbench-images", "torchattacks"),
+        ("pgd", "lossbench", "torchattacks+check"),
+        ("cw-l2", "lossbench-images", "torchattacks"),
+        ("cw-l2", "lossbench", "torchattacks+check"),
         ("deepfool", f"lossbench[:{n_sub}]", "torchattacks"),
         ("deepfool", "lossbench", "foolbox"),
     ]

@@ -1,4 +1,4 @@
-//! Attack throughput of lossbench's FGSM, BIM and DeepFool on a fixed model
+//! Attack throughput of lossbench's FGSM, BIM, PGD, C&W-L2 and DeepFool on a fixed model
 //! and inputs read from a safetensors fixture, for the side-by-side comparison
 //! with torchattacks and foolbox (`benches/attack_peers.py` writes a fixture,
 //! runs this and the peers, and prints the ratios). Not a criterion bench:
@@ -9,13 +9,16 @@
 //! ```text
 //! cargo bench --bench attack_throughput -- [--fixture tests/reference/attacks_ref.safetensors]
 //!     [--threads T] [--batch B] [--repeats R] [--min-seconds S] [--eps 0.1]
-//!     [--attacks fgsm,bim,deepfool]
+//!     [--attacks fgsm,bim,pgd,cw-l2,deepfool] [--cw-steps 50]
 //!     [--n N]
 //! ```
 //! The fixture holds the weights under lossbench's VarStore names (a
 //! `small_cnn.*` or `mlp.*` backbone, a softmax head), `input.x` `[N, C, H, W]`
 //! in [0, 1] and `input.y` `[N]`; the model's shape, classes and feature size
-//! are read from the tensors. BIM uses a = ε/4 and T = 10; DeepFool 10
+//! are read from the tensors. BIM and PGD (L-inf, random start, one run) use
+//! a = ε/4 and T = 10; C&W-L2 one search step of --cw-steps Adam steps at
+//! c = 1, κ = 0, lr 0.01, no early abort (torchattacks' `CW` has no search);
+//! DeepFool 10
 //! candidates, overshoot 0.02 and at most 50 iterations (docs/definitions.md §2 defaults).
 //! Each run attacks the fixture's first N images (default: all) in batches of
 //! B; the best of R runs after a warm-up counts.
@@ -23,8 +26,8 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use lossbench::attacks::{Attack, Bim, DeepFool, Fgsm};
-use lossbench::suite::{BimStop, LossSpec, ModelKind, ModelSpec};
+use lossbench::attacks::{Attack, Bim, CwL2, DeepFool, Fgsm, Pgd};
+use lossbench::suite::{BimStop, LossSpec, ModelKind, ModelSpec, Norm};
 use lossbench::train::Net;
 use tch::{Device, Kind, Tensor};
 
@@ -93,6 +96,7 @@ fn main() {
     let min_seconds: f64 = arg(&args, "--min-seconds", "0").parse().unwrap();
     let eps: f64 = arg(&args, "--eps", "0.1").parse().unwrap();
     let wanted = arg(&args, "--attacks", "fgsm,bim,deepfool");
+    let cw_steps: usize = arg(&args, "--cw-steps", "50").parse().unwrap();
     let (net, x, y) = load(&fixture);
     let n: i64 = arg(&args, "--n", "0").parse().unwrap();
     let n = if n > 0 {
@@ -109,6 +113,28 @@ fn main() {
                 step_size: eps / 4.0,
                 steps: 10,
                 stop: BimStop::Last,
+            }),
+        ),
+        (
+            "pgd",
+            Box::new(Pgd {
+                eps,
+                norm: Norm::Linf,
+                step_size: eps / 4.0,
+                steps: 10,
+                random_start: true,
+                restarts: 1,
+            }),
+        ),
+        (
+            "cw-l2",
+            Box::new(CwL2 {
+                steps: cw_steps,
+                search_steps: 1,
+                initial_const: 1.0,
+                confidence: 0.0,
+                step_size: 0.01,
+                abort_early: false,
             }),
         ),
         (

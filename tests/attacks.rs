@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use common::{adam, train_spec};
-use lossbench::attacks::{self, AdvBatch, Attack, Bim, DeepFool, Fgsm};
+use lossbench::attacks::{self, AdvBatch, Attack, Bim, CwL2, DeepFool, Fgsm, Pgd};
 use lossbench::data::{synthetic, SyntheticSpec};
-use lossbench::suite::{AttackSpec, BimStop, LossSpec, ModelKind, ModelSpec};
+use lossbench::suite::{AttackSpec, BimStop, Labeled, LossSpec, ModelKind, ModelSpec, Norm};
 use lossbench::train::{self, Net, Tensors};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -117,7 +117,7 @@ fn fixture() -> Fixture {
     });
     for name in tensors.keys() {
         let known = vars.contains_key(name)
-            || ["input.", "fgsm.", "bim.", "deepfool."]
+            || ["input.", "fgsm.", "bim.", "pgd.", "pgd_l2.", "deepfool."]
                 .iter()
                 .any(|p| name.starts_with(p));
         assert!(known, "fixture tensor {name} matches no variable");
@@ -393,7 +393,8 @@ fn build_resolves_every_attack_with_its_label() {
         }),
     ]
     .iter()
-    .flat_map(attacks::build)
+    .map(|spec| Labeled::plain(spec.clone()))
+    .flat_map(|entry| attacks::build(&entry))
     .map(|a| a.label())
     .collect();
     assert_eq!(
@@ -405,6 +406,255 @@ fn build_resolves_every_attack_with_its_label() {
             "deepfool(overshoot=0.02,candidates=10,max_iter=50)",
         ]
     );
+}
+
+fn pgd(eps: f64, norm: Norm, step_size: f64, steps: usize, random_start: bool) -> Pgd {
+    Pgd {
+        eps,
+        norm,
+        step_size,
+        steps,
+        random_start,
+        restarts: 1,
+    }
+}
+
+/// With the random start off, L-inf PGD is BIM-b: the same images, bit for bit.
+#[test]
+fn pgd_without_a_random_start_is_bim_b_bit_for_bit() {
+    let f = fixture();
+    for (eps, a, steps) in [(0.1, 0.025, 10), (0.05, 0.01, 7), (0.3, 0.1, 3)] {
+        let bim = Bim {
+            eps,
+            step_size: a,
+            steps,
+            stop: BimStop::Last,
+        }
+        .run(&f.net, &f.x, &f.y);
+        let pgd = pgd(eps, Norm::Linf, a, steps, false).run(&f.net, &f.x, &f.y);
+        assert!(pgd.x_adv.equal(&bim.x_adv), "eps {eps}");
+        assert!(pgd.success.equal(&bim.success), "eps {eps}");
+        assert!(pgd.iters.equal(&bim.iters), "eps {eps}");
+    }
+}
+
+/// PGD and PGD-L2 with the random start off against torchattacks' `PGD` and
+/// `PGDL2` (tests/reference/attacks_ref.py): L-inf to the sign-flip
+/// allowance of FGSM and BIM; L2, where no sign rounds a difference away,
+/// to 1e-5 per pixel (float32 sums in another order).
+#[test]
+fn pgd_and_pgd_l2_match_torchattacks() {
+    let f = fixture();
+    for (key, norm) in [("pgd", Norm::Linf), ("pgd_l2", Norm::L2)] {
+        let cases = f.meta[key].as_array().unwrap();
+        assert!(!cases.is_empty(), "{key}");
+        for case in cases {
+            let atk = pgd(
+                case["eps"].as_f64().unwrap(),
+                norm,
+                case["alpha"].as_f64().unwrap(),
+                case["steps"].as_u64().unwrap() as usize,
+                false,
+            );
+            let want = &f.tensors[case["tensor"].as_str().unwrap()];
+            let got = atk.run(&f.net, &f.x, &f.y);
+            match norm {
+                Norm::Linf => {
+                    let off = assert_matches_reference(&atk.label(), &got.x_adv, want);
+                    eprintln!("{}: {off} pixels differ", atk.label());
+                }
+                Norm::L2 => {
+                    // float32 rounding (sums in another order) moves a few
+                    // trajectories across a ReLU's kink, where they part by
+                    // up to a few 1e-3; the others stay within 1e-4.
+                    let d = f64s(&(&got.x_adv - want).abs().flatten(1, -1).amax([1], false));
+                    let close = d.iter().filter(|&&v| v <= 1e-4).count();
+                    let max = d.iter().cloned().fold(0.0, f64::max);
+                    eprintln!(
+                        "{}: {close} of {} samples within 1e-4, max {max}",
+                        atk.label(),
+                        d.len()
+                    );
+                    assert!(max < 1e-2, "{}: max pixel difference {max}", atk.label());
+                    assert!(close * 10 >= d.len() * 9, "{}: {close} close", atk.label());
+                    let theirs =
+                        tch::no_grad(|| f.net.logits(want).argmax(1, false).ne_tensor(&f.y));
+                    assert!(got.success.equal(&theirs), "{}: success sets", atk.label());
+                    let l2 = got.l2.max().double_value(&[]);
+                    assert!(l2 <= atk.eps + 1e-5, "{}: l2 {l2}", atk.label());
+                }
+            }
+        }
+    }
+}
+
+/// With the random start on: every iterate stays in the ball and the unit
+/// box, the attack raises the loss above where it started (summed over the
+/// batch), restarts never fool fewer samples than one start, and one seed
+/// gives one result.
+#[test]
+fn pgd_with_random_starts_stays_in_the_ball_and_raises_the_loss() {
+    let f = fixture();
+    let ce = |x: &Tensor| {
+        f.net
+            .logits(x)
+            .cross_entropy_loss::<Tensor>(&f.y, None, tch::Reduction::Sum, -100, 0.0)
+            .double_value(&[])
+    };
+    for (norm, eps, a) in [(Norm::Linf, 0.05, 0.0125), (Norm::L2, 0.5, 0.125)] {
+        let atk = pgd(eps, norm, a, 10, true);
+        let _rng = rng_lock();
+        tch::manual_seed(7);
+        let start = atk
+            .perturb_with(&f.net, &|x| x.zeros_like(), &f.x, &f.y)
+            .x_adv;
+        tch::manual_seed(7);
+        let out = atk.run(&f.net, &f.x, &f.y);
+        tch::manual_seed(7);
+        let again = atk.run(&f.net, &f.x, &f.y);
+        assert!(out.x_adv.equal(&again.x_adv), "{norm:?}: not repeatable");
+        assert!(!start.equal(&f.x), "{norm:?}: the start is x");
+        for x in [&start, &out.x_adv] {
+            let delta = (x - &f.x).to_kind(Kind::Double).flatten(1, -1);
+            let size = match norm {
+                Norm::Linf => delta.abs().amax([1], false),
+                Norm::L2 => delta.norm_scalaropt_dim(2, [1], false),
+            };
+            assert!(size.max().double_value(&[]) <= eps + 1e-6, "{norm:?}");
+            assert!(x.min().double_value(&[]) >= 0.0 && x.max().double_value(&[]) <= 1.0);
+        }
+        let (at_start, at_end) = (ce(&start), ce(&out.x_adv));
+        assert!(at_end > at_start, "{norm:?}: loss {at_start} -> {at_end}");
+        let restarts = Pgd { restarts: 4, ..atk }.run(&f.net, &f.x, &f.y);
+        assert!(successes(&restarts) >= successes(&out), "{norm:?}");
+        eprintln!(
+            "{}: loss {at_start:.3} -> {at_end:.3}, fooled {} of {}, with 4 restarts {}",
+            atk.label(),
+            successes(&out),
+            f.x.size()[0],
+            successes(&restarts)
+        );
+    }
+}
+
+/// C&W-L2 against foolbox's `L2CarliniWagnerAttack` at the same settings
+/// (tests/reference/attacks_ref.py; early abort off, since foolbox checks
+/// the batch's summed loss and lossbench each sample's): the same samples
+/// fooled, and per-sample L2 norms within 1e-4 relative. The two run the
+/// same float32 Adam, so they differ by rounding (about 1e-7 seen); the
+/// margin allows for another summation order on another CPU, short of a
+/// binary-search outcome that flips, which would move a norm by percents.
+#[test]
+fn cw_l2_matches_foolbox() {
+    let f = fixture();
+    let cases = f.meta["cw_l2"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    for case in cases {
+        let cw = CwL2 {
+            steps: case["steps"].as_u64().unwrap() as usize,
+            search_steps: case["search_steps"].as_u64().unwrap() as usize,
+            initial_const: case["initial_const"].as_f64().unwrap(),
+            confidence: case["confidence"].as_f64().unwrap(),
+            step_size: case["step_size"].as_f64().unwrap(),
+            abort_early: false,
+        };
+        let got = cw.run(&f.net, &f.x, &f.y);
+        let want_success: Vec<bool> = case["foolbox_success"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_bool().unwrap())
+            .collect();
+        let success = Vec::<bool>::try_from(&got.success).unwrap();
+        assert_eq!(success, want_success, "{}", cw.label());
+        let (l2, want) = (f64s(&got.l2), json_f64s(&case["foolbox_l2"]));
+        let worst = l2
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs() / b)
+            .fold(0.0, f64::max);
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        eprintln!(
+            "{}: l2 mean {:.5} (foolbox {:.5}), worst relative difference {worst:.2e}",
+            cw.label(),
+            mean(&l2),
+            mean(&want)
+        );
+        assert!(
+            worst < 1e-4,
+            "{}: worst relative difference {worst}",
+            cw.label()
+        );
+    }
+}
+
+/// On an affine classifier the smallest L2 perturbation that changes the
+/// prediction is known: min over classes c of (z_ŷ − z_c) / ‖a_c − a_ŷ‖.
+/// C&W-L2 finds examples no closer than that (it cannot), and within 1 % of it.
+#[test]
+fn cw_l2_on_an_affine_classifier_finds_the_minimal_perturbation() {
+    one_thread();
+    let (n, k, d) = (10usize, 4usize, 16usize);
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rand = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let a: Vec<f64> = (0..k * d).map(|_| 2.0 * rand() - 1.0).collect();
+    let b: Vec<f64> = (0..k).map(|_| 0.1 * (2.0 * rand() - 1.0)).collect();
+    let x: Vec<f64> = (0..n * d).map(|_| 0.45 + 0.1 * rand()).collect();
+    let at = Tensor::from_slice(&a).view([k as i64, d as i64]);
+    let bt = Tensor::from_slice(&b);
+    let affine = |x: &Tensor| x.flatten(1, -1).matmul(&at.tr()) + &bt;
+    let xt = Tensor::from_slice(&x).view([n as i64, 1, 4, 4]);
+    let (mut labels, mut minimal) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let xi = &x[i * d..(i + 1) * d];
+        let z: Vec<f64> = (0..k)
+            .map(|c| b[c] + (0..d).map(|j| a[c * d + j] * xi[j]).sum::<f64>())
+            .collect();
+        let top = (0..k).max_by(|&p, &q| z[p].total_cmp(&z[q])).unwrap();
+        labels.push(top as i64);
+        let dist = (0..k)
+            .filter(|&c| c != top)
+            .map(|c| {
+                let w2: f64 = (0..d)
+                    .map(|j| (a[c * d + j] - a[top * d + j]).powi(2))
+                    .sum();
+                (z[top] - z[c]) / w2.sqrt()
+            })
+            .fold(f64::INFINITY, f64::min);
+        minimal.push(dist);
+    }
+    let y = Tensor::from_slice(&labels);
+    let cw = CwL2 {
+        steps: 300,
+        search_steps: 12,
+        initial_const: 1e-2,
+        confidence: 0.0,
+        step_size: 0.01,
+        abort_early: true,
+    };
+    let zero = |xp: &Tensor| Tensor::zeros([xp.size()[0]], (xp.kind(), xp.device()));
+    let p = cw.perturb_with(&affine, &zero, &xt, &y);
+    assert!(bool::try_from(p.success.unwrap().all()).unwrap());
+    let l2 = f64s(
+        &(&p.x_adv - &xt)
+            .flatten(1, -1)
+            .norm_scalaropt_dim(2, [1], false),
+    );
+    for (i, (got, min)) in l2.iter().zip(&minimal).enumerate() {
+        assert!(
+            *got >= min - 1e-9,
+            "sample {i}: {got} below the minimum {min}"
+        );
+        assert!(
+            *got <= min * 1.01,
+            "sample {i}: {got} more than 1 % above {min}"
+        );
+    }
 }
 
 /// For all inputs (pixels often exactly 0 or 1), labels, budgets, step sizes,

@@ -10,15 +10,20 @@ use lossbench::suite::spec::{KdBuParams, KdParams, LgmParams, LidParams};
 use common::{adam, floats, tensor, train_spec};
 use lossbench::attacks;
 use lossbench::data::{synthetic, SyntheticSpec};
-use lossbench::detect::kd::neg_log_kernel_density;
+use lossbench::detect::kd::{
+    auto_bandwidth, bandwidth_grid, feature_scale, held_out_log_likelihood, kde_log_density,
+    neg_log_kernel_density, select_bandwidth,
+};
 use lossbench::detect::kd_bu::bayesian_uncertainty;
-use lossbench::detect::lid::lid_mle;
-use lossbench::detect::logistic::{LogisticRegression, StandardizedLogistic, DEFAULT_C};
+use lossbench::detect::lid::{lid_layers, minibatch_lid, minibatches, mle_batch};
+use lossbench::detect::logistic::{
+    cv_grid, stratified_folds, LogisticRegression, StandardizedLogistic, CV_CS, CV_FOLDS, DEFAULT_C,
+};
 use lossbench::detect::mahalanobis::{fit_tied_gaussian, min_mahalanobis};
-use lossbench::detect::{self, Detector, FitData, Kd, Mahalanobis};
+use lossbench::detect::{self, Detector, FitData, Kd, Mahalanobis, Pairs};
 use lossbench::error::DetectorFailure;
 use lossbench::models::Mode;
-use lossbench::suite::{DetectorSpec, LossSpec, ModelKind, ModelSpec};
+use lossbench::suite::{AutoOr, DetectorSpec, LossSpec, ModelKind, ModelSpec};
 use lossbench::train::{self, Net, Tensors};
 use lossbench::Error;
 use serde_json::Value;
@@ -168,7 +173,7 @@ fn kd_scores_against_the_predicted_class_by_naive_double_loop() {
     let query = Tensor::randn([12, 3], (Kind::Float, Device::Cpu)) * 2.0;
     let x = Tensor::zeros([1, 1, 2, 2], (Kind::Float, Device::Cpu));
     let sigma = 1.5;
-    let mut kd = Kd::new(sigma);
+    let mut kd = Kd::new(AutoOr::Fixed(sigma));
     kd.fit(
         &n,
         &FitData {
@@ -211,9 +216,10 @@ fn kd_scores_against_the_predicted_class_by_naive_double_loop() {
     assert_close("kd", &got, &want, 1e-9, 1e-9);
 }
 
-/// Hand derivation. Five points on a line in 2-D (direction u = (0.6, 0.8),
-/// |u| = 1): p_t = t·u for t = 0, 1, 2, 4, so distances are |t − t'|.
-/// With exclude_self and k = 3 (the three other points):
+/// Hand derivation. Four points on a line in 2-D (direction u = (0.6, 0.8),
+/// |u| = 1): p_t = t·u for t = 0, 1, 2, 4, so distances are |t − t'|. As a
+/// minibatch of its own (data = queries), k = 3 (the three other points once
+/// the first neighbour, the point itself, is dropped):
 ///
 /// ```text
 /// t = 0: r = 1, 2, 4   Σ log(r_i/r_3) = log ¼ + log ½ + 0 = −3 log 2   LID = 1/log 2
@@ -222,8 +228,9 @@ fn kd_scores_against_the_predicted_class_by_naive_double_loop() {
 /// t = 4: r = 2, 3, 4   Σ = log ½ + log ¾ = log ⅜                       LID = 3/log(8/3)
 /// ```
 ///
-/// A query at t = −1, not among the references, k = 2: r = 1, 2,
-/// Σ = log ½, LID = 2/log 2. With k = 1 every estimate is infinite (capped).
+/// A query at t = −1, not in the minibatch, k = 2: distances 1, 2, 3, 5; the
+/// first (1) is dropped as the authors drop it: r = 2, 3, Σ = log ⅔,
+/// LID = 2/log(3/2). With k = 1 every estimate is infinite (capped).
 #[test]
 fn lid_matches_the_hand_derivation_and_numpy() {
     let _rng = rng_lock();
@@ -240,37 +247,36 @@ fn lid_matches_the_hand_derivation_and_numpy() {
         3.0 / (8.0f64 / 3.0).ln(),
     ];
     assert_close(
-        "exclude self",
-        &vec_f64(&lid_mle(&pts, &pts, 3, true)),
+        "own minibatch",
+        &vec_f64(&mle_batch(&pts, &pts, 3)),
         &want,
         1e-12,
         0.0,
     );
-    // k larger than the candidates is clamped to them.
+    // k past the minibatch is capped at its size − 1.
     assert_close(
-        "k clamped",
-        &vec_f64(&lid_mle(&pts, &pts, 10, true)),
+        "k capped",
+        &vec_f64(&mle_batch(&pts, &pts, 10)),
         &want,
         1e-12,
         0.0,
     );
     let q = line(&[-1.0]);
     assert_close(
-        "query",
-        &vec_f64(&lid_mle(&q, &pts, 2, false)),
-        &[2.0 / l2],
+        "query, first neighbour dropped",
+        &vec_f64(&mle_batch(&pts, &q, 2)),
+        &[2.0 / 1.5f64.ln()],
         1e-12,
         0.0,
     );
-    let capped = vec_f64(&lid_mle(&pts, &pts, 1, true));
+    let capped = vec_f64(&mle_batch(&pts, &pts, 1));
     assert!(capped.iter().all(|v| *v == detect::lid::LID_CAP));
 
     for case in reference()["lid"].as_array().unwrap() {
-        let got = lid_mle(
-            &tensor(&case["x"]),
-            &tensor(&case["refs"]),
+        let got = mle_batch(
+            &tensor(&case["data"]),
+            &tensor(&case["queries"]),
             case["k"].as_i64().unwrap(),
-            case["exclude_self"].as_bool().unwrap(),
         );
         assert_close(
             "lid numpy",
@@ -280,6 +286,54 @@ fn lid_matches_the_hand_derivation_and_numpy() {
             0.0,
         );
     }
+}
+
+/// Ma et al.'s `get_lids_random_batch` (numpy, detect_ref.py) on fixed
+/// points with three fixed "layers": the neighbours of every clean,
+/// adversarial and noisy sample are the clean samples of its own minibatch.
+/// References drawn from anywhere else (e.g. training images) fail this.
+#[test]
+fn minibatch_lid_matches_the_authors_loop() {
+    let _rng = rng_lock();
+    let r = &reference()["minibatch_lid"];
+    let (w1, w2) = (tensor(&r["w1"]), tensor(&r["w2"]));
+    let layers = |x: &Tensor| vec![x.shallow_clone(), x.matmul(&w1).tanh(), x.matmul(&w2)];
+    for case in r["cases"].as_array().unwrap() {
+        let (n, batch, k) = (
+            case["n"].as_i64().unwrap(),
+            case["batch"].as_i64().unwrap(),
+            case["k"].as_i64().unwrap(),
+        );
+        let want_batches: Vec<(i64, i64)> = case["minibatches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                let (s, e) = (b[0].as_i64().unwrap(), b[1].as_i64().unwrap());
+                (s, e - s)
+            })
+            .collect();
+        assert_eq!(minibatches(n, batch), want_batches, "n {n} batch {batch}");
+        let (clean, adv, noisy) = (
+            tensor(&case["clean"]),
+            tensor(&case["adv"]),
+            tensor(&case["noisy"]),
+        );
+        let (c, others) = minibatch_lid(&clean, &[&adv, &noisy], k, batch, layers).unwrap();
+        assert_eq!(c.size(), vec![n, 3]);
+        for (what, got) in [("clean", &c), ("adv", &others[0]), ("noisy", &others[1])] {
+            assert_close(
+                &format!("n {n} {what}"),
+                &vec_f64(got),
+                &floats(&case[format!("lid_{what}")]["data"]),
+                1e-10,
+                0.0,
+            );
+        }
+    }
+    let one = Tensor::zeros([1, 6], (Kind::Double, Device::Cpu));
+    let e = minibatch_lid(&one, &[], 20, 100, layers).unwrap_err();
+    assert!(e.contains("at least 2"), "{e}");
 }
 
 #[test]
@@ -386,7 +440,7 @@ fn build_skips_kd_bu_without_dropout_with_a_reason() {
     let _rng = rng_lock();
     tch::manual_seed(1);
     let kd_bu = DetectorSpec::KdBu(KdBuParams {
-        sigma: 1.0,
+        sigma: AutoOr::Fixed(1.0),
         samples: 5,
         ..Default::default()
     });
@@ -401,7 +455,7 @@ fn build_skips_kd_bu_without_dropout_with_a_reason() {
         (DetectorSpec::Mahalanobis, "mahalanobis"),
         (
             DetectorSpec::Kd(KdParams {
-                sigma: 1.0,
+                sigma: AutoOr::Fixed(1.0),
                 ..Default::default()
             }),
             "kd",
@@ -531,11 +585,11 @@ fn every_detector_fits_and_scores_a_tiny_trained_model() {
         DetectorSpec::MaxSoftmax,
         DetectorSpec::Mahalanobis,
         DetectorSpec::Kd(KdParams {
-            sigma: 1.0,
+            sigma: AutoOr::Fixed(1.0),
             ..Default::default()
         }),
         DetectorSpec::KdBu(KdBuParams {
-            sigma: 1.0,
+            sigma: AutoOr::Fixed(1.0),
             samples: 8,
             ..Default::default()
         }),
@@ -546,6 +600,12 @@ fn every_detector_fits_and_scores_a_tiny_trained_model() {
             ..Default::default()
         }),
     ];
+    let noisy_fit = detect::noisy_copies(&clean_fit, &adv_fit, 3);
+    let pairs = Pairs {
+        clean: &clean_fit,
+        adv: &adv_fit,
+        noisy: &noisy_fit,
+    };
     for spec in &specs {
         let mut d = detect::build(spec, &n).unwrap();
         d.fit(&n, &fit).unwrap();
@@ -559,25 +619,342 @@ fn every_detector_fits_and_scores_a_tiny_trained_model() {
                 }) => assert_eq!(detector, d.name()),
                 other => panic!("{}: score before fit_pairs gave {other:?}", d.name()),
             }
-            d.fit_pairs(&n, &clean_fit, &adv_fit).unwrap();
+            d.fit_pairs(&n, &pairs).unwrap();
+            // C chosen by cross-validation, from scikit-learn's grid.
+            let chosen = d.fitted_on_pairs();
+            assert_eq!(chosen.len(), 1, "{}: {chosen:?}", d.name());
+            assert_eq!(chosen[0].0, "lr_c");
+            assert!(cv_grid(CV_CS).contains(&chosen[0].1), "{chosen:?}");
         }
-        for (what, x) in [("clean", &clean_s), ("adversarial", &adv_s)] {
-            let f = eval(x);
-            let s = tch::no_grad(|| d.score(&n, x, &f)).unwrap();
+        let sigma = d.fitted_on_clean();
+        match d.name() {
+            "kd" | "kd-bu" => assert!(
+                sigma.len() == 1 && sigma[0].0 == "kd_sigma" && sigma[0].1 > 0.0,
+                "{}: {sigma:?}",
+                d.name()
+            ),
+            _ => assert!(sigma.is_empty(), "{}: {sigma:?}", d.name()),
+        }
+        let (fc, fa) = (eval(&clean_s), eval(&adv_s));
+        let (sc, sa) = tch::no_grad(|| d.score_pairs(&n, &clean_s, &adv_s, &fc, &fa)).unwrap();
+        for (what, s) in [("clean", &sc), ("adversarial", &sa)] {
             assert_eq!(s.size(), vec![rest], "{}: shape", d.name());
-            let v = vec_f64(&s);
+            let v = vec_f64(s);
             assert!(
                 v.iter().all(|x| !x.is_nan()),
                 "{} on {what}: NaN score {v:?}",
                 d.name()
             );
-            if d.name() == "lid" {
-                // Seeded references: the same images score the same.
-                let again = tch::no_grad(|| d.score(&n, x, &f)).unwrap();
-                assert!(again.equal(&s), "lid is not repeatable");
+        }
+        if d.name() != "lid" {
+            // Scored one image at a time, as score_pairs' default does.
+            let alone = tch::no_grad(|| d.score(&n, &clean_s, &fc)).unwrap();
+            if d.name() != "kd-bu" {
+                assert!(alone.equal(&sc), "{}", d.name());
             }
+        } else {
+            // The clean samples' LID does not depend on their adversarial
+            // counterparts: each is among the clean samples of its minibatch.
+            let again = tch::no_grad(|| d.score_pairs(&n, &clean_s, &clean_s, &fc, &fc)).unwrap();
+            assert!(
+                again.0.equal(&sc),
+                "lid clean scores depend on the adversarial batch"
+            );
+            let alone = tch::no_grad(|| d.score(&n, &clean_s, &fc)).unwrap();
+            assert!(
+                alone.equal(&sc),
+                "lid score = the clean side of score_pairs"
+            );
         }
     }
+}
+
+/// `lid`'s layers: the flattened input first, then the backbone's.
+#[test]
+fn lid_layers_start_with_the_input() {
+    let _rng = rng_lock();
+    tch::manual_seed(3);
+    let n = net(&model(ModelKind::SmallCnn, 5, 0.0), [1, 8, 8], 3);
+    let x = Tensor::rand([4, 1, 8, 8], (Kind::Float, Device::Cpu));
+    let layers = tch::no_grad(|| lid_layers(&n, &x));
+    let acts = tch::no_grad(|| n.activations(&x));
+    assert_eq!(layers.len(), acts.len() + 1);
+    assert!(layers[0].equal(&x.view([4, 64])));
+    for (a, b) in layers[1..].iter().zip(&acts) {
+        assert!(a.equal(b));
+    }
+}
+
+/// The noisy negatives: noise of the adversarial perturbation's L2 norm,
+/// clipped to [0, 1], seeded.
+#[test]
+fn noisy_copies_match_the_perturbation_norm() {
+    let _rng = rng_lock();
+    tch::manual_seed(8);
+    let clean = Tensor::full([6, 2, 5, 5], 0.5, (Kind::Float, Device::Cpu));
+    let delta = (Tensor::rand([6, 2, 5, 5], (Kind::Float, Device::Cpu)) - 0.5) * 0.02;
+    let adv = &clean + &delta;
+    let noisy = detect::noisy_copies(&clean, &adv, 7);
+    assert_eq!(noisy.kind(), Kind::Float);
+    let norms = |t: &Tensor| {
+        vec_f64(
+            &t.to_kind(Kind::Double)
+                .flatten(1, -1)
+                .norm_scalaropt_dim(2.0, [1], false),
+        )
+    };
+    // Small noise around 0.5: no pixel is clipped, so the norms agree.
+    assert_close(
+        "noise L2 = perturbation L2",
+        &norms(&(&noisy - &clean)),
+        &norms(&delta),
+        1e-5,
+        0.0,
+    );
+    assert!(!(&noisy - &adv).abs().max().double_value(&[]).eq(&0.0));
+    assert!(
+        noisy.equal(&detect::noisy_copies(&clean, &adv, 7)),
+        "seeded"
+    );
+    assert!(
+        !noisy.equal(&detect::noisy_copies(&clean, &adv, 8)),
+        "by the seed"
+    );
+    // Large perturbations are clipped to the pixel range.
+    let big = detect::noisy_copies(&clean, &(&clean + 3.0), 7);
+    let (lo, hi) = (big.min().double_value(&[]), big.max().double_value(&[]));
+    assert!(lo == 0.0 && hi == 1.0, "{lo} {hi}");
+    // The draws are standard normal.
+    let g = detect::standard_normals(
+        &mut <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(1),
+        20_001,
+    );
+    let mean = g.iter().sum::<f64>() / g.len() as f64;
+    let var = g.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / g.len() as f64;
+    assert!(
+        g.len() == 20_001 && mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+        "{mean} {var}"
+    );
+}
+
+/// `sigma: auto` against scikit-learn's `KernelDensity` (detect_ref.py): the
+/// normalised log-density with `bandwidth = σ/√2`, the held-out
+/// log-likelihood of every grid value, and the chosen σ (interior of the
+/// grid; an unnormalised likelihood would choose the largest σ).
+#[test]
+fn auto_bandwidth_matches_sklearn_kernel_density() {
+    let _rng = rng_lock();
+    let r = &reference()["kde"];
+    for case in r["density"].as_array().unwrap() {
+        let sigma = case["sigma"].as_f64().unwrap();
+        let got = kde_log_density(&tensor(&case["query"]), &tensor(&case["refs"]), sigma);
+        assert_close(
+            &format!("log density sigma {sigma}"),
+            &vec_f64(&got),
+            &floats(&case["log_density"]["data"]),
+            1e-10,
+            1e-10,
+        );
+    }
+    let labels = |v: &Value| {
+        let y: Vec<i64> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
+        Tensor::from_slice(&y)
+    };
+    let classes = r["classes"].as_i64().unwrap();
+    let (fit_f, fit_y) = (tensor(&r["fit_f"]), labels(&r["fit_y"]));
+    let (held_f, held_y) = (tensor(&r["held_f"]), labels(&r["held_y"]));
+    let scale = feature_scale(&fit_f, &fit_y, classes);
+    assert_close(
+        "scale",
+        &[scale],
+        &[r["scale"].as_f64().unwrap()],
+        1e-12,
+        0.0,
+    );
+    let grid = bandwidth_grid(scale);
+    assert_close("grid", &grid, &floats(&r["grid"]["data"]), 1e-12, 0.0);
+    let ll = held_out_log_likelihood(&fit_f, &fit_y, &held_f, &held_y, classes, &grid);
+    assert_close(
+        "held-out log-likelihood",
+        &ll,
+        &floats(&r["log_likelihood"]["data"]),
+        1e-9,
+        1e-9,
+    );
+    let choice = select_bandwidth(&fit_f, &fit_y, &held_f, &held_y, classes).unwrap();
+    assert_eq!(
+        choice.sigma,
+        grid[grid.iter().position(|g| *g == choice.sigma).unwrap()]
+    );
+    assert_close(
+        "chosen sigma",
+        &[choice.sigma],
+        &[r["sigma"].as_f64().unwrap()],
+        1e-12,
+        0.0,
+    );
+    assert!(choice.sigma != grid[0] && choice.sigma != grid[grid.len() - 1]);
+
+    // The detector: auto picks from the grid of a seeded held-out split,
+    // the same every time, and then scores as with that fixed σ.
+    let all_f = Tensor::cat(&[&fit_f, &held_f], 0);
+    let all_y = Tensor::cat(&[&fit_y, &held_y], 0);
+    let a = auto_bandwidth(&all_f, &all_y, classes).unwrap();
+    assert_eq!(a, auto_bandwidth(&all_f, &all_y, classes).unwrap());
+    assert!(a.grid.contains(&a.sigma));
+    tch::manual_seed(4);
+    let n = net(&model(ModelKind::Mlp, 3, 0.0), [1, 2, 2], classes as usize);
+    let x = Tensor::zeros([1, 1, 2, 2], (Kind::Float, Device::Cpu));
+    let fit = FitData {
+        x: &x,
+        y: &all_y,
+        features: &all_f,
+    };
+    let mut auto = Kd::new(AutoOr::Auto);
+    assert_eq!(auto.sigma(), None);
+    auto.fit(&n, &fit).unwrap();
+    assert_eq!(auto.sigma(), Some(a.sigma));
+    assert_eq!(auto.fitted_on_clean(), vec![("kd_sigma", a.sigma)]);
+    let mut fixed = Kd::new(AutoOr::Fixed(a.sigma));
+    fixed.fit(&n, &fit).unwrap();
+    let q = tensor(&r["density"][0]["query"]).to_kind(Kind::Float);
+    let (sa, sf) = tch::no_grad(|| {
+        (
+            auto.score(&n, &x, &q).unwrap(),
+            fixed.score(&n, &x, &q).unwrap(),
+        )
+    });
+    assert!(sa.equal(&sf));
+    // Features without spread: a detector error, not a panic.
+    let flat = Tensor::ones([10, 3], (Kind::Double, Device::Cpu));
+    let y10 = Tensor::zeros([10], (Kind::Int64, Device::Cpu));
+    let e = Kd::new(AutoOr::Auto)
+        .fit(
+            &n,
+            &FitData {
+                x: &x,
+                y: &y10,
+                features: &flat,
+            },
+        )
+        .unwrap_err();
+    let e = lossbench::error::OneLine(&e).to_string();
+    assert!(e.starts_with("detector 'kd': sigma: auto needs"), "{e}");
+}
+
+/// The cross-validated C against scikit-learn's `LogisticRegressionCV`
+/// (detect_ref.py): the grid `np.logspace(-4, 4, 10)`, `StratifiedKFold`'s
+/// folds, the chosen C, the mean fold accuracies and the refitted decision
+/// function.
+#[test]
+fn cross_validated_logistic_regression_matches_sklearn() {
+    let _rng = rng_lock();
+    let r = &reference()["logistic_cv"];
+    assert_close(
+        "grid",
+        &cv_grid(CV_CS),
+        &floats(&r["grid"]["data"]),
+        1e-15,
+        0.0,
+    );
+    let bools = |v: &Value| -> Vec<bool> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_bool().unwrap())
+            .collect()
+    };
+    for case in r["folds"].as_array().unwrap() {
+        let y = bools(&case["y"]);
+        let k = case["n_splits"].as_u64().unwrap() as usize;
+        let want: Vec<usize> = case["folds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(stratified_folds(&y, k), want, "{y:?}");
+    }
+    for case in r["cases"].as_array().unwrap() {
+        let d = case["d"].as_u64().unwrap() as usize;
+        let (x, y, x_new) = (
+            floats(&case["x"]["data"]),
+            bools(&case["y"]),
+            floats(&case["x_new"]["data"]),
+        );
+        let cs = floats(&case["cs"]["data"]);
+        let what = format!("standardize {}", case["standardize"]);
+        let (decision, decision_new, choice, model) = if case["standardize"].as_bool().unwrap() {
+            let (m, choice) = StandardizedLogistic::fit_cv(&x, d, &y, &cs, CV_FOLDS).unwrap();
+            (
+                m.decision_function(&x),
+                m.decision_function(&x_new),
+                choice,
+                m.model,
+            )
+        } else {
+            let (m, choice) = LogisticRegression::fit_cv(&x, d, &y, &cs, CV_FOLDS).unwrap();
+            (
+                m.decision_function(&x),
+                m.decision_function(&x_new),
+                choice,
+                m,
+            )
+        };
+        assert_eq!(choice.c, case["c"].as_f64().unwrap(), "{what}: chosen C");
+        assert_eq!(choice.folds, 5);
+        assert_close(
+            &format!("{what} accuracy"),
+            &choice.accuracy,
+            &floats(&case["accuracy"]["data"]),
+            1e-12,
+            0.0,
+        );
+        let (rtol, atol) = (1e-6, 1e-6);
+        assert_close(
+            &format!("{what} coef"),
+            &model.coef,
+            &floats(&case["coef"]["data"]),
+            rtol,
+            atol,
+        );
+        assert_close(
+            &format!("{what} intercept"),
+            &[model.intercept],
+            &[case["intercept"].as_f64().unwrap()],
+            rtol,
+            atol,
+        );
+        assert_close(
+            &format!("{what} decision"),
+            &decision,
+            &floats(&case["decision"]["data"]),
+            rtol,
+            atol,
+        );
+        assert_close(
+            &format!("{what} decision new"),
+            &decision_new,
+            &floats(&case["decision_new"]["data"]),
+            rtol,
+            atol,
+        );
+    }
+    // Too few samples of a class to cross-validate: an error, not a panic.
+    let e = LogisticRegression::fit_cv(
+        &[0.0, 1.0, 2.0],
+        1,
+        &[false, false, true],
+        &cv_grid(CV_CS),
+        CV_FOLDS,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("at least 2"), "{e}");
 }
 
 /// `lgm-likelihood` against docs/definitions.md §3 written out in f64 by hand, with ŷ the

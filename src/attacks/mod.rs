@@ -3,16 +3,20 @@
 //! test samples. Every attack is batched and runs on the model's device.
 
 mod bim;
+mod cw;
 mod deepfool;
 mod fgsm;
+mod pgd;
 
 pub use bim::Bim;
+pub use cw::CwL2;
 pub use deepfool::DeepFool;
 pub use fgsm::Fgsm;
+pub use pgd::Pgd;
 
 use tch::{Kind, Reduction, Tensor};
 
-use crate::suite::AttackSpec;
+use crate::suite::{AttackSpec, Labeled};
 use crate::train::Net;
 
 /// The outcome of an attack on a batch.
@@ -60,8 +64,43 @@ pub trait Attack {
     }
 }
 
-/// One attack per swept parameter value of `spec`.
-pub fn build(spec: &AttackSpec) -> Vec<Box<dyn Attack>> {
+/// One attack per `eps` value of `entry`; a labelled entry's attacks put
+/// its label in place of the attack's name (`bim-a(eps=0.1,...)`).
+pub fn build(entry: &Labeled<AttackSpec>) -> Vec<Box<dyn Attack>> {
+    let attacks = build_spec(entry);
+    match &entry.label {
+        None => attacks,
+        Some(label) => attacks
+            .into_iter()
+            .map(|inner| {
+                let label = label.clone();
+                Box::new(Relabeled { label, inner }) as Box<dyn Attack>
+            })
+            .collect(),
+    }
+}
+
+/// An attack whose results go under another name.
+struct Relabeled {
+    label: String,
+    inner: Box<dyn Attack>,
+}
+
+impl Attack for Relabeled {
+    fn label(&self) -> String {
+        let own = self.inner.label();
+        let params = own.find('(').map_or("", |i| &own[i..]);
+        format!("{}{params}", self.label)
+    }
+    fn perturb(&self, net: &Net, x: &Tensor, y: &Tensor) -> Perturbed {
+        self.inner.perturb(net, x, y)
+    }
+    fn run(&self, net: &Net, x: &Tensor, y: &Tensor) -> AdvBatch {
+        self.inner.run(net, x, y)
+    }
+}
+
+fn build_spec(spec: &AttackSpec) -> Vec<Box<dyn Attack>> {
     match spec {
         AttackSpec::Fgsm(p) => p
             .eps
@@ -73,6 +112,12 @@ pub fn build(spec: &AttackSpec) -> Vec<Box<dyn Attack>> {
             .iter()
             .map(|&eps| Box::new(Bim::new(p, eps)) as Box<dyn Attack>)
             .collect(),
+        AttackSpec::Pgd(p) => p
+            .eps
+            .iter()
+            .map(|&eps| Box::new(Pgd::new(p, eps)) as Box<dyn Attack>)
+            .collect(),
+        AttackSpec::CwL2(p) => vec![Box::new(CwL2::new(p))],
         AttackSpec::Deepfool(p) => vec![Box::new(DeepFool::new(p))],
     }
 }

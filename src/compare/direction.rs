@@ -42,7 +42,7 @@ const fn info(
 use Direction::{HigherIsBetter as Up, Informational as Info, LowerIsBetter as Down};
 
 /// Every metric lossbench writes, with its direction (see the module docs).
-pub const METRICS: [MetricInfo; 21] = [
+pub const METRICS: [MetricInfo; 23] = [
     info("clean_acc", Up, false, "fraction"),
     info("robust_acc", Up, false, "fraction"),
     info("auroc", Up, false, "fraction"),
@@ -60,6 +60,8 @@ pub const METRICS: [MetricInfo; 21] = [
     info("l2_mean", Info, false, "pixels"),
     info("l2_median", Info, false, "pixels"),
     info("linf_mean", Info, false, "pixels"),
+    info("kd_sigma", Info, false, "feature units"),
+    info("lr_c", Info, false, "inverse regularisation"),
     info("lgm_mean_dist", Info, false, "feature units"),
     info("lgm_mean_dist_max", Info, false, "feature units"),
     info("lgm_class_sep", Info, false, "feature units"),

@@ -5,9 +5,10 @@
 use tch::{Kind, Tensor};
 
 use super::kd::Kd;
-use super::logistic::{StandardizedLogistic, DEFAULT_C};
-use super::{Detector, FitData};
+use super::logistic::StandardizedLogistic;
+use super::{Detector, FitData, Pairs};
 use crate::suite::spec::KdBuParams;
+use crate::suite::AutoOr;
 use crate::train::{self, Net};
 use crate::Result;
 
@@ -62,9 +63,11 @@ pub fn mc_dropout_uncertainty(net: &Net, x: &Tensor, samples: usize) -> Tensor {
 /// s(x)   = w·z(KD, BU) + b,   z = z-score on the fit pairs
 /// ```
 ///
-/// `w, b` fit a [`StandardizedLogistic`] (`C = 1`) with the adversarial
-/// images of the fit split as positives and their clean counterparts as
-/// negatives; the score is its decision function (higher = adversarial).
+/// `w, b` fit a [`StandardizedLogistic`] (`C` fixed or cross-validated,
+/// [`super::fit_regression`]) with the adversarial images of the fit split as
+/// positives and their clean counterparts (and, with `noisy-negatives`,
+/// their noisy copies) as negatives; the score is its decision function
+/// (higher = adversarial). `sigma: auto` is chosen as for [`Kd`].
 /// Applies only to a backbone with dropout ([`super::build`] says so).
 ///
 /// # Shapes
@@ -73,7 +76,10 @@ pub fn mc_dropout_uncertainty(net: &Net, x: &Tensor, samples: usize) -> Tensor {
 pub struct KdBu {
     kd: Kd,
     samples: usize,
-    model: Option<StandardizedLogistic>,
+    noisy_negatives: bool,
+    c: AutoOr,
+    /// The regression and the `C` it used, after [`Detector::fit_pairs`].
+    model: Option<(StandardizedLogistic, f64)>,
 }
 
 impl KdBu {
@@ -81,6 +87,8 @@ impl KdBu {
         KdBu {
             kd: Kd::new(p.sigma),
             samples: p.samples,
+            noisy_negatives: p.noisy_negatives,
+            c: p.c,
             model: None,
         }
     }
@@ -106,21 +114,35 @@ impl Detector for KdBu {
         true
     }
 
-    fn fit_pairs(&mut self, net: &Net, clean: &Tensor, adv: &Tensor) -> Result<()> {
+    fn fit_pairs(&mut self, net: &Net, pairs: &Pairs) -> Result<()> {
         let eval = |x: &Tensor| train::map_batches(x, BATCH, |b| net.features(b, false));
-        let mut x = self.features(net, clean, &eval(clean))?;
-        x.extend(self.features(net, adv, &eval(adv))?);
-        let m = clean.size()[0] as usize;
-        let y: Vec<bool> = (0..2 * m).map(|i| i >= m).collect();
-        self.model = Some(
-            StandardizedLogistic::fit(&x, 2, &y, DEFAULT_C)
-                .map_err(|e| super::error(self.name(), e))?,
-        );
+        let mut negatives = vec![pairs.clean];
+        if self.noisy_negatives {
+            negatives.push(pairs.noisy);
+        }
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for (images, positive) in negatives
+            .iter()
+            .map(|n| (*n, false))
+            .chain([(pairs.adv, true)])
+        {
+            x.extend(self.features(net, images, &eval(images))?);
+            y.extend(std::iter::repeat_n(positive, images.size()[0] as usize));
+        }
+        self.model = Some(super::fit_regression(self.name(), &x, 2, &y, self.c)?);
         Ok(())
     }
 
+    fn fitted_on_clean(&self) -> Vec<(&'static str, f64)> {
+        self.kd.fitted_on_clean()
+    }
+
+    fn fitted_on_pairs(&self) -> Vec<(&'static str, f64)> {
+        self.model.iter().map(|(_, c)| ("lr_c", *c)).collect()
+    }
+
     fn score(&self, net: &Net, x: &Tensor, f: &Tensor) -> Result<Tensor> {
-        let model = self
+        let (model, _) = self
             .model
             .as_ref()
             .ok_or_else(|| super::error(self.name(), "scored before fit_pairs"))?;

@@ -1,9 +1,11 @@
 //! Binary logistic regression for the supervised detectors (`kd-bu`, `lid`,
 //! docs/definitions.md §3): features z-scored on the fit set, then an L2-regularised fit of
-//! scikit-learn's `LogisticRegression(C=1.0)` objective, solved exactly by
-//! Newton's method in f64. The detectors' few features (2 for `kd-bu`, one per
-//! layer for `lid`) keep the Hessian tiny, so plain Rust is enough; this room
-//! knows nothing of tensors or models.
+//! scikit-learn's `LogisticRegression(C)` objective, solved exactly by
+//! Newton's method in f64, with `C` given or chosen by cross-validation as
+//! scikit-learn's `LogisticRegressionCV` chooses it ([`LogisticRegression::fit_cv`]).
+//! The detectors' few features (2 for `kd-bu`, one per layer for `lid`) keep
+//! the Hessian tiny, so plain Rust is enough; this room knows nothing of
+//! tensors or models.
 
 /// Why the regression could not be fitted. The detector that fits it
 /// wraps it into [`crate::Error::Detector`] with its own name.
@@ -15,6 +17,10 @@ type Result<T, E = FitError> = std::result::Result<T, E>;
 
 /// scikit-learn's default inverse regularisation strength.
 pub const DEFAULT_C: f64 = 1.0;
+/// Folds of the cross-validation: scikit-learn's default `cv=5`.
+pub const CV_FOLDS: usize = 5;
+/// Candidates of `C` in the cross-validation: scikit-learn's default `Cs=10`.
+pub const CV_CS: usize = 10;
 /// Newton stops once every gradient component is below this, relative to
 /// `max(1, C·n)` (the scale of the data term).
 const GRAD_TOL: f64 = 1e-10;
@@ -207,6 +213,157 @@ impl LogisticRegression {
     }
 }
 
+/// The candidates of `C`, as scikit-learn's `LogisticRegressionCV(Cs=n)`
+/// makes them: `np.logspace(-4, 4, n)`, i.e. `10^(−4 + 8i/(n−1))`,
+/// `i = 0..n`, the last exactly `1e4`.
+pub fn cv_grid(n: usize) -> Vec<f64> {
+    match n {
+        0 => Vec::new(),
+        1 => vec![1e-4],
+        _ => {
+            let step = 8.0 / (n - 1) as f64;
+            (0..n)
+                .map(|i| match i == n - 1 {
+                    true => 1e4,
+                    false => 10f64.powf(-4.0 + i as f64 * step),
+                })
+                .collect()
+        }
+    }
+}
+
+/// The fold (`0..n_splits`) of every sample, as scikit-learn's
+/// `StratifiedKFold(n_splits, shuffle=False)` assigns them: the classes,
+/// numbered in order of first appearance, are dealt round-robin over the
+/// folds from the sorted labels, and each class's samples, in data order,
+/// fill the folds in blocks of those sizes.
+pub fn stratified_folds(y: &[bool], n_splits: usize) -> Vec<usize> {
+    let n = y.len();
+    let Some(&first) = y.first() else {
+        return Vec::new();
+    };
+    // Class 0 is the label of the first sample.
+    let class = |v: bool| usize::from(v != first);
+    let n0 = y.iter().filter(|&&v| class(v) == 0).count();
+    // allocation[f][k]: samples of class k in test fold f.
+    let mut allocation = vec![[0usize; 2]; n_splits];
+    for (f, alloc) in allocation.iter_mut().enumerate() {
+        for j in (f..n).step_by(n_splits) {
+            alloc[usize::from(j >= n0)] += 1;
+        }
+    }
+    let mut folds = vec![0; n];
+    for k in 0..2 {
+        let mut blocks = allocation
+            .iter()
+            .enumerate()
+            .flat_map(|(f, alloc)| std::iter::repeat_n(f, alloc[k]));
+        for (i, &v) in y.iter().enumerate() {
+            if class(v) == k {
+                folds[i] = blocks.next().expect("the allocation covers every sample");
+            }
+        }
+    }
+    folds
+}
+
+/// What the cross-validation of [`LogisticRegression::fit_cv`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CvChoice {
+    /// The chosen `C`.
+    pub c: f64,
+    /// The folds used: [`CV_FOLDS`], or fewer when a class has fewer samples.
+    pub folds: usize,
+    /// The candidates, and the mean validation accuracy of each.
+    pub cs: Vec<f64>,
+    pub accuracy: Vec<f64>,
+}
+
+impl LogisticRegression {
+    /// Fits with `C` chosen by stratified k-fold cross-validation, as
+    /// scikit-learn's `LogisticRegressionCV(Cs=cs, cv=n_splits,
+    /// scoring="accuracy", refit=True)`:
+    ///
+    /// ```text
+    /// folds    = stratified_folds(y, k),   k = min(n_splits, smallest class count)
+    /// acc_f(C) = fraction of fold f predicted right (t > 0 = positive) by the fit on the other folds
+    /// C*       = first argmax_C Σ_f acc_f(C)          (the smallest C among ties)
+    /// model    = fit(x, y, C*) on all samples
+    /// ```
+    ///
+    /// scikit-learn warns and keeps `n_splits` when a class has fewer
+    /// samples than folds; here the folds shrink to that count instead, so
+    /// every validation fold holds both classes. At least 2 samples of each
+    /// class are needed.
+    pub fn fit_cv(
+        x: &[f64],
+        d: usize,
+        y: &[bool],
+        cs: &[f64],
+        n_splits: usize,
+    ) -> Result<(LogisticRegression, CvChoice)> {
+        let n = y.len();
+        if d == 0 || x.len() != n * d {
+            return Err(fit_error(format!(
+                "{} values for {n} samples of {d} features",
+                x.len()
+            )));
+        }
+        let n_pos = y.iter().filter(|&&v| v).count();
+        let k = n_splits.min(n_pos).min(n - n_pos);
+        if k < 2 {
+            return Err(fit_error(format!(
+                "cross-validation needs at least 2 samples of each class, got {n_pos} positive \
+                 of {n}"
+            )));
+        }
+        if cs.is_empty() {
+            return Err(fit_error("no candidate C to cross-validate".to_string()));
+        }
+        check_finite(x, d)?;
+        let folds = stratified_folds(y, k);
+        let mut total = vec![0.0; cs.len()];
+        for f in 0..k {
+            let (mut xt, mut yt, mut xv, mut yv) = (vec![], vec![], vec![], vec![]);
+            for i in 0..n {
+                let row = &x[i * d..(i + 1) * d];
+                if folds[i] == f {
+                    xv.extend_from_slice(row);
+                    yv.push(y[i]);
+                } else {
+                    xt.extend_from_slice(row);
+                    yt.push(y[i]);
+                }
+            }
+            for (sum, &c) in total.iter_mut().zip(cs) {
+                let m = LogisticRegression::fit(&xt, d, &yt, c)?;
+                let right = m
+                    .decision_function(&xv)
+                    .iter()
+                    .zip(&yv)
+                    .filter(|(t, &v)| (**t > 0.0) == v)
+                    .count();
+                // As scikit-learn: each fold's accuracy, summed in fold order.
+                *sum += right as f64 / yv.len() as f64;
+            }
+        }
+        let mut best = 0;
+        for (i, s) in total.iter().enumerate() {
+            if *s > total[best] {
+                best = i;
+            }
+        }
+        let model = LogisticRegression::fit(x, d, y, cs[best])?;
+        let choice = CvChoice {
+            c: cs[best],
+            folds: k,
+            cs: cs.to_vec(),
+            accuracy: total.iter().map(|s| s / k as f64).collect(),
+        };
+        Ok((model, choice))
+    }
+}
+
 /// Solves `A v = b` for a symmetric positive definite `A` (`p × p`, row-major)
 /// by Cholesky; `None` when `A` is not numerically positive definite.
 fn solve_spd(a: &[f64], b: &[f64], p: usize) -> Option<Vec<f64>> {
@@ -255,7 +412,29 @@ pub struct StandardizedLogistic {
 impl StandardizedLogistic {
     /// Fits the scaler and the regression on `x` (`n × d`), `y` (`true` = positive).
     pub fn fit(x: &[f64], d: usize, y: &[bool], c: f64) -> Result<StandardizedLogistic> {
-        let n = y.len();
+        let mut fitted = StandardizedLogistic::scaler(x, d, y.len())?;
+        fitted.model = LogisticRegression::fit(&fitted.transform(x), d, y, c)?;
+        Ok(fitted)
+    }
+
+    /// Fits the scaler on all of `x`, then the regression on the z-scored
+    /// features with `C` chosen by [`LogisticRegression::fit_cv`]: scikit-learn's
+    /// `LogisticRegressionCV(Cs, cv=n_splits).fit(StandardScaler().fit_transform(x), y)`.
+    pub fn fit_cv(
+        x: &[f64],
+        d: usize,
+        y: &[bool],
+        cs: &[f64],
+        n_splits: usize,
+    ) -> Result<(StandardizedLogistic, CvChoice)> {
+        let mut fitted = StandardizedLogistic::scaler(x, d, y.len())?;
+        let (model, choice) = LogisticRegression::fit_cv(&fitted.transform(x), d, y, cs, n_splits)?;
+        fitted.model = model;
+        Ok((fitted, choice))
+    }
+
+    /// The scaler of `x` (`n × d`), with an empty regression.
+    fn scaler(x: &[f64], d: usize, n: usize) -> Result<StandardizedLogistic> {
         if d == 0 || x.len() != n * d || n == 0 {
             return Err(fit_error(format!(
                 "{} values for {n} samples of {d} features",
@@ -283,17 +462,14 @@ impl StandardizedLogistic {
                 *s = 1.0;
             }
         }
-        let mut fitted = StandardizedLogistic {
+        Ok(StandardizedLogistic {
             mean,
             scale,
             model: LogisticRegression {
                 coef: vec![],
                 intercept: 0.0,
             },
-        };
-        let z = fitted.transform(x);
-        fitted.model = LogisticRegression::fit(&z, d, y, c)?;
-        Ok(fitted)
+        })
     }
 
     /// The z-scored features.

@@ -2,8 +2,10 @@
 //!
 //! Every detector may fit on clean training data ([`Detector::fit`]); the
 //! supervised ones (`kd-bu`, `lid`) also fit on the fit split of (clean,
-//! adversarial) pairs ([`Detector::fit_pairs`]). All are then scored on the
-//! same held-out pairs by the runner. A detector that does not apply to a
+//! adversarial) pairs and the noisy copies of their clean images
+//! ([`Detector::fit_pairs`], [`noisy_copies`]). All are then scored on the
+//! same pairs by the runner ([`Detector::score_pairs`]: `lid` scores a
+//! sample within its minibatch of clean samples). A detector that does not apply to a
 //! model (`lgm-likelihood` without an L-GM head, `kd-bu` without dropout) is
 //! not built: [`build`] says why, and the runner records the skip.
 //!
@@ -22,10 +24,12 @@ pub use kd_bu::KdBu;
 pub use lid::Lid;
 pub use mahalanobis::Mahalanobis;
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use tch::{Device, Kind, Tensor};
 
 use crate::error::DetectorFailure;
-use crate::suite::DetectorSpec;
+use crate::suite::{AutoOr, DetectorSpec};
 use crate::train::Net;
 use crate::{Error, Result};
 
@@ -60,6 +64,18 @@ pub struct FitData<'a> {
     pub features: &'a Tensor,
 }
 
+/// The fit split's pairs a supervised detector fits on, `[M, C, H, W]` each.
+#[derive(Debug, Clone, Copy)]
+pub struct Pairs<'a> {
+    /// Clean images (negatives).
+    pub clean: &'a Tensor,
+    /// Their adversarial counterparts (positives).
+    pub adv: &'a Tensor,
+    /// A noisy copy of each clean image ([`noisy_copies`]): more negatives
+    /// for the detectors whose `noisy-negatives` is on.
+    pub noisy: &'a Tensor,
+}
+
 /// An adversarial-example detector.
 pub trait Detector {
     fn name(&self) -> &'static str;
@@ -74,15 +90,115 @@ pub trait Detector {
         false
     }
 
-    /// Fits on (clean, adversarial) image pairs `[M, C, H, W]` of the fit
-    /// split. Called once per attack, before scoring that attack's pairs.
-    fn fit_pairs(&mut self, _net: &Net, _clean: &Tensor, _adv: &Tensor) -> Result<()> {
+    /// Fits on the pairs of the fit split. Called once per attack, before
+    /// scoring that attack's pairs.
+    fn fit_pairs(&mut self, _net: &Net, _pairs: &Pairs) -> Result<()> {
         Ok(())
+    }
+
+    /// Settings chosen by [`Detector::fit`] (e.g. `kd_sigma`), as
+    /// `(metric, value)` for the results.
+    fn fitted_on_clean(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
+
+    /// Settings chosen by the last [`Detector::fit_pairs`] (e.g. `lr_c`).
+    fn fitted_on_pairs(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
     }
 
     /// Scores `[N]` (f64) for images `x: [N, C, H, W]` whose eval-mode
     /// features `[N, D]` are `features`.
     fn score(&self, net: &Net, x: &Tensor, features: &Tensor) -> Result<Tensor>;
+
+    /// Scores of clean images and of their adversarial counterparts (row i
+    /// of `adv` attacks row i of `clean`), `([N], [N])` f64. The default
+    /// scores each image on its own; `lid` scores each within its
+    /// minibatch of clean images.
+    fn score_pairs(
+        &self,
+        net: &Net,
+        clean: &Tensor,
+        adv: &Tensor,
+        f_clean: &Tensor,
+        f_adv: &Tensor,
+    ) -> Result<(Tensor, Tensor)> {
+        Ok((
+            self.score(net, clean, f_clean)?,
+            self.score(net, adv, f_adv)?,
+        ))
+    }
+}
+
+/// A noisy copy of each clean image, the noisy negatives of Feinman et al.
+/// and Ma et al. (docs/definitions.md §3.1): Gaussian noise scaled so that
+/// its L2 norm equals the pair's adversarial perturbation's, then clipped
+/// to the pixel range.
+///
+/// ```text
+/// g ~ N(0, I) (seeded),   x_noisy = clip(x + ‖x' − x‖₂ · g / ‖g‖₂, 0, 1)
+/// ```
+///
+/// The noise is drawn in f64 from a ChaCha8 stream seeded with `seed`, image
+/// after image, pixel after pixel in `[C, H, W]` order, by Box–Muller
+/// ([`standard_normals`]).
+///
+/// # Shapes
+/// `clean`, `adv`: `[M, C, H, W]` -> `[M, C, H, W]`, the kind of `clean`.
+pub fn noisy_copies(clean: &Tensor, adv: &Tensor, seed: u64) -> Tensor {
+    let m = clean.size()[0];
+    let per = if m == 0 {
+        0
+    } else {
+        clean.numel() / m as usize
+    };
+    let g = standard_normals(&mut ChaCha8Rng::seed_from_u64(seed), m as usize * per);
+    let g = Tensor::from_slice(&g)
+        .view(clean.size().as_slice())
+        .to_device(clean.device());
+    let norm = |t: &Tensor| {
+        t.flatten(1, -1)
+            .norm_scalaropt_dim(2.0, [1], false)
+            .view([m, 1, 1, 1])
+    };
+    let clean64 = clean.to_kind(Kind::Double);
+    let target = norm(&(adv.to_kind(Kind::Double) - &clean64));
+    let noise = &g * target / norm(&g).clamp_min(f64::MIN_POSITIVE);
+    (clean64 + noise).clamp(0.0, 1.0).to_kind(clean.kind())
+}
+
+/// `n` standard normal draws by the Box–Muller transform: each two uniforms
+/// `u₁ ∈ (0, 1]`, `u₂ ∈ [0, 1)` give `√(−2 log u₁)·(cos 2πu₂, sin 2πu₂)`.
+pub fn standard_normals(rng: &mut impl Rng, n: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(n + 1);
+    while out.len() < n {
+        let u1 = 1.0 - rng.random::<f64>();
+        let u2: f64 = rng.random();
+        let r = (-2.0 * u1.ln()).sqrt();
+        let t = std::f64::consts::TAU * u2;
+        out.extend([r * t.cos(), r * t.sin()]);
+    }
+    out.truncate(n);
+    out
+}
+
+/// The logistic regression of a supervised detector named `detector`:
+/// `C` fixed, or (`auto`) chosen by [`logistic::LogisticRegression::fit_cv`]
+/// over scikit-learn's default grid and folds. Returns it and the `C` used.
+pub(crate) fn fit_regression(
+    detector: &str,
+    x: &[f64],
+    d: usize,
+    y: &[bool],
+    c: AutoOr,
+) -> Result<(logistic::StandardizedLogistic, f64)> {
+    use logistic::{cv_grid, StandardizedLogistic, CV_CS, CV_FOLDS};
+    let fitted = match c {
+        AutoOr::Fixed(c) => StandardizedLogistic::fit(x, d, y, c).map(|m| (m, c)),
+        AutoOr::Auto => StandardizedLogistic::fit_cv(x, d, y, &cv_grid(CV_CS), CV_FOLDS)
+            .map(|(m, choice)| (m, choice.c)),
+    };
+    fitted.map_err(|e| error(detector, e))
 }
 
 /// `max-softmax` (Hendrycks & Gimpel 2017).

@@ -74,7 +74,7 @@ pub fn schedule_warnings(suite: &Suite, n_train: usize) -> Vec<String> {
         .iter()
         .enumerate()
         .filter_map(|(i, loss)| {
-            let LossSpec::Lsoftmax(p) = loss else {
+            let LossSpec::Lsoftmax(p) = &loss.spec else {
                 return None;
             };
             let at = p.margin_step(total);
@@ -97,11 +97,13 @@ pub fn schedule_warnings(suite: &Suite, n_train: usize) -> Vec<String> {
                 ""
             };
             Some(format!(
-                "losses[{i}] (lsoftmax): the margin never comes into force: {when}, but the run \
+                "losses[{i}] ({}): the margin never comes into force: {when}, but the run \
                  has {total} optimiser steps ({} epoch(s) x {steps_per_epoch} steps of {n_train} \
                  training samples at batch {}), so it trains what is in effect softmax without \
                  bias{fix}",
-                train.epochs, train.batch_size
+                loss.label(),
+                train.epochs,
+                train.batch_size
             ))
         })
         .collect()

@@ -248,9 +248,14 @@ impl Order {
 /// that does not say.
 fn lgm_covariance(config: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(config).ok()?;
-    value["loss"]["lgm"]["covariance"]
-        .as_str()
-        .map(str::to_owned)
+    // A labelled loss is `{label, spec}`, an unlabelled one the bare spec.
+    let loss = &value["loss"];
+    let spec = if loss["spec"].is_object() {
+        &loss["spec"]
+    } else {
+        loss
+    };
+    spec["lgm"]["covariance"].as_str().map(str::to_owned)
 }
 
 /// `value` as a file-name fragment: runs of characters other than ASCII

@@ -27,6 +27,11 @@ pub use store::{RunStore, RunTables};
 /// The longest suite name (it names directories; see [`is_plain_name`]).
 pub const MAX_NAME_LEN: usize = 100;
 
+/// The `subset` of the `metrics` rows that record a setting a detector
+/// chose when fitted (`kd_sigma`, `lr_c`; docs/definitions.md §3), not a
+/// detection metric.
+pub const FIT_SUBSET: &str = "fit";
+
 /// Whether `s` may name a directory under `results/` and `reports/` as it
 /// is: 1 to [`MAX_NAME_LEN`] lowercase letters, digits, `_` and `-` (so
 /// never `..`, a separator or an absolute path). Suite names and run ids

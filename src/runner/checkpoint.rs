@@ -33,7 +33,7 @@ fn train_key(job: &Job) -> String {
         attack_subset: None,
         ..c.data.clone()
     };
-    let json = serde_json::to_string(&(&data, &c.model, &c.train, &c.loss, c.seed))
+    let json = serde_json::to_string(&(&data, &c.model, &c.train, &c.loss.spec, c.seed))
         .expect("config serialises");
     hash_id(&json, crate::VERSION)
 }

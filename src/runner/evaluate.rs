@@ -17,7 +17,7 @@ use crate::attacks::{self, AdvBatch, Attack};
 use crate::detect::{self, Detector, FitData};
 use crate::error::DetectorFailure;
 use crate::metrics;
-use crate::results::{ExampleRow, MetricRow, RocRow, RunTables, ScoreRow};
+use crate::results::{ExampleRow, MetricRow, RocRow, RunTables, ScoreRow, FIT_SUBSET};
 use crate::train::{self, Net};
 use crate::{device, Error, Result};
 
@@ -31,6 +31,9 @@ const FIT_FRACTION: f64 = 0.8;
 const ATTACK_SUBSET_STREAM: u64 = 0x5eed_a77a_c4ed;
 /// Attacked images per job and attack kept in the `examples` table.
 const EXAMPLES: usize = 8;
+/// Mixed into the job seed (with the attack's label) for the noise of the
+/// noisy negatives.
+const NOISE_STREAM: u64 = 0x4015_e5ee_d000;
 
 /// Row builders that know the job.
 struct Out<'a> {
@@ -53,7 +56,7 @@ impl Out<'_> {
             job_id: self.ctx.job.id.clone(),
             dataset: c.data.dataset.name().to_string(),
             model: super::model_name(self.ctx.job),
-            loss: c.loss.name().to_string(),
+            loss: c.loss.label().to_string(),
             seed: c.seed,
             attack: attack.to_string(),
             detector: detector.to_string(),
@@ -140,7 +143,7 @@ pub(super) fn evaluate(
         in_fit,
         detectors: fit_detectors(&mut out, net, train_features)?,
     };
-    for spec in &c.attacks {
+    for spec in c.attacks.iter() {
         for attack in attacks::build(spec) {
             if n_eval == 0 {
                 out.skip(format!(
@@ -218,6 +221,9 @@ fn fit_detectors(
             ms = t.elapsed().as_millis() as u64,
             "detector fitted on clean training data"
         );
+        for (metric, value) in d.fitted_on_clean() {
+            out.metric("none", d.name(), FIT_SUBSET, metric, value);
+        }
     }
     Ok(detectors)
 }
@@ -307,19 +313,28 @@ fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) 
         .map(|i| i as i64)
         .collect();
     let fit_idx = Tensor::from_slice(&fit_idx).to_device(stage.xs.device());
+    // The fit pairs, and a noisy copy of each clean image (seeded by the job
+    // and the attack), built once for the supervised detectors.
+    let fit_pairs = (fit_idx.size()[0] >= 2 && stage.detectors.iter().any(|d| d.supervised()))
+        .then(|| {
+            let clean = stage.xs.index_select(0, &fit_idx);
+            let adv = x_adv.index_select(0, &fit_idx);
+            let seed = ctx.job.config.seed ^ NOISE_STREAM ^ fnv1a(label.as_bytes());
+            let noisy = detect::noisy_copies(&clean, &adv, seed);
+            (clean, adv, noisy)
+        });
     for det in &mut stage.detectors {
         let name = det.name();
         if det.supervised() {
-            if fit_idx.size()[0] < 2 {
+            let Some((clean, adv, noisy)) = &fit_pairs else {
                 out.skip(format!(
                     "{label} / {name}: fewer than 2 successful pairs to fit on, skipped"
                 ));
                 continue;
-            }
-            let clean = stage.xs.index_select(0, &fit_idx);
-            let adv = x_adv.index_select(0, &fit_idx);
+            };
             let t = Instant::now();
-            det.fit_pairs(net, &clean, &adv)
+            let pairs = detect::Pairs { clean, adv, noisy };
+            det.fit_pairs(net, &pairs)
                 .map_err(|e| detector_error(name, Some(&label), e))?;
             tracing::debug!(
                 detector = %name,
@@ -328,15 +343,15 @@ fn run_attack(out: &mut Out, net: &Net, stage: &mut Stage, attack: &dyn Attack) 
                 ms = t.elapsed().as_millis() as u64,
                 "detector fitted on pairs"
             );
+            for (metric, value) in det.fitted_on_pairs() {
+                out.metric(&label, name, FIT_SUBSET, metric, value);
+            }
         }
-        let score = |x: &Tensor, f: &Tensor| -> Result<Vec<f64>> {
-            let s = tch::no_grad(|| det.score(net, x, f))?;
-            Ok(to_vec_f64(&s))
-        };
         let t = Instant::now();
-        let s_clean =
-            score(&stage.xs, &f_clean).map_err(|e| detector_error(name, Some(&label), e))?;
-        let s_adv = score(&x_adv, &f_adv).map_err(|e| detector_error(name, Some(&label), e))?;
+        let (s_clean, s_adv) =
+            tch::no_grad(|| det.score_pairs(net, &stage.xs, &x_adv, &f_clean, &f_adv))
+                .map_err(|e| detector_error(name, Some(&label), e))?;
+        let (s_clean, s_adv) = (to_vec_f64(&s_clean), to_vec_f64(&s_adv));
         tracing::debug!(
             detector = %name,
             attack = %label,
@@ -429,7 +444,7 @@ fn record_examples(
                 .collect();
             out.rows.examples.push(ExampleRow {
                 job_id: out.ctx.job.id.clone(),
-                loss: c.loss.name().to_string(),
+                loss: c.loss.label().to_string(),
                 seed: c.seed,
                 attack: attack.to_string(),
                 sample: sample as u64,
@@ -485,7 +500,7 @@ fn record_scores(
         for (kind, score) in [("clean", sc), ("adversarial", sa)] {
             out.rows.scores.push(ScoreRow {
                 job_id: out.ctx.job.id.clone(),
-                loss: c.loss.name().to_string(),
+                loss: c.loss.label().to_string(),
                 seed: c.seed,
                 attack: attack.to_string(),
                 detector: detector.to_string(),
@@ -534,7 +549,7 @@ fn detection_metrics(
     for ((fpr, tpr), thr) in small.fpr.iter().zip(&small.tpr).zip(&small.thresholds) {
         out.rows.roc.push(RocRow {
             job_id: out.ctx.job.id.clone(),
-            loss: c.loss.name().to_string(),
+            loss: c.loss.label().to_string(),
             seed: c.seed,
             attack: attack.to_string(),
             detector: detector.to_string(),
@@ -545,6 +560,13 @@ fn detection_metrics(
         });
     }
     Ok(())
+}
+
+/// The 64-bit FNV-1a hash of `bytes`: a stable seed from a label.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn median(v: &[f64]) -> f64 {

@@ -250,7 +250,7 @@ fn run_jobs(
             "[{}/{}] {} seed {}",
             i + 1,
             jobs.len(),
-            job.config.loss.name(),
+            job.config.loss.label(),
             job.config.seed
         )
     };
@@ -267,7 +267,7 @@ fn run_jobs(
             let _span = tracing::info_span!(
                 "job",
                 id = %job.id,
-                loss = %job.config.loss.name(),
+                loss = %job.config.loss.label(),
                 seed = job.config.seed
             )
             .entered();
@@ -424,7 +424,7 @@ fn job_row(ctx: &JobCtx, status: JobStatus) -> JobRow {
         job_id: ctx.job.id.clone(),
         dataset: c.data.dataset.name().to_string(),
         model: model_name(ctx.job),
-        loss: c.loss.name().to_string(),
+        loss: c.loss.label().to_string(),
         seed: c.seed,
         device: device::name(ctx.device),
         status,
@@ -462,7 +462,7 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
     };
     let t0 = Instant::now();
     let (net, log) = checkpoint::train_or_load(ctx, new_net)?;
-    inject_torch_error(c.loss.name());
+    inject_torch_error(c.loss.label());
     let train_seconds = t0.elapsed().as_secs_f64();
     // Evaluation draws from libtorch's generator (kd-bu's MC-dropout masks):
     // reseed so that a job evaluates alike after training and after loading
@@ -539,7 +539,7 @@ fn feature_sample(ctx: &JobCtx, net: &Net, pred: &Tensor) -> Vec<FeatureRow> {
         for d in 0..dim {
             rows.push(FeatureRow {
                 job_id: ctx.job.id.clone(),
-                loss: c.loss.name().to_string(),
+                loss: c.loss.label().to_string(),
                 seed: c.seed,
                 sample: sample as u64,
                 label: labels[r] as u64,

@@ -66,6 +66,13 @@ pub fn render() -> String {
             kind = e.kind;
             out.push_str(kind);
             out.push('\n');
+            // The kinds whose lists are `Entries`.
+            if matches!(kind, "loss" | "attack") {
+                out.push_str(
+                    "  (an entry also takes `label: <name>`, the name its results go under, and \
+                     `sweep: {param: [values]}`, one entry per value)\n",
+                );
+            }
         }
         out.push_str(&format!("  {:name_width$}  {}\n", e.name, e.summary));
         for p in &e.params {

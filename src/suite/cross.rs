@@ -147,26 +147,6 @@ pub(super) fn check(suite: &Suite, root: &Node) -> Res<()> {
     }
     epochs(suite)?;
 
-    // Two variants of one loss: every results table keys its rows by the
-    // loss name, so their runs would be pooled as if they were seeds.
-    // (Identical entries were already refused as duplicates.)
-    for (j, loss) in suite.losses.iter().enumerate() {
-        if let Some(first) = suite.losses[..j]
-            .iter()
-            .position(|l| l.name() == loss.name())
-        {
-            return fail(
-                &path!["losses", j],
-                format!(
-                    "a second `{name}` loss (losses[{first}] is `{name}` too): results are \
-                     keyed by loss name, so the two variants would be merged as if they \
-                     were seeds of one; compare variants with one suite per variant",
-                    name = loss.name()
-                ),
-            );
-        }
-    }
-
     if !suite.detectors.is_empty() && suite.attacks.is_empty() {
         return fail_at(
             &path!["detectors"],
@@ -209,7 +189,7 @@ fn epochs(suite: &Suite) -> Res<()> {
         }
     }
     for (i, loss) in suite.losses.iter().enumerate() {
-        if let LossSpec::Lgm(LgmParams { warmup_epochs, .. }) = loss {
+        if let LossSpec::Lgm(LgmParams { warmup_epochs, .. }) = &loss.spec {
             if *warmup_epochs > epochs {
                 return fail(
                     &path!["losses", i, "lgm", "warmup-epochs"],

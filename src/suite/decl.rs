@@ -27,8 +27,8 @@ pub mod prelude {
     pub use super::super::locate::PathSeg;
     pub use super::super::node::Node;
     pub use super::{
-        doc_text, fail, join, read_named, Bounds, CatalogEntry, DefaultIs, Fields, Interval, Items,
-        Named, ParamDoc, Res, Value,
+        doc_text, fail, join, read_named, AutoOr, Bounds, CatalogEntry, DefaultIs, Fields,
+        Interval, Items, Named, ParamDoc, Res, Value,
     };
 }
 
@@ -235,6 +235,9 @@ pub enum Items {
     OneOrList,
     /// At least one, strictly increasing.
     Increasing,
+    /// At least one; results are keyed by each entry's label, so no two
+    /// entries share one ([`super::entries::Entries`]).
+    Keyed,
 }
 
 /// What a declaration allows beyond the type: the range of a number (of
@@ -278,6 +281,11 @@ bounds_from! {
 }
 
 impl Bounds {
+    /// How a list is written.
+    pub fn items(self) -> Items {
+        self.items
+    }
+
     /// Text that names a directory: lowercase letters, digits, `_`, `-`.
     pub const DIR_NAME: Bounds = Bounds {
         range: Range::DirName,
@@ -438,6 +446,73 @@ impl Value for PathBuf {
     }
     fn yaml(&self) -> Option<String> {
         self.to_str().and_then(|s| s.to_owned().yaml())
+    }
+}
+
+/// A number, or `auto`: the value is then chosen when the run fits the
+/// component (the `kd` bandwidth, the regularisation of the supervised
+/// detectors' regressions; docs/definitions.md §3). Written in YAML and in
+/// the resolved JSON as `auto` or as the number; bounds apply to the number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AutoOr {
+    /// Chosen when fitted.
+    Auto,
+    /// This value.
+    Fixed(f64),
+}
+
+/// The word that means [`AutoOr::Auto`].
+const AUTO: &str = "auto";
+
+impl serde::Serialize for AutoOr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            AutoOr::Auto => s.serialize_str(AUTO),
+            AutoOr::Fixed(v) => s.serialize_f64(*v),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AutoOr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Number(f64),
+            Word(String),
+        }
+        match Repr::deserialize(d)? {
+            Repr::Number(v) => Ok(AutoOr::Fixed(v)),
+            Repr::Word(w) if w == AUTO => Ok(AutoOr::Auto),
+            Repr::Word(w) => Err(serde::de::Error::custom(format!(
+                "expected `{AUTO}` or a number, found \"{w}\""
+            ))),
+        }
+    }
+}
+
+impl Value for AutoOr {
+    fn read(node: &Node, at: &[PathSeg], b: Bounds) -> Res<Self> {
+        match node {
+            Node::Str(w) if w == AUTO => Ok(AutoOr::Auto),
+            Node::Int(_) | Node::Float(_) => f64::read(node, at, b).map(AutoOr::Fixed),
+            _ => expected(node, at, &format!("`{AUTO}` or a number")),
+        }
+    }
+    fn schema(b: Bounds) -> Json {
+        json!({"anyOf": [{"const": AUTO}, f64::schema(b)]})
+    }
+    fn yaml(&self) -> Option<String> {
+        match self {
+            AutoOr::Auto => Some(AUTO.to_owned()),
+            AutoOr::Fixed(v) => v.yaml(),
+        }
+    }
+    fn allowed(b: Bounds) -> Option<String> {
+        Some(match b.short() {
+            Some(range) => format!("`{AUTO}` or a number {range}"),
+            None => format!("`{AUTO}` or a number"),
+        })
     }
 }
 

@@ -26,6 +26,7 @@ macro_rules! path {
 pub mod decl;
 pub mod catalog;
 pub mod cross;
+pub mod entries;
 pub mod locate;
 pub mod node;
 pub mod plan;
@@ -34,10 +35,12 @@ pub mod spec;
 use std::path::Path;
 
 pub use cross::RegressionSpec;
+pub use decl::AutoOr;
+pub use entries::{Entries, Labeled};
 pub use plan::{Job, JobConfig};
 pub use spec::{
     limits, AttackSpec, BimStop, Covariance, DataSpec, DatasetName, DetectorSpec, LossSpec,
-    ModelKind, ModelSpec, OptimizerSpec, ScheduleSpec, Suite, SyntheticSpec, TrainSpec,
+    ModelKind, ModelSpec, Norm, OptimizerSpec, ScheduleSpec, Suite, SyntheticSpec, TrainSpec,
 };
 
 use decl::{Bounds, Fail, Value};

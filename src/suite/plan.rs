@@ -17,9 +17,9 @@ pub struct JobConfig {
     pub data: crate::data::DataSpec,
     pub model: super::ModelSpec,
     pub train: super::TrainSpec,
-    pub loss: super::LossSpec,
+    pub loss: super::Labeled<super::LossSpec>,
     pub seed: u64,
-    pub attacks: Vec<super::AttackSpec>,
+    pub attacks: super::Entries<super::AttackSpec>,
     pub detectors: Vec<super::DetectorSpec>,
 }
 

@@ -25,6 +25,7 @@ use std::path::PathBuf;
 
 use super::cross::RegressionSpec;
 use super::decl::{self, all_defaults, bare, prelude::*};
+use super::entries::Entries;
 
 /// Upper bounds on sizes: a value past them cannot be what a suite means
 /// (and past some of them libtorch or the allocator aborts the process
@@ -63,12 +64,15 @@ section! {
         "model" model: ModelSpec = required();
         /// Training settings; every key has a default.
         "train" train: TrainSpec = default(all_defaults());
-        /// The losses to compare; each is trained once per seed.
-        "losses" losses: Vec<LossSpec> = required();
+        /// The losses to compare; each is trained once per seed. An entry may
+        /// carry a `label` (the name its results go under) and a `sweep`
+        /// (parameter -> values, one entry per combination).
+        "losses" losses: Entries<LossSpec> = required(), Items::Keyed;
         /// Seeds; distinct.
         "seeds" seeds: Vec<u64> = required();
-        /// Attacks run against every trained model.
-        "attacks" attacks: Vec<AttackSpec> = default(Vec::new()), Items::MayBeEmpty;
+        /// Attacks run against every trained model; entries take `label` and
+        /// `sweep` as losses do.
+        "attacks" attacks: Entries<AttackSpec> = default(Entries(Vec::new())), Items::MayBeEmpty;
         /// Detectors scored on every attack's examples; they need an attack.
         "detectors" detectors: Vec<DetectorSpec> = default(Vec::new()), Items::MayBeEmpty;
         /// Largest acceptable worsening of a metric for `lossbench compare`,
@@ -334,7 +338,7 @@ names! {
 components! {
     /// An attack with resolved parameters (docs/definitions.md §2); `eps`
     /// lists sweep.
-    pub enum AttackSpec ("attack", "attacks", in_list = true) {
+    pub enum AttackSpec ("attack", "attacks", in_list = true) check check_attack {
         /// fast gradient sign method, one step per eps (docs/definitions.md §2)
         "fgsm" => Fgsm(FgsmParams) {
             /// L-inf budget in pixel units; a number or a list
@@ -351,6 +355,36 @@ components! {
             /// when a sample stops
             "stop" stop: BimStop = default(BimStop::Last);
         },
+        /// projected gradient descent with random starts, L-inf or L2 (docs/definitions.md §2)
+        "pgd" => Pgd(PgdParams) {
+            /// budget in pixel units (at most 1 for linf); a number or a list
+            "eps" eps: Vec<f64> = default(vec![0.1]), (Interval::AtLeast(0.0), Items::OneOrList);
+            /// the norm of the budget
+            "norm" norm: Norm = default(Norm::Linf);
+            /// step a
+            "step-size" step_size: Option<f64> = optional("eps / 4"), Interval::Positive;
+            /// iterations T per start
+            "steps" steps: usize = default(10), 1..;
+            /// start at a random point of the ball (else at x: linf PGD is then BIM-b)
+            "random-start" random_start: bool = default(true);
+            /// random starts R; a sample is fooled if any start fools it
+            "restarts" restarts: usize = default(1), 1..;
+        },
+        /// Carlini & Wagner L2: Adam in tanh space, binary search over c (docs/definitions.md §2)
+        "cw-l2" => CwL2(CwL2Params) {
+            /// Adam steps T per search step (foolbox's default; suites cut it)
+            "steps" steps: usize = default(10000), 1..;
+            /// binary-search steps over the constant c
+            "search-steps" search_steps: usize = default(9), 1..;
+            /// the first c
+            "initial-const" initial_const: f64 = default(1e-3), Interval::Positive;
+            /// margin kappa by which the example must be misclassified
+            "confidence" confidence: f64 = default(0.0), Interval::AtLeast(0.0);
+            /// Adam learning rate
+            "step-size" step_size: f64 = default(0.01), Interval::Positive;
+            /// stop a sample's search step when its loss stops falling
+            "abort-early" abort_early: bool = default(true);
+        },
         /// DeepFool, L2, batched over samples (docs/definitions.md §2)
         "deepfool" => Deepfool(DeepfoolParams) {
             /// top-scoring classes considered
@@ -360,6 +394,16 @@ components! {
             /// iterations at most
             "max-iter" max_iter: usize = default(50), 1..;
         },
+    }
+}
+
+names! {
+    /// The norm of a PGD budget (docs/definitions.md §2).
+    pub enum Norm ("norm") {
+        /// L-inf: signed steps, the box around x
+        "linf" => Linf,
+        /// L2: normalised gradient steps, the ball around x
+        "l2" => L2,
     }
 }
 
@@ -384,30 +428,58 @@ components! {
         "mahalanobis" => Mahalanobis,
         /// kernel density of training features of the predicted class (docs/definitions.md §3)
         "kd" => Kd(KdParams) {
-            /// Gaussian kernel bandwidth
-            "sigma" sigma: f64 = default(1.0), limits::KD_SIGMA;
+            /// Gaussian kernel bandwidth; `auto` chooses it per trained model by
+            /// the held-out likelihood of clean training features
+            "sigma" sigma: AutoOr = default(AutoOr::Auto), limits::KD_SIGMA;
         },
         /// logistic regression on kernel density and MC-dropout uncertainty (docs/definitions.md §3)
         "kd-bu" => KdBu(KdBuParams) {
-            /// Gaussian kernel bandwidth
-            "sigma" sigma: f64 = default(1.0), limits::KD_SIGMA;
+            /// Gaussian kernel bandwidth; `auto` as for kd
+            "sigma" sigma: AutoOr = default(AutoOr::Auto), limits::KD_SIGMA;
             /// MC-dropout passes T; needs model dropout > 0
             "samples" samples: usize = default(50), 2..;
+            /// add a noisy copy of each clean fit image to the negatives
+            "noisy-negatives" noisy_negatives: bool = default(true);
+            /// inverse regularisation C of the logistic regression; `auto`
+            /// chooses it by 5-fold cross-validated accuracy over 1e-4..1e4
+            "c" c: AutoOr = default(AutoOr::Auto), Interval::Positive;
         },
         /// logistic regression on per-layer local intrinsic dimensionality (docs/definitions.md §3)
         "lid" => Lid(LidParams) {
             /// neighbours; fewer than batch
             "k" k: usize = default(20), 1..;
-            /// clean references per minibatch
+            /// evaluation minibatch whose clean samples are the neighbours
             "batch" batch: usize = default(100), 2..;
+            /// add a noisy copy of each clean fit image to the negatives
+            "noisy-negatives" noisy_negatives: bool = default(true);
+            /// inverse regularisation C of the logistic regression; `auto` as for kd-bu
+            "c" c: AutoOr = default(AutoOr::Auto), Interval::Positive;
         },
     }
 }
 
-/// LID's `k` neighbours come from a minibatch of `batch` references.
+/// An L-inf budget past 1 allows any image.
+fn check_attack(a: &AttackSpec, at: &[PathSeg]) -> Res<()> {
+    match a {
+        AttackSpec::Pgd(p) if p.norm == Norm::Linf => match p.eps.iter().position(|&e| e > 1.0) {
+            Some(i) if p.eps.len() > 1 => fail(
+                &join(&join(at, "eps"), i),
+                format!("must be in [0, 1] for norm linf, got {}", p.eps[i]),
+            ),
+            Some(i) => fail(
+                &join(at, "eps"),
+                format!("must be in [0, 1] for norm linf, got {}", p.eps[i]),
+            ),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// LID's `k` neighbours come from a minibatch of `batch` clean samples.
 fn check_detector(d: &DetectorSpec, at: &[PathSeg]) -> Res<()> {
     match d {
-        DetectorSpec::Lid(LidParams { k, batch }) if k >= batch => fail(
+        DetectorSpec::Lid(LidParams { k, batch, .. }) if k >= batch => fail(
             &join(at, "k"),
             format!("must be in 1..={}, got {k}", batch - 1),
         ),

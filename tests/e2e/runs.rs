@@ -4,7 +4,7 @@
 use assert_cmd::Command;
 use predicates::str::contains;
 
-use super::{fixture, lossbench, run_dir};
+use super::{fixture, lossbench, run_dir, run_suite_text};
 
 #[test]
 fn run_writes_results_and_report_then_reuses_finished_jobs() {
@@ -220,4 +220,67 @@ fn attack_subset_and_seeds_override() {
             "robust_acc {robust} is not over the 40 attacked samples (n_eval {n_eval}, asr {asr})"
         );
     }
+}
+
+/// Two variants of one loss and of one attack, under labels: every table
+/// keys their rows by the label, the jobs table records the resolved
+/// parameters, the report shows both, and `compare` joins on the labels.
+#[test]
+fn labelled_variants_are_rows_of_their_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let text = std::fs::read_to_string(fixture("e2e.yaml"))
+        .unwrap()
+        .replace("name: e2e", "name: labels")
+        .replace(
+            "  - lgm\n",
+            "  - lgm: {covariance: identity}\n    label: lgm-identity\n  \
+             - lgm: {covariance: diagonal}\n    label: lgm-diagonal\n",
+        )
+        .replace(
+            "  - fgsm: {eps: [0.1, 0.3]}\n",
+            "  - bim: {eps: 0.3, stop: first}\n    label: bim-a\n  \
+             - bim: {eps: 0.3, stop: last}\n    label: bim-b\n",
+        );
+    run_suite_text(tmp.path(), &results, "labels", &text).success();
+    let dir = run_dir(&results, "labels");
+
+    let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    let rows = |loss: &str, attack: &str| {
+        metrics
+            .lines()
+            .filter(|l| l.contains(&format!(",{loss},")) && l.contains(attack))
+            .count()
+    };
+    for loss in ["softmax", "lgm-identity", "lgm-diagonal"] {
+        assert!(rows(loss, "clean_acc") == 1, "{loss}: {metrics}");
+        for attack in ["bim-a(eps=0.3,", "bim-b(eps=0.3,"] {
+            assert!(rows(loss, attack) > 0, "{loss} {attack}: {metrics}");
+        }
+    }
+    assert!(!metrics.contains(",lgm,"), "{metrics}");
+
+    let jobs = std::fs::read_to_string(dir.join("jobs.csv")).unwrap();
+    assert!(jobs.contains(r#"""label"":""lgm-diagonal"""#), "{jobs}");
+    assert!(jobs.contains(r#"""covariance"":""diagonal"""#), "{jobs}");
+
+    let report = std::fs::read_to_string(
+        tmp.path()
+            .join("reports/labels")
+            .join(dir.file_name().unwrap())
+            .join("report.md"),
+    )
+    .unwrap();
+    assert!(
+        report.contains("| lgm-diagonal | lgm: alpha=0.1, covariance=diagonal,"),
+        "{report}"
+    );
+
+    lossbench()
+        .arg("compare")
+        .arg(&dir)
+        .arg(&dir)
+        .assert()
+        .success()
+        .stdout(contains("lgm-diagonal"));
 }

@@ -1,4 +1,5 @@
-"""Reference values for tests/attacks.rs: FGSM and BIM from torchattacks,
+"""Reference values for tests/attacks.rs: FGSM, BIM, PGD and PGDL2 (random
+start off) from torchattacks,
 DeepFool from foolbox and from an independent per-sample PyTorch transcription
 of docs/definitions.md §2, all on one small fixed-weight model.
 
@@ -46,6 +47,17 @@ FGSM_EPS = [0.03, 0.1]
 BIM = [  # (eps, alpha, steps)
     (0.1, 0.025, 10),
     (0.05, 0.01, 7),
+]
+PGD = [  # (eps, alpha, steps), random start off
+    (0.1, 0.02, 12),
+]
+PGD_L2 = [  # (eps, alpha, steps), random start off
+    (1.0, 0.2, 10),
+    (0.3, 0.1, 7),
+]
+CW = [  # (binary_search_steps, steps, stepsize, initial_const, confidence), no early abort
+    (6, 60, 0.05, 1e-3, 0.0),
+    (4, 40, 0.05, 0.1, 0.5),
 ]
 DEEPFOOL = [  # (candidates, overshoot, steps)
     (3, 0.02, 50),
@@ -222,7 +234,7 @@ def main():
                      "foolbox": fb.__version__},
         "model": {"kind": "small-cnn", "loss": "softmax", "shape": [CHANNELS, SIDE, SIDE],
                   "classes": CLASSES, "feature_dim": FEATURE_DIM, "dropout": 0.0},
-        "fgsm": [], "bim": [], "deepfool": [],
+        "fgsm": [], "bim": [], "pgd": [], "pgd_l2": [], "cw_l2": [], "deepfool": [],
     }
     for eps in FGSM_EPS:
         name = f"fgsm.eps{eps}"
@@ -233,7 +245,29 @@ def main():
         tensors[name] = torchattacks.BIM(model, eps=eps, alpha=alpha, steps=steps)(x, y)
         meta["bim"].append({"eps": eps, "alpha": alpha, "steps": steps, "tensor": name})
 
+    for eps, alpha, steps in PGD:
+        name = f"pgd.eps{eps}"
+        atk = torchattacks.PGD(model, eps=eps, alpha=alpha, steps=steps, random_start=False)
+        tensors[name] = atk(x, y)
+        meta["pgd"].append({"eps": eps, "alpha": alpha, "steps": steps, "tensor": name})
+    for eps, alpha, steps in PGD_L2:
+        name = f"pgd_l2.eps{eps}"
+        atk = torchattacks.PGDL2(model, eps=eps, alpha=alpha, steps=steps, random_start=False)
+        tensors[name] = atk(x, y)
+        meta["pgd_l2"].append({"eps": eps, "alpha": alpha, "steps": steps, "tensor": name})
+
     fmodel = fb.PyTorchModel(model, bounds=(0, 1))
+    for search, steps, stepsize, c0, kappa in CW:
+        atk = fb.attacks.L2CarliniWagnerAttack(binary_search_steps=search, steps=steps,
+                                               stepsize=stepsize, confidence=kappa,
+                                               initial_const=c0, abort_early=False)
+        fb_adv, _, fb_success = atk(fmodel, x, y, epsilons=None)
+        meta["cw_l2"].append({
+            "search_steps": search, "steps": steps, "step_size": stepsize,
+            "initial_const": c0, "confidence": kappa,
+            "foolbox_l2": (fb_adv - x).flatten(1).norm(dim=1).tolist(),
+            "foolbox_success": fb_success.tolist(),
+        })
     for candidates, overshoot, steps in DEEPFOOL:
         atk = fb.attacks.L2DeepFoolAttack(steps=steps, candidates=candidates, overshoot=overshoot)
         fb_adv, _, _ = atk(fmodel, x, y, epsilons=None)
@@ -258,6 +292,10 @@ def main():
     with open(HERE / "attacks_ref.json", "w") as f:
         json.dump(meta, f, indent=1)
         f.write("\n")
+    for d in meta["cw_l2"]:
+        ok = [l for l, s in zip(d["foolbox_l2"], d["foolbox_success"]) if s]
+        print(f"cw-l2 search={d['search_steps']} steps={d['steps']} kappa={d['confidence']}: "
+              f"success {len(ok)}/{len(d['foolbox_success'])}, l2 mean {np.mean(ok):.4f}")
     for d in meta["deepfool"]:
         s, fl = np.array(d["spec_l2"]), np.array(d["foolbox_l2"])
         print(f"deepfool c={d['candidates']} o={d['overshoot']}: spec l2 mean {s.mean():.4f}, "

@@ -14,8 +14,18 @@ It writes tests/reference/detect_ref.json (committed). Arrays are stored as
   class 3 of 4 has no sample and must be left out.
 - kd: -log(mean_j exp(-|f - x_j|^2 / sigma^2)) by an explicit double loop, and
   with scipy's logsumexp for a far-away query where the direct form underflows.
-- lid: Ma et al.'s mle_batch formula -k / sum_i log(r_i / r_k) with scipy's
-  cdist, for random points (the hand-derived case lives in tests/detect.rs).
+- lid: Ma et al.'s mle_batch (first neighbour dropped, k capped at the
+  minibatch size - 1) with scipy's cdist, for random points (the hand-derived
+  case lives in tests/detect.rs); and their get_lids_random_batch loop on fixed
+  "activations" (three layers given by fixed maps of the points): every
+  minibatch of clean samples is the neighbourhood of its clean, adversarial
+  and noisy samples.
+- kde: scikit-learn KernelDensity(bandwidth=h).score_samples with h = sigma/sqrt(2),
+  the held-out log-likelihood of a grid of sigma (per class, summed) and its
+  argmax, for `sigma: auto`.
+- logistic_cv: scikit-learn's StratifiedKFold(5) folds, np.logspace(-4, 4, 10)
+  and LogisticRegressionCV(Cs=10, cv=5, scoring="accuracy") (tight tolerance),
+  raw and after StandardScaler: chosen C, mean fold accuracy, decision values.
 - logistic: scikit-learn LogisticRegression(C=1.0) (lbfgs, tightened tol so the
   reference is the exact minimiser), raw and after StandardScaler, coefficients
   and decision values; cross-checked against scipy.optimize on the written-out
@@ -95,19 +105,22 @@ kd_cases.append({"sigma": sigma, "query": arr(far), "refs": arr(refs), "score": 
 out["kd"] = kd_cases
 
 # --- lid ---------------------------------------------------------------------
-def mle(x, refs, k, exclude_self):
-    d = cdist(x, refs)
-    if exclude_self:
-        np.fill_diagonal(d, np.inf)
-    r = np.sort(d, axis=1)[:, :k]
+def mle_batch(data, queries, k):
+    """Ma et al.'s mle_batch, re-implemented from its description in float64
+    (the authors cast to float32): k capped at len(data) - 1, the first
+    neighbour of every query dropped, then -k / sum_i log(r_i / r_k)."""
+    k = min(k, len(data) - 1)
+    r = np.sort(cdist(queries, data), axis=1)[:, 1 : k + 1]
     return -k / np.sum(np.log(r / r[:, -1:]), axis=1)
 
 
 x = rng.normal(size=(6, 5))
 refs = rng.normal(size=(9, 5))
 out["lid"] = [
-    {"x": arr(x), "refs": arr(refs), "k": 4, "exclude_self": False, "lid": arr(mle(x, refs, 4, False))},
-    {"x": arr(refs), "refs": arr(refs), "k": 3, "exclude_self": True, "lid": arr(mle(refs, refs, 3, True))},
+    {"data": arr(refs), "queries": arr(x), "k": 4, "lid": arr(mle_batch(refs, x, 4))},
+    {"data": arr(refs), "queries": arr(refs), "k": 3, "lid": arr(mle_batch(refs, refs, 3))},
+    # k past the minibatch: capped at len(data) - 1.
+    {"data": arr(refs[:5]), "queries": arr(x), "k": 20, "lid": arr(mle_batch(refs[:5], x, 20))},
 ]
 
 # --- logistic regression -----------------------------------------------------
@@ -268,6 +281,140 @@ out["logistic"] = log_cases
 logits = rng.normal(size=(6, 5, 4)) * 2.0
 probs = np.exp(logits - logsumexp(logits, axis=2, keepdims=True))
 out["bu"] = {"probs": arr(probs), "bu": arr(probs.var(axis=0).mean(axis=1))}
+
+# --- lid minibatches (get_lids_random_batch) -----------------------------------
+rng2 = np.random.default_rng(20260512)
+
+
+def minibatches(n, batch):
+    """Consecutive runs of `batch`; a last run of one sample (no neighbour, the
+    authors' code would divide 0 by 0) joins the run before it."""
+    starts = list(range(0, n, batch))
+    ends = starts[1:] + [n]
+    if len(starts) > 1 and ends[-1] - starts[-1] == 1:
+        starts.pop()
+        ends.pop(-2)
+    return list(zip(starts, ends))
+
+
+W1 = rng2.normal(size=(6, 4))
+W2 = rng2.normal(size=(6, 3))
+
+
+def layers(x):
+    return [x, np.tanh(x @ W1), x @ W2]
+
+
+def lids_random_batch(X, X_noisy, X_adv, k, batch):
+    n_layers = len(layers(X[:1]))
+    out_c, out_n, out_a = (np.zeros((len(X), n_layers)) for _ in range(3))
+    for start, end in minibatches(len(X), batch):
+        clean = layers(X[start:end])
+        noisy = layers(X_noisy[start:end])
+        adv = layers(X_adv[start:end])
+        for i in range(n_layers):
+            out_c[start:end, i] = mle_batch(clean[i], clean[i], k)
+            out_n[start:end, i] = mle_batch(clean[i], noisy[i], k)
+            out_a[start:end, i] = mle_batch(clean[i], adv[i], k)
+    return out_c, out_n, out_a
+
+
+mb_cases = []
+for n, batch, k in [(25, 10, 20), (21, 10, 3)]:
+    X = rng2.normal(size=(n, 6))
+    X_adv = X + 0.3 * rng2.normal(size=(n, 6))
+    X_noisy = X + 0.1 * rng2.normal(size=(n, 6))
+    c, nz, a = lids_random_batch(X, X_noisy, X_adv, k, batch)
+    mb_cases.append({
+        "n": n, "batch": batch, "k": k, "clean": arr(X), "adv": arr(X_adv), "noisy": arr(X_noisy),
+        "lid_clean": arr(c), "lid_adv": arr(a), "lid_noisy": arr(nz),
+        "minibatches": [list(b) for b in minibatches(n, batch)],
+    })
+out["minibatch_lid"] = {"w1": arr(W1), "w2": arr(W2), "cases": mb_cases}
+
+# --- kde: sigma auto ----------------------------------------------------------
+from sklearn.neighbors import KernelDensity  # noqa: E402
+
+K_KDE, D_KDE = 3, 3
+y_fit = np.arange(90) % K_KDE
+y_held = np.arange(24) % K_KDE
+centres = rng2.normal(0, 4, size=(K_KDE, D_KDE))
+f_fit = centres[y_fit] + rng2.normal(size=(90, D_KDE)) * 0.7
+f_held = centres[y_held] + rng2.normal(size=(24, D_KDE)) * 0.7
+# The grid: the within-class spread of the fit features times 10^(i/4), i = -8..8.
+means = np.stack([f_fit[y_fit == k].mean(axis=0) for k in range(K_KDE)])
+scale = np.sqrt(np.sum((f_fit - means[y_fit]) ** 2) / len(f_fit))
+grid = scale * 10.0 ** (np.arange(-8, 9) / 4)
+ll = np.array([
+    sum(
+        KernelDensity(kernel="gaussian", bandwidth=s / np.sqrt(2)).fit(f_fit[y_fit == k]).score(f_held[y_held == k])
+        for k in range(K_KDE)
+    )
+    for s in grid
+])
+best = int(np.argmax(ll))
+# Without the normalising constant the largest sigma would win: the choice must be interior.
+assert 0 < best < len(grid) - 1, best
+sigma_a, sigma_b = 0.8, 2.5
+q = rng2.normal(0, 3, size=(5, D_KDE))
+out["kde"] = {
+    "classes": K_KDE,
+    "fit_f": arr(f_fit), "fit_y": y_fit.tolist(), "held_f": arr(f_held), "held_y": y_held.tolist(),
+    "scale": scale, "grid": arr(grid), "log_likelihood": arr(ll), "sigma": float(grid[best]),
+    "density": [
+        {"sigma": s, "query": arr(q), "refs": arr(f_fit[:30]),
+         "log_density": arr(KernelDensity(bandwidth=s / np.sqrt(2)).fit(f_fit[:30]).score_samples(q))}
+        for s in (sigma_a, sigma_b)
+    ],
+}
+
+# --- logistic regression, cross-validated C ----------------------------------
+import warnings  # noqa: E402
+
+from sklearn.linear_model import LogisticRegressionCV  # noqa: E402
+from sklearn.model_selection import StratifiedKFold  # noqa: E402
+
+folds_cases = []
+for yb in [
+    np.array([1, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1], dtype=bool),
+    np.arange(31) % 3 == 0,
+    np.array([0, 1, 1, 0, 1, 0, 1], dtype=bool),
+]:
+    n_splits = min(5, int(yb.sum()), int((~yb).sum()))
+    fold = np.empty(len(yb), dtype=int)
+    for f, (_, test) in enumerate(StratifiedKFold(n_splits).split(np.zeros(len(yb)), yb)):
+        fold[test] = f
+    folds_cases.append({"y": yb.tolist(), "n_splits": n_splits, "folds": fold.tolist()})
+
+cv_cases = []
+n_neg, n_pos = 60, 30  # clean and noisy negatives, adversarial positives: 2:1
+for standardize, spread in [(False, 1.0), (True, 1.0)]:
+    yb = np.concatenate([np.zeros(n_neg, bool), np.ones(n_pos, bool)])
+    X = rng2.normal(size=(len(yb), 2)) * np.array([1.0, 3.0]) + np.array([0.0, 5.0])
+    X[yb, 0] += 1.2 * spread
+    X[yb, 1] += 2.0 * spread
+    X_new = rng2.normal(size=(5, 2)) * np.array([1.0, 3.0]) + np.array([0.5, 6.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        lr = LogisticRegressionCV(Cs=10, cv=5, scoring="accuracy", tol=1e-12, max_iter=100000)
+        model = make_pipeline(StandardScaler(), lr) if standardize else lr
+        model.fit(X, yb)
+    Z = model[0].transform(X) if standardize else X
+    # Every fold fit classifies its validation samples with a clear margin,
+    # so the accuracies do not hang on the solver's last digits.
+    for train, test in StratifiedKFold(5).split(Z, yb):
+        for C in lr.Cs_:
+            m = LogisticRegression(C=C, tol=1e-12, max_iter=100000).fit(Z[train], yb[train])
+            assert np.min(np.abs(m.decision_function(Z[test]))) > 1e-6
+    scores = lr.scores_[True]  # (folds, Cs)
+    assert lr.C_[0] != 1.0
+    cv_cases.append({
+        "standardize": standardize, "d": 2, "x": arr(X), "y": yb.tolist(), "x_new": arr(X_new),
+        "cs": arr(lr.Cs_), "c": float(lr.C_[0]), "accuracy": arr(scores.mean(axis=0)),
+        "coef": arr(lr.coef_[0]), "intercept": float(lr.intercept_[0]),
+        "decision": arr(model.decision_function(X)), "decision_new": arr(model.decision_function(X_new)),
+    })
+out["logistic_cv"] = {"grid": arr(np.logspace(-4, 4, 10)), "folds": folds_cases, "cases": cv_cases}
 
 import sklearn  # noqa: E402
 

@@ -143,9 +143,8 @@ fn two_variants_of_one_loss() {
         "losses[2]",
         11,
         5,
-        "a second `lgm` loss (losses[1] is `lgm` too): results are keyed by loss name, so the \
-         two variants would be merged as if they were seeds of one; compare variants with one \
-         suite per variant",
+        "a second `lgm` loss (losses[1] is `lgm` too): results are keyed by label, so give each \
+         a distinct `label:`",
     );
     let (field, line, column, msg) = fail(&edit("  - softmax\n", "  - {center: {lambda: 0.1}}\n"));
     assert_eq!((field.as_str(), line, column), ("losses[1]", 10, 5));

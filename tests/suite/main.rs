@@ -9,6 +9,7 @@
 mod catalog;
 mod cross;
 mod decl;
+mod entries;
 mod errors;
 mod limits;
 mod plan;

@@ -66,7 +66,7 @@ fn job_ids_change_with_any_field() {
     let mut seed = base.clone();
     seed.seed = 3;
     let mut param = base.clone();
-    if let LossSpec::Lgm(LgmParams { alpha, .. }) = &mut param.loss {
+    if let LossSpec::Lgm(LgmParams { alpha, .. }) = &mut param.loss.spec {
         *alpha = 0.31;
     }
     let mut epochs = base.clone();
@@ -75,7 +75,8 @@ fn job_ids_change_with_any_field() {
     eps.attacks = vec![AttackSpec::Fgsm(FgsmParams {
         eps: vec![0.1],
         ..Default::default()
-    })];
+    })]
+    .into();
 
     for changed in [seed, param, epochs, eps] {
         assert_ne!(changed, base);

@@ -91,7 +91,24 @@ fn the_schema_refuses_what_the_parser_refuses() {
             "  lr: 0.01\n  schedule: {multistep: {gamma: 0.5}}\n",
         ),
         ("name: t\n", ""),
+        // Labels and sweeps: a label that cannot be one, a second name in
+        // a labelled entry, an unknown key beside the name, a one-value sweep.
+        ("  - center\n", "  - center:\n    label: Centre\n"),
+        ("  - center\n", "  - center:\n    lgm:\n    label: c\n"),
+        ("  - center\n", "  - center:\n    labl: c\n"),
+        ("  - center\n", "  - center:\n    sweep: {alpha: [0.5]}\n"),
     ];
+    // What labels and sweeps allow, the schema allows.
+    let labelled = edit(
+        "  - center\n",
+        "  - center:\n    label: c\n  - lgm:\n    sweep: {alpha: [0.1, 0.3]}\n",
+    );
+    let labelled = labelled.replace("  - lgm: {alpha: 0.1, lambda: 0.1}\n", "");
+    assert!(
+        Suite::parse(&labelled, Path::new("t.yaml")).is_ok(),
+        "{labelled}"
+    );
+    assert!(errors(&labelled).is_empty(), "{:?}", errors(&labelled));
     for (from, to) in cases {
         let text = edit(from, to);
         assert!(Suite::parse(&text, Path::new("t.yaml")).is_err(), "{text}");
@@ -125,4 +142,70 @@ fn the_schema_documents_every_parameter_with_its_default() {
     // A name with a required option is not offered bare.
     let schedule = &schema["properties"]["train"]["properties"]["schedule"]["anyOf"][0]["enum"];
     assert_eq!(schedule, &serde_json::json!(["constant", "cosine"]));
+}
+
+/// `auto` or a number (`kd.sigma`, `kd-bu.sigma`, `c`): parser and schema
+/// accept both, refuse other words and numbers out of range alike, and the
+/// resolved suite keeps `auto` as the word.
+#[test]
+fn auto_or_a_number_reads_and_validates_alike() {
+    use lossbench::suite::spec::{KdParams, LidParams};
+    use lossbench::suite::{AutoOr, DetectorSpec};
+    let with = |detectors: &str| edit("[max-softmax, lgm-likelihood]", detectors);
+    let good = [
+        (
+            "[kd]",
+            DetectorSpec::Kd(KdParams {
+                sigma: AutoOr::Auto,
+            }),
+        ),
+        (
+            "[{kd: {sigma: 0.5}}]",
+            DetectorSpec::Kd(KdParams {
+                sigma: AutoOr::Fixed(0.5),
+            }),
+        ),
+        (
+            "[{kd: {sigma: auto}}]",
+            DetectorSpec::Kd(KdParams {
+                sigma: AutoOr::Auto,
+            }),
+        ),
+        (
+            "[{lid: {c: 2, noisy-negatives: false}}]",
+            DetectorSpec::Lid(LidParams {
+                c: AutoOr::Fixed(2.0),
+                noisy_negatives: false,
+                ..Default::default()
+            }),
+        ),
+    ];
+    for (detectors, want) in good {
+        let text = with(detectors);
+        let suite = Suite::parse(&text, Path::new("t.yaml")).unwrap();
+        assert_eq!(suite.detectors, vec![want.clone()], "{detectors}");
+        assert!(errors(&text).is_empty(), "{detectors}: {:?}", errors(&text));
+        // The resolved JSON reads back.
+        let json = serde_json::to_value(&suite.detectors[0]).unwrap();
+        assert_eq!(serde_json::from_value::<DetectorSpec>(json).unwrap(), want);
+    }
+    let defaults = serde_json::to_value(DetectorSpec::Lid(LidParams::default())).unwrap();
+    assert_eq!(defaults["lid"]["c"], "auto");
+    assert_eq!(defaults["lid"]["noisy_negatives"], true);
+    for (bad, msg) in [
+        (
+            "[{kd: {sigma: automatic}}]",
+            "expected `auto` or a number, found text \"automatic\"",
+        ),
+        ("[{kd: {sigma: 1e-300}}]", "must be in [1e-6, 1e6]"),
+        ("[{lid: {c: 0}}]", "must be a finite number > 0"),
+        ("[{kd-bu: {c: true}}]", "expected `auto` or a number"),
+    ] {
+        let text = with(bad);
+        let e = Suite::parse(&text, Path::new("t.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(msg), "{bad}: {e}");
+        assert!(!errors(&text).is_empty(), "the schema accepts {bad}");
+    }
 }

@@ -4,6 +4,7 @@ use super::*;
 use lossbench::suite::spec::{
     CenterParams, FgsmParams, LgmParams, LsoftmaxParams, MultistepParams, SgdParams, StepParams,
 };
+use lossbench::suite::Entries;
 
 #[test]
 fn base_is_valid() {
@@ -32,9 +33,9 @@ fn minimal_file_gets_every_default() {
             dropout: 0.0,
         },
         train: default_train(),
-        losses: vec![LossSpec::Softmax],
+        losses: vec![LossSpec::Softmax].into(),
         seeds: vec![0],
-        attacks: vec![],
+        attacks: vec![].into(),
         detectors: vec![],
         regression: RegressionSpec::default(),
     };
@@ -97,12 +98,14 @@ pub(super) fn full_suite() -> Suite {
                 warmup_epochs: 2,
                 ..Default::default()
             }),
-        ],
+        ]
+        .into(),
         seeds: vec![0, 1, 2],
         attacks: vec![AttackSpec::Fgsm(FgsmParams {
             eps: vec![0.0, 0.05, 0.1],
             ..Default::default()
-        })],
+        })]
+        .into(),
         detectors: vec![DetectorSpec::MaxSoftmax, DetectorSpec::LgmLikelihood],
         regression: RegressionSpec {
             tolerances: BTreeMap::from([
@@ -161,7 +164,7 @@ fn named_params_fill_their_defaults() {
     );
     assert_eq!(
         suite.losses,
-        [
+        Entries::from(vec![
             LossSpec::Center(CenterParams {
                 lambda: 0.01,
                 alpha: 0.5,
@@ -175,7 +178,7 @@ fn named_params_fill_their_defaults() {
                 warmup_epochs: 0,
                 ..Default::default()
             })
-        ]
+        ])
     );
     // Some parameters given: the others still get their defaults.
     let partial = parse(&text.replace(
@@ -184,7 +187,7 @@ fn named_params_fill_their_defaults() {
     ));
     assert_eq!(
         partial.losses,
-        [
+        Entries::from(vec![
             LossSpec::Center(CenterParams {
                 lambda: 0.01,
                 alpha: 1.0,
@@ -198,11 +201,11 @@ fn named_params_fill_their_defaults() {
                 warmup_epochs: 0,
                 ..Default::default()
             })
-        ]
+        ])
     );
     assert_eq!(
         suite.attacks,
-        vec![
+        Entries::from(vec![
             AttackSpec::Fgsm(FgsmParams {
                 eps: vec![0.1],
                 ..Default::default()
@@ -211,7 +214,7 @@ fn named_params_fill_their_defaults() {
                 eps: vec![0.2],
                 ..Default::default()
             })
-        ]
+        ])
     );
     assert_eq!(suite.detectors, vec![DetectorSpec::MaxSoftmax]);
 }
@@ -223,7 +226,7 @@ fn lsoftmax_and_the_larger_models() {
     );
     assert_eq!(suite.model.kind, ModelKind::Resnet20);
     assert_eq!(
-        suite.losses[1],
+        suite.losses[1].spec,
         LossSpec::Lsoftmax(LsoftmaxParams {
             m: 3,
             beta_base: 1000.0,
@@ -291,12 +294,12 @@ fn lsoftmax_suite(losses: &str, subset: usize, epochs: usize) -> Suite {
 #[test]
 fn lsoftmax_margin_at_is_read_and_keeps_job_ids_when_unset() {
     let with = lsoftmax_suite("[{lsoftmax: {m: 2, margin-at: 0.5}}]", 30_000, 2);
-    let LossSpec::Lsoftmax(p) = &with.losses[0] else {
+    let LossSpec::Lsoftmax(p) = &with.losses[0].spec else {
         panic!("{:?}", with.losses)
     };
     assert_eq!(p.margin_at, Some(0.5));
     let without = lsoftmax_suite("[{lsoftmax: {m: 2}}]", 30_000, 2);
-    let LossSpec::Lsoftmax(q) = &without.losses[0] else {
+    let LossSpec::Lsoftmax(q) = &without.losses[0].spec else {
         panic!("{:?}", without.losses)
     };
     assert_eq!(q.margin_at, None);

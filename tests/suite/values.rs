@@ -248,11 +248,11 @@ fn unknown_names() {
         "unknown loss `focal`, expected one of `softmax`, `center`, `lsoftmax`, `lgm`",
     );
     assert_fails(
-        &edit("  - fgsm: {eps", "  - pgd: {eps"),
-        "attacks[0].pgd",
+        &edit("  - fgsm: {eps", "  - jsma: {eps"),
+        "attacks[0].jsma",
         14,
         5,
-        "unknown attack `pgd`, expected one of `fgsm`, `bim`, `deepfool`",
+        "unknown attack `jsma`, expected one of `fgsm`, `bim`, `pgd`, `cw-l2`, `deepfool`",
     );
     assert_fails(
         &edit("lgm-likelihood]", "odin]"),

@@ -18,7 +18,7 @@ use metric::{
 };
 
 use super::Order;
-use crate::results::{JobStatus, Manifest, RunStatus, RunTables};
+use crate::results::{JobStatus, Manifest, RunStatus, RunTables, FIT_SUBSET};
 
 /// A heading and what follows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +65,16 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
         id: "top".into(),
         blocks: vec![Block::Table(header(m, &pairs))],
     }];
+    if let Some(table) = losses(t) {
+        let text = "Each row of the tables below is one of these losses, under its label, with \
+                    the parameters it trained with (docs/definitions.md §1).";
+        out.push(section(
+            2,
+            "Losses",
+            "losses",
+            vec![Block::Text(text.into()), table],
+        ));
+    }
 
     out.push(section(
         2,
@@ -193,6 +203,35 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
             vec![
                 Block::Text("Positives: every adversarial example, successful or not.".into()),
                 detection("all"),
+            ],
+        ));
+    }
+
+    if t.metrics.iter().any(|r| r.subset == FIT_SUBSET) {
+        out.push(section(
+            3,
+            "Detector settings chosen when fitted",
+            "detection-fitted",
+            vec![
+                Block::Text(
+                    "`kd_sigma`: the kernel bandwidth σ of `kd` and `kd-bu` (chosen per trained \
+                     model when `sigma: auto`); `lr_c`: the C of the supervised detectors' \
+                     logistic regression, per attack (chosen by cross-validation when `c: auto`) \
+                     (docs/definitions.md §3)."
+                        .into(),
+                ),
+                metric_table(
+                    t,
+                    &order,
+                    &Layout {
+                        scope,
+                        attack: true,
+                        detector: true,
+                        preferred: &["kd_sigma", "lr_c"],
+                        only_preferred: false,
+                    },
+                    |r| r.detector != "none" && r.subset == FIT_SUBSET,
+                ),
             ],
         ));
     }
@@ -333,6 +372,41 @@ fn scopes(t: &RunTables) -> Vec<(&str, &str)> {
     out
 }
 
+/// Each loss label with its resolved parameters, from the jobs' configs
+/// (a labelled loss is `{"label": .., "spec": ..}`, else the spec itself:
+/// a name, or `{name: {param: value}}`); `None` without jobs.
+fn losses(t: &RunTables) -> Option<Block> {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for job in &t.jobs {
+        if rows.iter().any(|r| r[0] == job.loss) {
+            continue;
+        }
+        let config: serde_json::Value = serde_json::from_str(&job.config).unwrap_or_default();
+        let loss = &config["loss"];
+        let spec = loss.get("spec").unwrap_or(loss);
+        let params = match spec.as_object().and_then(|o| o.iter().next()) {
+            Some((name, serde_json::Value::Object(params))) => {
+                let each = params.iter().map(|(k, v)| {
+                    let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                    format!("{}={v}", k.replace('_', "-"))
+                });
+                format!("{name}: {}", each.collect::<Vec<_>>().join(", "))
+            }
+            _ => spec.as_str().unwrap_or("(unknown)").to_owned(),
+        };
+        rows.push(vec![job.loss.clone(), params]);
+    }
+    (!rows.is_empty()).then(|| {
+        Block::Table(Table {
+            head: vec!["loss".into(), "parameters".into()],
+            rows,
+            first_value: 2,
+            loss_column: Some(0),
+            bold: Vec::new(),
+        })
+    })
+}
+
 fn header(m: &Manifest, pairs: &[(&str, &str)]) -> Table {
     let mut rows = Vec::new();
     let mut row = |k: &str, v: String| rows.push(vec![k.to_owned(), v]);
@@ -341,6 +415,9 @@ fn header(m: &Manifest, pairs: &[(&str, &str)]) -> Table {
         row("dataset / model", format!("{dataset} / {model}"));
     }
     row("run id", m.run_id.clone());
+    if let Some(detectors) = detector_settings(&m.suite) {
+        row("detectors", detectors);
+    }
     row(
         "status",
         match m.status {
@@ -403,6 +480,36 @@ fn header(m: &Manifest, pairs: &[(&str, &str)]) -> Table {
         loss_column: None,
         bold: Vec::new(),
     }
+}
+
+/// The resolved detectors of the suite with every parameter (in the
+/// resolved JSON's key order), as
+/// `` `kd(sigma=auto)`, `lid(batch=100, c=auto, k=20, noisy-negatives=true)` ``:
+/// which options were on (docs/definitions.md §3). `None` when the suite
+/// lists none.
+fn detector_settings(suite: &serde_json::Value) -> Option<String> {
+    let items = suite.get("detectors")?.as_array()?;
+    let each: Vec<String> = items
+        .iter()
+        .filter_map(|d| match d {
+            serde_json::Value::String(name) => Some(format!("`{name}`")),
+            serde_json::Value::Object(one) => {
+                let (name, params) = one.iter().next()?;
+                let params: Vec<String> = params
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| {
+                        let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                        format!("{}={v}", k.replace('_', "-"))
+                    })
+                    .collect();
+                Some(format!("`{name}({})`", params.join(", ")))
+            }
+            _ => None,
+        })
+        .collect();
+    (!each.is_empty()).then(|| each.join(", "))
 }
 
 /// An RFC 3339 time to whole seconds, `2026-11-29T12:30:48.395055169+00:00`
@@ -476,5 +583,38 @@ mod md_tests {
         assert_eq!(md_text("`x`<b>`"), "`x`&lt;b&gt;`");
         assert_eq!(md_text("``a`b`` <i>"), "``a`b`` &lt;i&gt;");
         assert_eq!(md_text("no markup: é, ↑, 0.5"), "no markup: é, ↑, 0.5");
+    }
+}
+
+#[cfg(test)]
+mod setting_tests {
+    use super::detector_settings;
+    use crate::suite::spec::{KdParams, LidParams};
+    use crate::suite::{AutoOr, DetectorSpec};
+
+    #[test]
+    fn the_header_lists_every_detector_with_its_resolved_parameters() {
+        let detectors = vec![
+            DetectorSpec::MaxSoftmax,
+            DetectorSpec::Kd(KdParams {
+                sigma: AutoOr::Auto,
+            }),
+            DetectorSpec::Lid(LidParams {
+                noisy_negatives: false,
+                c: AutoOr::Fixed(0.5),
+                ..Default::default()
+            }),
+        ];
+        let suite = serde_json::json!({ "detectors": detectors });
+        assert_eq!(
+            detector_settings(&suite).unwrap(),
+            "`max-softmax`, `kd(sigma=auto)`, \
+             `lid(batch=100, c=0.5, k=20, noisy-negatives=false)`"
+        );
+        assert_eq!(
+            detector_settings(&serde_json::json!({"detectors": []})),
+            None
+        );
+        assert_eq!(detector_settings(&serde_json::json!({})), None);
     }
 }
