@@ -106,7 +106,18 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
             let mut bad = 0;
             for path in &suites {
                 match Suite::load(path) {
-                    Ok(s) => println!("ok: {} ({} jobs)", path.display(), s.jobs().len()),
+                    Ok(s) => {
+                        println!("ok: {} ({} jobs)", path.display(), s.jobs().len());
+                        // The run checks again with the loaded training split.
+                        let n_train = s.data.expected_train_len();
+                        for w in lossbench::heads::schedule_warnings(&s, n_train) {
+                            eprintln!(
+                                "warning: {}: {w} (counting the {n_train} training samples \
+                                 the suite declares; `run` counts the loaded split)",
+                                path.display()
+                            );
+                        }
+                    }
                     Err(e) => {
                         print_error(&e);
                         bad += 1;

@@ -172,7 +172,11 @@ fn lgm_warmup_ramps_alpha_and_lambda_linearly_by_epoch() {
     ];
     for (epoch, ramp) in cases {
         for step in [0, 12_345] {
-            let (a, l) = head.schedule(Progress { step, epoch });
+            let (a, l) = head.schedule(Progress {
+                step,
+                epoch,
+                ..Default::default()
+            });
             assert!(
                 (a - 0.4 * ramp).abs() < 1e-12 && (l - 0.2 * ramp).abs() < 1e-12,
                 "epoch {epoch}, step {step}: (α, λ) = ({a}, {l}), want ramp {ramp}"
@@ -205,8 +209,16 @@ fn lgm_warmup_loss_equals_the_loss_with_the_ramped_values_set_directly() {
     let f = Tensor::from_slice(&[1f64, 0., 0.5, 1.5, -0.5, 0.5]).view([3, 2]);
     let y = Tensor::from_slice(&[0i64, 1, 1]);
     let loss = |h: &LgmHead, epoch| {
-        h.loss(&f, &y, Progress { step: 7, epoch })
-            .double_value(&[])
+        h.loss(
+            &f,
+            &y,
+            Progress {
+                step: 7,
+                epoch,
+                ..Default::default()
+            },
+        )
+        .double_value(&[])
     };
     let got = loss(&warm, 1.0);
     let want = loss(&ramped, 123.0);
@@ -322,16 +334,158 @@ fn lsoftmax_beta_anneals_to_its_floor() {
         gamma: 2.5e-5,
         power: 35.0,
         beta_min: 0.0,
+        ..Default::default()
     };
     let head = heads::LsoftmaxHead::new(&vs.root(), 2, 3, p.clone());
     // β(0) = 1000; β(10^4) = 1000 · 1.25^(−35) ≈ 0.4056 (hand computation).
-    assert!((head.beta(0) - 1000.0).abs() < 1e-9);
-    assert!((head.beta(10_000) - 1000.0 * 1.25f64.powf(-35.0)).abs() < 1e-9);
+    assert!((head.beta(0, 0) - 1000.0).abs() < 1e-9);
+    assert!((head.beta(10_000, 0) - 1000.0 * 1.25f64.powf(-35.0)).abs() < 1e-9);
     let floored = heads::LsoftmaxHead::new(
         &(vs.root() / "b"),
         2,
         3,
         heads::LsoftmaxParams { beta_min: 5.0, ..p },
     );
-    assert!((floored.beta(10_000) - 5.0).abs() < 1e-12);
+    assert!((floored.beta(10_000, 0) - 5.0).abs() < 1e-12);
+}
+
+#[test]
+fn lsoftmax_absolute_schedule_reaches_one_at_step_8728_whatever_the_run() {
+    // The authors' constants: β(s) < 1 ⇔ s > (1000^(1/35) − 1) / 2.5e-5.
+    // By hand, 1000^(1/35) = e^(6.907755 / 35) = e^0.197364 = 1.218186, so
+    // the bound is 0.218186 / 2.5e-5 = 8727.4 and the first step below 1 is
+    // 8728, however long the run.
+    let p = LsoftmaxParams::default();
+    assert_eq!(p.margin_at, None);
+    let bound = (1000f64.powf(1.0 / 35.0) - 1.0) / 2.5e-5;
+    assert!((8727.0..8728.0).contains(&bound), "{bound}");
+    for total in [0, 470, 20_000] {
+        assert_eq!(p.gamma_for(total), 2.5e-5);
+        assert_eq!(p.margin_step(total), Some(8728));
+    }
+    assert!(p.beta(8727, 0) >= 1.0 && p.beta(8728, 0) < 1.0);
+    // A floor at 1 or more, a zero rate or a zero power: never below 1.
+    for q in [
+        LsoftmaxParams {
+            beta_min: 1.0,
+            ..p.clone()
+        },
+        LsoftmaxParams {
+            gamma: 0.0,
+            ..p.clone()
+        },
+        LsoftmaxParams {
+            power: 0.0,
+            ..p.clone()
+        },
+    ] {
+        assert_eq!(q.margin_step(1000), None, "{q:?}");
+    }
+    // β_base below 1: in force from the first step.
+    let low = LsoftmaxParams {
+        beta_base: 0.5,
+        ..p.clone()
+    };
+    assert_eq!(low.margin_step(10), Some(0));
+}
+
+#[test]
+fn lsoftmax_relative_schedule_reaches_one_at_the_stated_fraction_of_the_run() {
+    for (r, total) in [(0.5, 200u64), (0.25, 470), (0.8, 19_698), (1.0, 64)] {
+        let p = LsoftmaxParams {
+            margin_at: Some(r),
+            // Ignored in the relative form.
+            gamma: 123.0,
+            ..Default::default()
+        };
+        let at = r * total as f64;
+        // γ = (β_base^(1/power) − 1) / (r·S), so β(r·S) = β_base · β_base^(−1) = 1.
+        let gamma = (1000f64.powf(1.0 / 35.0) - 1.0) / at;
+        assert!((p.gamma_for(total) - gamma).abs() <= 1e-15 * gamma);
+        let unfloored = |s: f64| 1000.0 * (1.0 + gamma * s).powf(-35.0);
+        assert!((unfloored(at) - 1.0).abs() < 1e-9);
+        let s = p.margin_step(total).unwrap();
+        assert!(
+            s as f64 >= at && s as f64 <= at.floor() + 1.0,
+            "r {r}, S {total}: first step below 1 is {s}, want just after {at}"
+        );
+        assert!(p.beta(s - 1, total) >= 1.0 && p.beta(s, total) < 1.0);
+        // The same fraction of a longer run comes later, in steps.
+        assert!(p.margin_step(2 * total).unwrap() > s);
+    }
+}
+
+/// `∂z'_y/∂f`, summed over the batch, of the training logit of the true
+/// class for β at `step` of a run of `total` steps.
+fn true_class_grad(head: &heads::LsoftmaxHead, f: &Tensor, y: &Tensor, beta: f64) -> Tensor {
+    let f = f.detach().set_requires_grad(true);
+    let z = head.training_logits(&f, y, beta);
+    let zy = z.gather(1, &y.unsqueeze(1), false).sum(Kind::Double);
+    Tensor::run_backward(&[zy], &[&f], false, false)
+        .pop()
+        .unwrap()
+}
+
+#[test]
+fn lsoftmax_relative_margin_changes_the_true_class_gradient_within_100_steps() {
+    // A run of 2 epochs of 12 800 samples at batch 128 = 200 optimiser
+    // steps; `margin-at: 0.5` puts β = 1 at step 100. At step 99 the
+    // gradient of the true-class training logit with respect to the features
+    // must differ from plain softmax's (the inference logit W_y · f, whose
+    // gradient is W_y), while the absolute schedule's β(99) ≈ 919 leaves it
+    // within a fraction of a percent of plain softmax's.
+    let train = lossbench::suite::TrainSpec {
+        epochs: 2,
+        batch_size: 128,
+        ..crate::common::train_spec(crate::common::adam(), 1e-3, 2)
+    };
+    let total = train.total_steps(12_800);
+    assert_eq!(total, 200);
+    let mut vs = nn::VarStore::new(Device::Cpu);
+    let relative = LsoftmaxParams {
+        m: 2,
+        margin_at: Some(0.5),
+        ..Default::default()
+    };
+    let head = heads::LsoftmaxHead::new(&vs.root(), 3, 4, relative.clone());
+    vs.set_kind(Kind::Double);
+    let f = Tensor::from_slice(&[
+        0.9f64, -0.3, 0.4, 0.2, 1.1, -0.5, -0.7, 0.1, 0.8, 0.3, 0.3, -1.2,
+    ])
+    .view([4, 3]);
+    let y = Tensor::from_slice(&[0i64, 1, 2, 3]);
+    let w = vs.variables()["weight"].shallow_clone();
+    let plain = w.index_select(0, &y).detach(); // ∂(W_y · f)/∂f, per sample
+    let gap = |beta: f64| -> f64 {
+        let g = true_class_grad(&head, &f, &y, beta);
+        ((&g - &plain).norm().double_value(&[])) / plain.norm().double_value(&[])
+    };
+    // β = ∞ (plain) and the formula agree: the check itself works.
+    assert!(gap(1e15) < 1e-9);
+    let beta_rel = relative.beta(99, total);
+    assert!(
+        (1.0..1.1).contains(&beta_rel),
+        "β(99) of the relative schedule: {beta_rel}"
+    );
+    let rel = gap(beta_rel);
+    assert!(rel > 0.2, "relative schedule, step 99: gradient gap {rel}");
+    let absolute = LsoftmaxParams {
+        m: 2,
+        ..Default::default()
+    };
+    let beta_abs = absolute.beta(99, total);
+    assert!(beta_abs > 900.0, "{beta_abs}");
+    let abs = gap(beta_abs);
+    assert!(
+        abs < 0.01 * rel.max(0.2),
+        "absolute schedule, step 99: gap {abs}"
+    );
+    // And the loss the trainer calls sees the same β through Progress.
+    let at = Progress {
+        step: 99,
+        epoch: 0.99,
+        total_steps: total,
+    };
+    let want = heads::cross_entropy(&head.training_logits(&f, &y, beta_rel), &y);
+    close(&head.loss(&f, &y, at), &want, 1e-12);
 }

@@ -2,8 +2,9 @@
 //! stored in `metrics_ref.json`) and the invariants of docs/definitions.md §4.
 
 use lossbench::metrics::{
-    aupr, auroc, auroc_bootstrap_ci, det_acc, fpr_at_95tpr, mean_std, roc_curve, Detection,
-    MetricError, Roc, BOOTSTRAP_RESAMPLES,
+    aupr, auroc, auroc_bootstrap_ci, auroc_bootstrap_ci_paired, auroc_bootstrap_ci_paired_with,
+    det_acc, fpr_at_95tpr, mean_std, mixture_fit, roc_curve, Detection, MetricError, Roc,
+    BOOTSTRAP_RESAMPLES,
 };
 use proptest::prelude::*;
 use serde::Deserialize;
@@ -306,6 +307,144 @@ fn bootstrap_interval() {
         auroc_bootstrap_ci(&[1.0], &[f64::NAN], 10, 1).unwrap_err(),
         MetricError::NaN { index: 1 }
     );
+}
+
+/// A `draw` for [`auroc_bootstrap_ci_paired_with`] that lists every one of
+/// the `n^n` resamples of `n` pairs once: resample `b` draws, at position
+/// `j`, digit `j` of `b` written in base `n`.
+fn enumerate_resamples(n: usize) -> impl FnMut(usize) -> usize {
+    let mut call = 0usize;
+    move |len| {
+        assert_eq!(len, n);
+        let (b, j) = (call / n, call % n);
+        call += 1;
+        (b / n.pow(j as u32)) % n
+    }
+}
+
+#[derive(Deserialize)]
+struct BootstrapCase {
+    name: String,
+    /// Written with Python's `repr`, so `"inf"` stands for infinity.
+    pos: Vec<String>,
+    neg: Vec<String>,
+    resamples: usize,
+    paired: (f64, f64),
+    auroc: f64,
+    unpaired: Option<(f64, f64)>,
+}
+
+#[test]
+fn paired_bootstrap_is_the_exact_interval_when_every_resample_is_listed() {
+    // Hand computation, pos = [1, 3], neg = [0, 2] in pairs (1, 0), (3, 2):
+    // the 4 index pairs (0,0) (1,1) (0,1) (1,0) give AUROC 1, 1, 3/4, 3/4;
+    // sorted [0.75, 0.75, 1, 1], quantile 0.025 at position 0.075 → 0.75,
+    // quantile 0.975 at 2.925 → 1. (Unpaired, pos [1, 1] against neg [2, 2]
+    // would be drawn too, with AUROC 0.)
+    let got = auroc_bootstrap_ci_paired_with(&[1.0, 3.0], &[0.0, 2.0], 4, enumerate_resamples(2))
+        .unwrap();
+    assert_eq!(got, (0.75, 1.0));
+
+    #[derive(Deserialize)]
+    struct File {
+        cases: Vec<BootstrapCase>,
+    }
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/bootstrap_ref.json"
+    );
+    let text = std::fs::read_to_string(path).expect("run tests/reference/bootstrap_ref.py");
+    let file: File = serde_json::from_str(&text).expect("bootstrap_ref.json parses");
+    assert!(file.cases.len() >= 4);
+    let parse = |v: &[String]| -> Vec<f64> { v.iter().map(|s| s.parse().unwrap()).collect() };
+    for c in &file.cases {
+        let (pos, neg) = (parse(&c.pos), parse(&c.neg));
+        let n = pos.len();
+        assert_eq!(c.resamples, n.pow(n as u32), "{}", c.name);
+        assert_close(&c.name, auroc(&pos, &neg).unwrap(), c.auroc, 0.0, 1e-12);
+        let (lo, hi) =
+            auroc_bootstrap_ci_paired_with(&pos, &neg, c.resamples, enumerate_resamples(n))
+                .unwrap();
+        assert_close(&format!("{} low", c.name), lo, c.paired.0, 0.0, 1e-12);
+        assert_close(&format!("{} high", c.name), hi, c.paired.1, 0.0, 1e-12);
+        // Where pairing matters, the exact unpaired interval is another one.
+        if let Some(unpaired) = c.unpaired {
+            assert!(
+                (unpaired.0 - lo).abs() > 1e-3 || (unpaired.1 - hi).abs() > 1e-3,
+                "{}: paired {:?} equals unpaired {unpaired:?}",
+                c.name,
+                (lo, hi)
+            );
+        }
+    }
+}
+
+#[test]
+fn paired_bootstrap_is_seeded_and_needs_pairs() {
+    let r = reference();
+    let c = r.cases.iter().find(|c| c.name == "gauss_50_40").unwrap();
+    let (pos, neg) = (&c.pos[..40], &c.neg[..]);
+    let a = auroc(pos, neg).unwrap();
+    let (lo, hi) = auroc_bootstrap_ci_paired(pos, neg, BOOTSTRAP_RESAMPLES, 7).unwrap();
+    assert!(lo < a && a < hi, "{lo} < {a} < {hi}");
+    assert_eq!(
+        auroc_bootstrap_ci_paired(pos, neg, BOOTSTRAP_RESAMPLES, 7).unwrap(),
+        (lo, hi)
+    );
+    assert_ne!(
+        auroc_bootstrap_ci_paired(pos, neg, BOOTSTRAP_RESAMPLES, 8).unwrap(),
+        (lo, hi)
+    );
+    // Another draw scheme, so another interval than the unpaired one.
+    assert_ne!(
+        auroc_bootstrap_ci(pos, neg, BOOTSTRAP_RESAMPLES, 7).unwrap(),
+        (lo, hi)
+    );
+    assert_eq!(
+        auroc_bootstrap_ci_paired(&c.pos, neg, 10, 1).unwrap_err(),
+        MetricError::Unpaired { pos: 50, neg: 40 }
+    );
+}
+
+#[derive(Deserialize)]
+struct MixtureCase {
+    name: String,
+    dim: usize,
+    features: Vec<f64>,
+    labels: Vec<i64>,
+    means: Vec<f64>,
+    mean_dist: f64,
+    max_dist: f64,
+    class_sep: f64,
+    relative: f64,
+}
+
+#[test]
+fn mixture_fit_matches_numpy_and_scikit_learn() {
+    #[derive(Deserialize)]
+    struct File {
+        cases: Vec<MixtureCase>,
+    }
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/mixture_ref.json"
+    );
+    let text = std::fs::read_to_string(path).expect("run tests/reference/mixture_ref.py");
+    let file: File = serde_json::from_str(&text).expect("mixture_ref.json parses");
+    assert_eq!(file.cases.len(), 2);
+    for c in &file.cases {
+        let fit = mixture_fit(&c.features, &c.labels, &c.means, c.dim).unwrap();
+        assert_close(&c.name, fit.mean_dist, c.mean_dist, 1e-12, 1e-12);
+        assert_close(&c.name, fit.max_dist, c.max_dist, 1e-12, 1e-12);
+        assert_close(&c.name, fit.class_sep.unwrap(), c.class_sep, 1e-12, 1e-12);
+        assert_close(&c.name, fit.relative.unwrap(), c.relative, 1e-12, 1e-12);
+    }
+    // By hand: one class at the origin, the learned mean at (3, 4): d = 5;
+    // no second class, so no separation.
+    let one = mixture_fit(&[1.0, 0.0, -1.0, 0.0], &[0, 0], &[3.0, 4.0], 2).unwrap();
+    assert_eq!((one.mean_dist, one.max_dist), (5.0, 5.0));
+    assert_eq!((one.class_sep, one.relative), (None, None));
+    assert_eq!(mixture_fit(&[], &[], &[0.0, 0.0], 2), None);
 }
 
 fn scores() -> impl Strategy<Value = Vec<f64>> {

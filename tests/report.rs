@@ -897,6 +897,74 @@ fn report_without_attacks_or_failures() {
 }
 
 #[test]
+fn lgm_rows_name_their_covariance_and_the_mixture_fit_has_a_section() {
+    let run = tempfile::tempdir().unwrap();
+    let mut store = RunStore::open(run.path()).unwrap();
+    let soft = job("soft", "softmax", 0, "done");
+    let mut lgm = job("lgm0", "lgm", 0, "done");
+    // The resolved loss as the runner writes it into `config`.
+    lgm.config = serde_json::json!({
+        "loss": {"lgm": {"alpha": 0.1, "lambda": 0.1, "covariance": "diagonal",
+                         "log-var-floor": -6.0, "warmup-epochs": 0}},
+    })
+    .to_string();
+    let mut lgm1 = lgm.clone();
+    lgm1.job_id = "lgm1".into();
+    lgm1.seed = 1;
+    store
+        .record_job(
+            soft.clone(),
+            vec![metric(&soft, "none", "none", "clean", "clean_acc", 0.5)],
+            vec![],
+            vec![],
+        )
+        .unwrap();
+    for (j, d) in [(&lgm, 0.25), (&lgm1, 0.75)] {
+        let m = vec![
+            metric(j, "none", "none", "clean", "clean_acc", 0.75),
+            metric(j, "none", "none", "train", "lgm_mean_dist", d),
+            metric(j, "none", "none", "train", "lgm_mean_dist_max", 2.0 * d),
+            metric(j, "none", "none", "train", "lgm_class_sep", 5.0),
+            metric(j, "none", "none", "train", "lgm_mean_dist_rel", d / 5.0),
+        ];
+        store.record_job(j.clone(), m, vec![], vec![]).unwrap();
+    }
+    store.write_manifest(&manifest()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let md = std::fs::read_to_string(render(run.path(), out.path()).unwrap()).unwrap();
+    for want in [
+        "| softmax | 1 | 0.5000 |",
+        "| lgm (covariance: diagonal) | 2 | 0.7500 ± 0.0000 |",
+        "## L-GM mixture fit",
+        "| loss | seeds | lgm_mean_dist | lgm_mean_dist_max | lgm_class_sep | lgm_mean_dist_rel |",
+        "| lgm (covariance: diagonal) | 2 | 0.5000 ± 0.3536 | 1.0000 ± 0.7071 | 5.0000 ± 0.0000 | 0.1000 ± 0.0707 |",
+    ] {
+        assert!(md.lines().any(|l| l == want), "missing {want:?} in\n{md}");
+    }
+    // The HTML keeps lgm's colour (the fourth of the palette) for the longer label.
+    let html = std::fs::read_to_string(out.path().join("index.html")).unwrap();
+    assert!(
+        html.contains("background:#d62728\"></span>lgm (covariance: diagonal)</td>"),
+        "lgm's swatch"
+    );
+
+    // A run without L-GM has no such section.
+    let plain = tempfile::tempdir().unwrap();
+    let mut store = RunStore::open(plain.path()).unwrap();
+    store
+        .record_job(
+            soft.clone(),
+            vec![metric(&soft, "none", "none", "clean", "clean_acc", 0.5)],
+            vec![],
+            vec![],
+        )
+        .unwrap();
+    store.write_manifest(&manifest()).unwrap();
+    let md = std::fs::read_to_string(render(plain.path(), plain.path()).unwrap()).unwrap();
+    assert!(!md.contains("mixture fit"), "{md}");
+}
+
+#[test]
 fn report_with_two_datasets_keeps_them_apart() {
     let run = tempfile::tempdir().unwrap();
     let mut store = RunStore::open(run.path()).unwrap();

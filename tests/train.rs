@@ -6,7 +6,7 @@ use lossbench::suite::spec::{CenterParams, LgmParams, LsoftmaxParams, SgdParams}
 
 use common::{adam, train_spec};
 use lossbench::data::{synthetic, SyntheticSpec};
-use lossbench::heads::Progress;
+use lossbench::heads::{Head, Progress};
 use lossbench::suite::{Covariance, LossSpec, ModelKind, ModelSpec, OptimizerSpec};
 use lossbench::train::{self, Net, Tensors};
 use lossbench::Error;
@@ -261,4 +261,72 @@ fn finite_differences_agree_with_autograd_for_every_head() {
             );
         }
     }
+}
+
+/// A head that keeps every [`Progress`] its loss is called with and
+/// otherwise is the head it wraps.
+#[derive(Debug)]
+struct Recorder {
+    inner: Box<dyn Head>,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Progress>>>,
+}
+
+impl Head for Recorder {
+    fn logits(&self, f: &Tensor) -> Tensor {
+        self.inner.logits(f)
+    }
+    fn loss(&self, f: &Tensor, y: &Tensor, at: Progress) -> Tensor {
+        self.seen.lock().unwrap().push(at);
+        self.inner.loss(f, y, at)
+    }
+}
+
+/// Stands in for the head while it moves into a [`Recorder`]; never called.
+#[derive(Debug)]
+struct Placeholder;
+
+impl Head for Placeholder {
+    fn logits(&self, _: &Tensor) -> Tensor {
+        unreachable!("a placeholder")
+    }
+    fn loss(&self, _: &Tensor, _: &Tensor, _: Progress) -> Tensor {
+        unreachable!("a placeholder")
+    }
+}
+
+#[test]
+fn the_loss_sees_the_step_the_epoch_and_the_runs_total_steps() {
+    // 96 samples at batch 40, the last batch short: ⌈96 / 40⌉ = 3 steps
+    // per epoch, 2 epochs = 6 steps, the total each step is told.
+    let _rng = rng_lock();
+    let (ds, data) = tiny_data();
+    let norm = train::channel_stats(&ds.train, 1);
+    tch::manual_seed(0);
+    let mut net = Net::new(
+        Device::Cpu,
+        &model(ModelKind::Mlp),
+        &LossSpec::Softmax,
+        ds.shape,
+        ds.classes,
+        (&norm.0, &norm.1),
+    );
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let inner = std::mem::replace(&mut net.head, Box::new(Placeholder));
+    net.head = Box::new(Recorder {
+        inner,
+        seen: seen.clone(),
+    });
+    let mut spec = train_spec(adam(), 0.01, 2);
+    spec.batch_size = 40;
+    assert_eq!(spec.total_steps(96), 6);
+    train::fit(&net, &data, &spec, "test").unwrap();
+    let seen = seen.lock().unwrap();
+    let want: Vec<Progress> = (0..6u64)
+        .map(|s| Progress {
+            step: s,
+            epoch: (s / 3) as f64 + (s % 3) as f64 / 3.0,
+            total_steps: 6,
+        })
+        .collect();
+    assert_eq!(*seen, want);
 }

@@ -42,7 +42,7 @@ const fn info(
 use Direction::{HigherIsBetter as Up, Informational as Info, LowerIsBetter as Down};
 
 /// Every metric lossbench writes, with its direction (see the module docs).
-pub const METRICS: [MetricInfo; 21] = [
+pub const METRICS: [MetricInfo; 25] = [
     info("clean_acc", Up, false, "fraction"),
     info("robust_acc", Up, false, "fraction"),
     info("defended_acc", Up, false, "fraction"),
@@ -64,6 +64,10 @@ pub const METRICS: [MetricInfo; 21] = [
     info("linf_mean", Info, false, "pixels"),
     info("kd_sigma", Info, false, "feature units"),
     info("lr_c", Info, false, "inverse regularisation"),
+    info("lgm_mean_dist", Info, false, "feature units"),
+    info("lgm_mean_dist_max", Info, false, "feature units"),
+    info("lgm_class_sep", Info, false, "feature units"),
+    info("lgm_mean_dist_rel", Info, false, "ratio"),
 ];
 
 /// The table entry of `metric`, if it has one.

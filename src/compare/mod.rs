@@ -18,7 +18,8 @@
 //!                    images_per_s (timing)
 //! lower is better    asr (the defender's view: fewer successful attacks) fpr_at_95tpr
 //!                    seconds (timing)
-//! informational      n_eval n_pairs iters_mean l2_mean l2_median linf_mean, and any
+//! informational      n_eval n_pairs iters_mean l2_mean l2_median linf_mean lgm_mean_dist
+//!                    lgm_mean_dist_max lgm_class_sep lgm_mean_dist_rel kd_sigma lr_c, and any
 //!                    metric not in the table: compared and shown, never a regression
 //! ```
 //!

@@ -139,6 +139,10 @@ impl Head for LgmHead {
         l_cls + l_lkd * lambda
     }
 
+    fn class_means(&self) -> Option<Tensor> {
+        Some(self.means.shallow_clone())
+    }
+
     fn has_density(&self) -> bool {
         true
     }

@@ -8,6 +8,9 @@
 //! β        = max(β_min, β_base · (1 + γ · step)^(−power))
 //! L        = CE(z', y)
 //! ```
+//! With `margin-at` = r, γ is derived from the run's length S (optimiser
+//! steps) so that the unfloored β reaches 1 at step r·S:
+//! `γ = (β_base^(1/power) − 1) / (r·S)` (docs/definitions.md §1.3).
 //! `cos(mθ)` is expanded as a polynomial in `cos θ` (Chebyshev), and `k`
 //! comes from `acos` without gradient, as in the original implementation:
 //! differentiating `acos` directly is infinite at θ = 0.
@@ -37,10 +40,9 @@ impl LsoftmaxHead {
         }
     }
 
-    /// β after `step` optimiser steps.
-    pub fn beta(&self, step: u64) -> f64 {
-        let p = &self.params;
-        (p.beta_base * (1.0 + p.gamma * step as f64).powf(-p.power)).max(p.beta_min)
+    /// β after `step` optimiser steps of a run of `total_steps`.
+    pub fn beta(&self, step: u64, total_steps: u64) -> f64 {
+        self.params.beta(step, total_steps)
     }
 
     /// Training logits `z'` for a given β.
@@ -55,6 +57,60 @@ impl LsoftmaxHead {
         let psi = psi(&cos, self.params.m);
         let target = &norms * (&cos * beta + psi) / (1.0 + beta);
         z.scatter(1, &y.unsqueeze(1), &target.unsqueeze(1))
+    }
+}
+
+impl LsoftmaxParams {
+    /// The annealing rate in force in a run of `total_steps` optimiser
+    /// steps: `gamma`, or with `margin-at` = r the rate at which the
+    /// unfloored β reaches 1 at step `r · total_steps` (a `total_steps` of
+    /// 0 counts as 1). With `beta-base` ≤ 1 (β is never above 1) or
+    /// `power` = 0 (β never moves) that rate is 0.
+    pub fn gamma_for(&self, total_steps: u64) -> f64 {
+        match self.margin_at {
+            None => self.gamma,
+            Some(_) if self.power <= 0.0 || self.beta_base <= 1.0 => 0.0,
+            Some(r) => {
+                let at = r * total_steps.max(1) as f64;
+                (self.beta_base.powf(1.0 / self.power) - 1.0) / at
+            }
+        }
+    }
+
+    /// β after `step` optimiser steps of a run of `total_steps`:
+    /// `max(β_min, β_base · (1 + γ · step)^(−power))`, γ from [`Self::gamma_for`].
+    pub fn beta(&self, step: u64, total_steps: u64) -> f64 {
+        let gamma = self.gamma_for(total_steps);
+        (self.beta_base * (1.0 + gamma * step as f64).powf(-self.power)).max(self.beta_min)
+    }
+
+    /// The first step (counted from 0) at which β is below 1, the point from
+    /// which the margin term outweighs the plain logit in `z'_y`, in a run
+    /// of `total_steps`; `None` when β never falls below 1 (β_min ≥ 1, or β
+    /// stuck above 1). The run uses the margin only when this is below
+    /// `total_steps`.
+    pub fn margin_step(&self, total_steps: u64) -> Option<u64> {
+        if self.beta(0, total_steps) < 1.0 {
+            return Some(0);
+        }
+        let gamma = self.gamma_for(total_steps);
+        if self.beta_min >= 1.0 || gamma <= 0.0 || self.power <= 0.0 {
+            return None;
+        }
+        // β(s) < 1  ⇔  s > (β_base^(1/power) − 1) / γ; then settle the
+        // rounding of that bound against β itself.
+        let bound = (self.beta_base.powf(1.0 / self.power) - 1.0) / gamma;
+        if !bound.is_finite() || bound >= u64::MAX as f64 / 2.0 {
+            return None;
+        }
+        let mut s = bound.floor() as u64 + 1;
+        while s > 1 && self.beta(s - 1, total_steps) < 1.0 {
+            s -= 1;
+        }
+        while self.beta(s, total_steps) >= 1.0 {
+            s += 1;
+        }
+        Some(s)
     }
 }
 
@@ -91,6 +147,7 @@ impl Head for LsoftmaxHead {
     }
 
     fn loss(&self, f: &Tensor, y: &Tensor, at: Progress) -> Tensor {
-        super::cross_entropy(&self.training_logits(f, y, self.beta(at.step)), y)
+        let beta = self.beta(at.step, at.total_steps);
+        super::cross_entropy(&self.training_logits(f, y, beta), y)
     }
 }

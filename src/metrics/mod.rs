@@ -8,10 +8,15 @@
 
 mod aggregate;
 mod bootstrap;
+mod mixture;
 mod roc;
 
 pub use aggregate::mean_std;
-pub use bootstrap::{auroc_bootstrap_ci, BOOTSTRAP_RESAMPLES};
+pub use bootstrap::{
+    auroc_bootstrap_ci, auroc_bootstrap_ci_paired, auroc_bootstrap_ci_paired_with,
+    BOOTSTRAP_RESAMPLES,
+};
+pub use mixture::{mixture_fit, MixtureFit};
 pub use roc::{aupr, auroc, det_acc, fpr_at_95tpr, roc_curve, Detection, Roc};
 
 /// Why a metric could not be computed.
@@ -27,4 +32,8 @@ pub enum MetricError {
         /// `"positive"` or `"negative"`.
         missing: &'static str,
     },
+    /// A paired metric got sides of different lengths: the i-th positive and
+    /// the i-th negative must come from the same sample.
+    #[error("paired scores of different lengths: {pos} positive, {neg} negative")]
+    Unpaired { pos: usize, neg: usize },
 }

@@ -139,6 +139,9 @@ pub(crate) struct Order {
     losses: Vec<String>,
     attacks: Vec<String>,
     detectors: Vec<String>,
+    /// (loss, covariance) of every `lgm` loss of the jobs, from each job's
+    /// resolved configuration.
+    covariance: Vec<(String, String)>,
 }
 
 fn push_new(list: &mut Vec<String>, value: &str) {
@@ -174,6 +177,11 @@ impl Order {
             push_new(&mut o.datasets, &j.dataset);
             push_new(&mut o.models, &j.model);
             push_new(&mut o.losses, &j.loss);
+            if let Some(cov) = lgm_covariance(&j.config) {
+                if !o.covariance.iter().any(|(loss, _)| *loss == j.loss) {
+                    o.covariance.push((j.loss.clone(), cov));
+                }
+            }
         }
         for m in &t.metrics {
             push_new(&mut o.datasets, &m.dataset);
@@ -236,10 +244,42 @@ impl Order {
         rank(&self.losses, loss)
     }
 
-    /// The loss's colour, the same in every plot and table of a report.
-    pub(crate) fn loss_colour(&self, loss: &str) -> RGBColor {
-        LOSS_PALETTE[self.loss_rank(loss) % LOSS_PALETTE.len()]
+    /// The loss as the report's tables name it: an `lgm` loss with the
+    /// covariance its jobs used, `lgm (covariance: diagonal)`; any other as
+    /// it is.
+    pub(crate) fn loss_label(&self, loss: &str) -> String {
+        match self.covariance.iter().find(|(l, _)| l == loss) {
+            Some((_, cov)) => format!("{loss} (covariance: {cov})"),
+            None => loss.to_owned(),
+        }
     }
+
+    /// The loss's colour, the same in every plot and table of a report;
+    /// `loss` may be its name or its [`Order::loss_label`].
+    pub(crate) fn loss_colour(&self, loss: &str) -> RGBColor {
+        let name = self
+            .covariance
+            .iter()
+            .map(|(l, _)| l.as_str())
+            .find(|l| self.loss_label(l) == loss)
+            .unwrap_or(loss);
+        LOSS_PALETTE[self.loss_rank(name) % LOSS_PALETTE.len()]
+    }
+}
+
+/// The `covariance` of an `lgm` loss in a job's resolved configuration (the
+/// `config` column of `jobs`); `None` for another loss or a configuration
+/// that does not say.
+fn lgm_covariance(config: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(config).ok()?;
+    // A labelled loss is `{label, spec}`, an unlabelled one the bare spec.
+    let loss = &value["loss"];
+    let spec = if loss["spec"].is_object() {
+        &loss["spec"]
+    } else {
+        loss
+    };
+    spec["lgm"]["covariance"].as_str().map(str::to_owned)
 }
 
 /// `value` as a file-name fragment: runs of characters other than ASCII

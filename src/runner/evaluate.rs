@@ -100,6 +100,14 @@ pub(super) fn evaluate(
     let clean_acc = correct.sum(Kind::Int64).int64_value(&[]) as f64 / n_test as f64;
     tracing::debug!(clean_acc, n_test, "clean accuracy");
     out.metric("none", "none", "clean", "clean_acc", clean_acc);
+    // Eval-mode features of the clean training split: the mixture fit and
+    // the detectors' clean fit share one pass.
+    let mut train_features = None;
+    if let Some(means) = net.head.class_means() {
+        let f = train::map_batches(&ctx.train.x, EVAL_BATCH, |b| net.features(b, false));
+        mixture_fit(&mut out, &f, &ctx.train.y, &means);
+        train_features = Some(f);
+    }
     if c.attacks.is_empty() {
         return Ok((clean_acc, out.notes));
     }
@@ -136,7 +144,7 @@ pub(super) fn evaluate(
         ys,
         n_test,
         in_fit,
-        detectors: fit_detectors(&mut out, net)?,
+        detectors: fit_detectors(&mut out, net, train_features)?,
     };
     // Per budget: the samples some attack of that budget fooled, and how
     // many attacks they were.
@@ -204,8 +212,41 @@ pub(super) fn evaluate(
     Ok((clean_acc, out.notes))
 }
 
-/// Builds every applicable detector and fits it on clean training data.
-fn fit_detectors(out: &mut Out, net: &Net) -> Result<Vec<Box<dyn Detector>>> {
+/// The fit of a head's mixture to its clean training features
+/// (docs/definitions.md §1.4), as four informational metric rows of
+/// attack and detector `none`, subset `train`: `lgm_mean_dist` and
+/// `lgm_mean_dist_max` (the mean and largest distance between a learned
+/// class mean and the empirical mean of that class's features),
+/// `lgm_class_sep` (the mean distance between two classes' empirical means)
+/// and `lgm_mean_dist_rel` (the first over the third).
+fn mixture_fit(out: &mut Out, features: &Tensor, labels: &Tensor, means: &Tensor) {
+    let dim = features.size()[1] as usize;
+    let f = to_vec_f64(features);
+    let y: Vec<i64> = to_vec_f64(labels).iter().map(|&v| v as i64).collect();
+    let mu = to_vec_f64(&means.detach());
+    let Some(fit) = metrics::mixture_fit(&f, &y, &mu, dim) else {
+        return;
+    };
+    let rows = [
+        ("lgm_mean_dist", Some(fit.mean_dist)),
+        ("lgm_mean_dist_max", Some(fit.max_dist)),
+        ("lgm_class_sep", fit.class_sep),
+        ("lgm_mean_dist_rel", fit.relative),
+    ];
+    for (metric, value) in rows {
+        if let Some(v) = value {
+            out.metric("none", "none", "train", metric, v);
+        }
+    }
+}
+
+/// Builds every applicable detector and fits it on clean training data,
+/// with the eval-mode training `features` when they were computed already.
+fn fit_detectors(
+    out: &mut Out,
+    net: &Net,
+    features: Option<Tensor>,
+) -> Result<Vec<Box<dyn Detector>>> {
     let ctx = out.ctx;
     let mut detectors = Vec::new();
     for spec in &ctx.job.config.detectors {
@@ -217,7 +258,9 @@ fn fit_detectors(out: &mut Out, net: &Net) -> Result<Vec<Box<dyn Detector>>> {
     if detectors.is_empty() {
         return Ok(detectors);
     }
-    let features = train::map_batches(&ctx.train.x, EVAL_BATCH, |b| net.features(b, false));
+    let features = features.unwrap_or_else(|| {
+        train::map_batches(&ctx.train.x, EVAL_BATCH, |b| net.features(b, false))
+    });
     let fit = FitData {
         x: &ctx.train.x,
         y: &ctx.train.y,
@@ -360,7 +403,7 @@ fn detect(out: &mut Out, net: &Net, stage: &mut Stage, a: &Attacked) -> Result<(
     let ctx = out.ctx;
     let (label, x_adv, ok) = (a.label.clone(), &a.x_adv, &a.ok);
     let f_clean = train::map_batches(&stage.xs, EVAL_BATCH, |b| net.features(b, false));
-    let f_adv = train::map_batches(&x_adv, EVAL_BATCH, |b| net.features(b, false));
+    let f_adv = train::map_batches(x_adv, EVAL_BATCH, |b| net.features(b, false));
     // Supervised detectors fit on the successful pairs of the fit split.
     let fit_idx: Vec<i64> = (0..ok.len())
         .filter(|&i| stage.in_fit[i] && ok[i])
@@ -403,7 +446,7 @@ fn detect(out: &mut Out, net: &Net, stage: &mut Stage, a: &Attacked) -> Result<(
         }
         let t = Instant::now();
         let (s_clean, s_adv) =
-            tch::no_grad(|| det.score_pairs(net, &stage.xs, &x_adv, &f_clean, &f_adv))
+            tch::no_grad(|| det.score_pairs(net, &stage.xs, x_adv, &f_clean, &f_adv))
                 .map_err(|e| detector_error(name, Some(&label), e))?;
         let (s_clean, s_adv) = (to_vec_f64(&s_clean), to_vec_f64(&s_adv));
         tracing::debug!(
@@ -413,7 +456,7 @@ fn detect(out: &mut Out, net: &Net, stage: &mut Stage, a: &Attacked) -> Result<(
             ms = t.elapsed().as_millis() as u64,
             "detector scored"
         );
-        record_scores(out, &label, name, &s_clean, &s_adv, &ok, &stage.in_fit);
+        record_scores(out, &label, name, &s_clean, &s_adv, ok, &stage.in_fit);
         if !s_clean.iter().chain(&s_adv).any(|s| s.is_finite()) {
             out.skip(format!(
                 "{label} / {name}: every score is infinite, so the detector ranks nothing; \
@@ -588,8 +631,10 @@ fn detection_metrics(
         source: e.into(),
     };
     let m = metrics::Detection::compute(pos, neg).map_err(metric_err)?;
+    // pos[i] and neg[i] are the adversarial and the clean score of one test
+    // image: the interval resamples whole pairs (docs/definitions.md §4).
     let (ci_low, ci_high) =
-        metrics::auroc_bootstrap_ci(pos, neg, metrics::BOOTSTRAP_RESAMPLES, c.seed)
+        metrics::auroc_bootstrap_ci_paired(pos, neg, metrics::BOOTSTRAP_RESAMPLES, c.seed)
             .map_err(metric_err)?;
     for (metric, value) in [
         ("auroc", m.auroc),

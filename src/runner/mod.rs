@@ -121,6 +121,10 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
         ds.classes,
         ds.shape
     );
+    for w in crate::heads::schedule_warnings(suite, ds.train.len()) {
+        eprintln!("warning: {w}");
+        tracing::warn!("{w}");
+    }
     // A report directory that cannot be written is found now, not after
     // hours of training.
     let report_dir = opts.reports.join(&suite.name).join(&run_id);

@@ -1087,7 +1087,8 @@ macro_rules! components {
             $(
                 $(#[doc = $vdoc:literal])*
                 $name:literal => $variant:ident $(($pty:ident) {
-                    $( $(#[doc = $fdoc:literal])* $key:literal $field:ident : $fty:ty
+                    $( $(#[doc = $fdoc:literal])* $(#[serde($($sa:tt)*)])?
+                       $key:literal $field:ident : $fty:ty
                        = $how:ident($($v:tt)*) $(, $b:expr)? ; )*
                 })?,
             )+
@@ -1107,7 +1108,7 @@ macro_rules! components {
             #[doc = concat!("The parameters of `", $name, "`.")]
             #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct $pty {
-                $( $(#[doc = $fdoc])* pub $field: $fty, )*
+                $( $(#[doc = $fdoc])* $(#[serde($($sa)*)])? pub $field: $fty, )*
             }
 
             impl $pty {

@@ -120,6 +120,23 @@ section! {
     }
 }
 
+impl DataSpec {
+    /// The training samples a run of this data section trains on, as far
+    /// as the suite alone can tell: the standard training split of a real
+    /// dataset (MNIST and Fashion-MNIST 60 000, CIFAR 50 000) or
+    /// `synthetic.train`, capped by `train-subset`. A run counts the loaded
+    /// split instead, which differs for a real dataset whose files hold
+    /// another number of samples.
+    pub fn expected_train_len(&self) -> usize {
+        let full = match self.dataset {
+            DatasetName::Mnist | DatasetName::FashionMnist => 60_000,
+            DatasetName::Cifar10 | DatasetName::Cifar100 => 50_000,
+            DatasetName::Synthetic => self.synthetic.train,
+        };
+        self.train_subset.map_or(full, |n| n.min(full))
+    }
+}
+
 section! {
     /// The seeded synthetic dataset: `classes` prototype images plus noise.
     pub struct SyntheticSpec ("the synthetic dataset options") {
@@ -207,6 +224,15 @@ section! {
     }
 }
 
+impl TrainSpec {
+    /// Optimiser steps of a run on `n_train` training samples:
+    /// `epochs × ⌈n_train / batch-size⌉` (the last batch of an epoch may be
+    /// short).
+    pub fn total_steps(&self, n_train: usize) -> u64 {
+        (self.epochs as u64) * n_train.div_ceil(self.batch_size) as u64
+    }
+}
+
 components! {
     /// The optimiser of `train.optimizer`.
     pub enum OptimizerSpec ("optimizer", "optimizers", in_list = false) {
@@ -269,12 +295,17 @@ components! {
             "m" m: u32 = default(2), 1..=4;
             /// initial weight of plain softmax in the target logit
             "beta-base" beta_base: f64 = default(1000.0), Interval::AtLeast(0.0);
-            /// annealing rate per step
+            /// annealing rate per optimiser step (ignored with margin-at)
             "gamma" gamma: f64 = default(2.5e-5), Interval::AtLeast(0.0);
             /// annealing exponent
             "power" power: f64 = default(35.0), Interval::AtLeast(0.0);
             /// floor of the annealed beta
             "beta-min" beta_min: f64 = default(0.0), Interval::AtLeast(0.0);
+            /// fraction of the run's optimiser steps at which beta reaches 1; gamma is
+            /// then derived from the run's length
+            // Not serialised when unset, so job ids of suites without it stay.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            "margin-at" margin_at: Option<f64> = optional("gamma as given, in absolute steps"), Interval::UnitLeftOpen;
         },
         /// large-margin Gaussian mixture loss (docs/definitions.md §1)
         "lgm" => Lgm(LgmParams) {

@@ -106,6 +106,7 @@ pub fn fit(net: &Net, data: &Tensors, spec: &TrainSpec, label: &str) -> Result<V
     let n = data.len();
     let bs = spec.batch_size as i64;
     let steps_per_epoch = (n + bs - 1) / bs;
+    let total_steps = spec.total_steps(n as usize);
     let bar = progress_bar(steps_per_epoch as u64);
     let mut log = Vec::new();
     let mut step: u64 = 0;
@@ -132,6 +133,7 @@ pub fn fit(net: &Net, data: &Tensors, spec: &TrainSpec, label: &str) -> Result<V
             let at = Progress {
                 step,
                 epoch: epoch as f64 + b as f64 / steps_per_epoch as f64,
+                total_steps,
             };
             let loss = net.head.loss(&f, &y, at);
             opt.backward_step(&loss);

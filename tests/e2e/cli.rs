@@ -173,3 +173,51 @@ fn list_names_every_component_and_help_only_implemented_commands() {
         lossbench().args([cmd, "--help"]).assert().success();
     }
 }
+
+#[test]
+fn validate_and_run_flag_an_lsoftmax_margin_that_never_comes_into_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = |name: &str, loss: &str| {
+        let path = tmp.path().join(format!("{name}.yaml"));
+        std::fs::write(
+            &path,
+            format!(
+                "name: {name}\ndata:\n  dataset: synthetic\n  synthetic: {{train: 256, test: 16, side: 8}}\n\
+                 model: mlp\ntrain: {{epochs: 2, batch-size: 32}}\nlosses: [{loss}]\nseeds: [0]\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let absolute = suite("absolute", "{lsoftmax: {m: 2}}");
+    lossbench()
+        .arg("validate")
+        .arg(&absolute)
+        .assert()
+        .success()
+        .stdout(contains("ok:"))
+        .stderr(contains("warning:"))
+        .stderr(contains(
+            "losses[0] (lsoftmax): the margin never comes into force",
+        ))
+        .stderr(contains("step 8728"));
+    let relative = suite("relative", "{lsoftmax: {m: 2, margin-at: 0.5}}");
+    lossbench()
+        .arg("validate")
+        .arg(&relative)
+        .assert()
+        .success()
+        .stderr(predicates::str::is_empty());
+    // `run` says it before training, from the loaded split (256 samples at
+    // batch 32, 2 epochs: 16 steps).
+    lossbench()
+        .args(["run", "--device", "cpu", "--results"])
+        .arg(tmp.path().join("r"))
+        .arg("--reports")
+        .arg(tmp.path().join("p"))
+        .arg(&absolute)
+        .assert()
+        .success()
+        .stderr(contains("warning: losses[0] (lsoftmax)"))
+        .stderr(contains("the run has 16 optimiser steps"));
+}

@@ -76,6 +76,27 @@ fn run_writes_results_and_report_then_reuses_finished_jobs() {
         .lines()
         .any(|l| l.contains(",softmax,") && l.contains("lgm-likelihood")));
 
+    // The lgm job, and only it, records how its learned means fit the
+    // training features (docs/definitions.md §1.4): four rows, subset train.
+    let t = lossbench::results::RunTables::read(&dir).unwrap();
+    let fit: Vec<_> = t
+        .metrics
+        .iter()
+        .filter(|r| r.metric.starts_with("lgm_"))
+        .collect();
+    assert_eq!(fit.len(), 4, "{fit:?}");
+    assert!(fit.iter().all(|r| r.loss == "lgm"
+        && r.subset == "train"
+        && r.attack == "none"
+        && r.value.is_finite()
+        && r.value >= 0.0));
+    let value = |m: &str| fit.iter().find(|r| r.metric == m).unwrap().value;
+    assert!(value("lgm_mean_dist") <= value("lgm_mean_dist_max"));
+    assert!(
+        (value("lgm_mean_dist_rel") - value("lgm_mean_dist") / value("lgm_class_sep")).abs()
+            < 1e-12
+    );
+
     // The skip is recorded with its reason, in the jobs table and the report.
     let jobs = std::fs::read_to_string(dir.join("jobs.csv")).unwrap();
     assert!(

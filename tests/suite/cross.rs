@@ -16,7 +16,7 @@ fn regression_metric_must_be_known() {
         ("regression.clen_acc", 17, 3)
     );
     let prefix = "unknown metric `clen_acc` (did you mean `clean_acc`?); a tolerance needs one of \
-                  `clean_acc`, `robust_acc`, `auroc`";
+                  `clean_acc`, `robust_acc`, `defended_acc`, `auroc`";
     assert!(msg.starts_with(prefix), "{msg}");
     for gateable in ["`asr`", "`fpr_at_95tpr`", "`seconds`", "`images_per_s`"] {
         assert!(msg.contains(gateable), "{gateable}: {msg}");

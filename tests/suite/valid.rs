@@ -261,6 +261,10 @@ fn every_shipped_suite_validates() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             let suite = Suite::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            // And none trains an L-Softmax whose margin never comes into force.
+            let warnings =
+                lossbench::heads::schedule_warnings(&suite, suite.data.expected_train_len());
+            assert!(warnings.is_empty(), "{}: {warnings:?}", path.display());
             names.push(suite.name);
         }
     }
@@ -276,4 +280,85 @@ fn every_shipped_suite_validates() {
     ] {
         assert!(names.iter().any(|n| n == expected), "{expected}: {names:?}");
     }
+}
+
+/// A suite of `losses` on Fashion-MNIST (60 000 training images, as far as
+/// validation can tell) capped at `train-subset`.
+fn lsoftmax_suite(losses: &str, subset: usize, epochs: usize) -> Suite {
+    parse(&format!(
+        "name: t\ndata: {{dataset: fashion-mnist, train-subset: {subset}}}\nmodel: mlp\n\
+         train: {{epochs: {epochs}, batch-size: 128}}\nlosses: {losses}\nseeds: [0]\n"
+    ))
+}
+
+#[test]
+fn lsoftmax_margin_at_is_read_and_keeps_job_ids_when_unset() {
+    let with = lsoftmax_suite("[{lsoftmax: {m: 2, margin-at: 0.5}}]", 30_000, 2);
+    let LossSpec::Lsoftmax(p) = &with.losses[0].spec else {
+        panic!("{:?}", with.losses)
+    };
+    assert_eq!(p.margin_at, Some(0.5));
+    let without = lsoftmax_suite("[{lsoftmax: {m: 2}}]", 30_000, 2);
+    let LossSpec::Lsoftmax(q) = &without.losses[0].spec else {
+        panic!("{:?}", without.losses)
+    };
+    assert_eq!(q.margin_at, None);
+    // Unset, it is not in the job's JSON, so the job id of a suite without
+    // it is the one it had before the key existed.
+    let config = serde_json::to_string(&without.jobs()[0].config).unwrap();
+    assert!(!config.contains("margin"), "{config}");
+    assert_ne!(with.jobs()[0].id, without.jobs()[0].id);
+    for bad in ["0", "1.5", "-0.1"] {
+        let text = format!(
+            "name: t\ndata: {{dataset: synthetic}}\nmodel: mlp\n\
+             losses: [{{lsoftmax: {{margin-at: {bad}}}}}]\nseeds: [0]\n"
+        );
+        let (field, _, _, msg) = fail(&text);
+        assert_eq!(field, "losses[0].lsoftmax.margin-at", "{msg}");
+    }
+}
+
+#[test]
+fn a_suite_whose_lsoftmax_margin_never_comes_into_force_is_flagged() {
+    // quick's old lsoftmax: 2 epochs of 30 000 at batch 128 = 470 steps,
+    // the absolute schedule's β first below 1 at step 8 728.
+    let suite = lsoftmax_suite("[softmax, {lsoftmax: {m: 2}}]", 30_000, 2);
+    let n = suite.data.expected_train_len();
+    assert_eq!(n, 30_000);
+    let warnings = lossbench::heads::schedule_warnings(&suite, n);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let w = &warnings[0];
+    for part in [
+        "losses[1] (lsoftmax)",
+        "margin never comes into force",
+        "step 8728",
+        "470 optimiser steps",
+        "2 epoch(s) x 235 steps of 30000",
+        "margin-at",
+    ] {
+        assert!(w.contains(part), "{part:?} not in {w:?}");
+    }
+    // The relative form: in force half-way.
+    let relative = lsoftmax_suite("[{lsoftmax: {m: 2, margin-at: 0.5}}]", 30_000, 2);
+    assert_eq!(
+        lossbench::heads::schedule_warnings(&relative, 30_000),
+        Vec::<String>::new()
+    );
+    // The absolute schedule in a run long enough: 19 epochs of 60 000 at
+    // batch 128 = 8 911 steps > 8 728.
+    let long = lsoftmax_suite("[{lsoftmax: {m: 2}}]", 60_000, 19);
+    assert_eq!(long.data.expected_train_len(), 60_000);
+    assert!(lossbench::heads::schedule_warnings(&long, 60_000).is_empty());
+    // ... but not on a loaded split of fewer samples than the standard one.
+    assert_eq!(lossbench::heads::schedule_warnings(&long, 50_000).len(), 1);
+    // `margin-at: 1` puts β = 1 after the last step: flagged too, and a
+    // floor at 1 never lets β below it.
+    let end = lsoftmax_suite("[{lsoftmax: {margin-at: 1}}]", 30_000, 2);
+    assert_eq!(lossbench::heads::schedule_warnings(&end, 30_000).len(), 1);
+    let floor = lsoftmax_suite("[{lsoftmax: {margin-at: 0.5, beta-min: 1}}]", 30_000, 2);
+    let w = lossbench::heads::schedule_warnings(&floor, 30_000);
+    assert!(
+        w.len() == 1 && w[0].contains("never falls below 1"),
+        "{w:?}"
+    );
 }

@@ -4,8 +4,8 @@
 //! report's main question (which detector flags a loss's adversarial
 //! examples best) without reading the long detection table.
 
-use super::metric::{group, key_columns, key_head, loss_column, stat_cell, Layout};
-use super::{one_line, Block, Table};
+use super::metric::{group, key_cell, key_columns, key_head, loss_column, stat_cell, Layout};
+use super::{Block, Table};
 use crate::metrics::mean_std;
 use crate::report::Order;
 use crate::results::RunTables;
@@ -99,7 +99,7 @@ fn by_detector(
     for (r, key) in rows.iter().enumerate() {
         let mut row: Vec<String> = key_columns(&per_row)
             .iter()
-            .map(|&i| one_line(key[i]))
+            .map(|&i| key_cell(order, i, key[i]))
             .collect();
         if let Some(b) = baseline {
             let v = value(key, "none");

@@ -129,6 +129,16 @@ pub(super) fn key_head(layout: &Layout<'_>) -> Vec<String> {
         .collect()
 }
 
+/// The text of key column `i` (of [`KEY_NAMES`]) for `value`: the loss
+/// with its L-GM covariance ([`Order::loss_label`]), any other key on one line.
+pub(super) fn key_cell(order: &Order, i: usize, value: &str) -> String {
+    if i == 2 {
+        one_line(&order.loss_label(value))
+    } else {
+        one_line(value)
+    }
+}
+
 /// The place of the loss column among the shown keys.
 pub(super) fn loss_column(layout: &Layout<'_>) -> Option<usize> {
     key_columns(layout).iter().position(|&i| i == 2)
@@ -159,7 +169,7 @@ pub(super) fn metric_table(
         .map(|g| {
             let mut cells: Vec<String> = key_columns(layout)
                 .iter()
-                .map(|&i| one_line(g.key[i]))
+                .map(|&i| key_cell(order, i, g.key[i]))
                 .collect();
             // The row's seeds: the most any of its metrics has.
             let seeds = g.values.values().map(Vec::len).max().unwrap_or(0);
@@ -259,7 +269,7 @@ pub(super) fn training_timing(t: &RunTables, order: &Order, scope: bool) -> Bloc
     let rows = groups
         .iter()
         .map(|(k, v)| {
-            let mut cells: Vec<String> = keys.iter().map(|&i| k[i].to_owned()).collect();
+            let mut cells: Vec<String> = keys.iter().map(|&i| key_cell(order, i, k[i])).collect();
             cells.extend([
                 mean_cell(&v[0], 1),
                 mean_cell(&v[1], 1),
@@ -302,7 +312,7 @@ pub(super) fn attack_timing(t: &RunTables, order: &Order, scope: bool) -> Block 
         .map(|g| {
             let mut cells: Vec<String> = key_columns(&layout)
                 .iter()
-                .map(|&i| one_line(g.key[i]))
+                .map(|&i| key_cell(order, i, g.key[i]))
                 .collect();
             for m in &metrics {
                 let decimals = if *m == "seconds" { 2 } else { 0 };

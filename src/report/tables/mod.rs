@@ -97,6 +97,29 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
         ],
     ));
 
+    if t.metrics.iter().any(is_mixture_fit) {
+        out.push(section(
+            2,
+            "L-GM mixture fit",
+            "lgm-mixture-fit",
+            vec![
+                Block::Text(MIXTURE_NOTE.into()),
+                metric_table(
+                    t,
+                    &order,
+                    &Layout {
+                        scope,
+                        attack: false,
+                        detector: false,
+                        preferred: &MIXTURE_METRICS,
+                        only_preferred: true,
+                    },
+                    is_mixture_fit,
+                ),
+            ],
+        ));
+    }
+
     out.push(section(
         2,
         "Attacks",
@@ -148,7 +171,7 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
         [Block::Text(
             "Positives: successful adversarial examples; negatives: their clean \
                  counterparts, on the held-out 20 % (docs/definitions.md §3, §4). `auroc 95 % CI`: \
-                 percentile bootstrap, both ends averaged over seeds; `n_pairs`: \
+                 paired percentile bootstrap, both ends averaged over seeds; `n_pairs`: \
                  scored pairs."
                 .into(),
         )]
@@ -298,6 +321,31 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
     ));
     out
 }
+
+/// The fit of each L-GM model's learned means to its training features
+/// (docs/definitions.md §1.4), in this order.
+const MIXTURE_METRICS: [&str; 4] = [
+    "lgm_mean_dist",
+    "lgm_mean_dist_max",
+    "lgm_class_sep",
+    "lgm_mean_dist_rel",
+];
+
+fn is_mixture_fit(r: &crate::results::MetricRow) -> bool {
+    r.attack == "none"
+        && r.detector == "none"
+        && r.subset == "train"
+        && MIXTURE_METRICS.contains(&r.metric.as_str())
+}
+
+const MIXTURE_NOTE: &str = "Whether training fitted the mixture: `lgm_mean_dist` is the mean, \
+                            and `lgm_mean_dist_max` the largest, over classes of the distance \
+                            between the learned mean μ_k and the mean of the clean training \
+                            features of class k; `lgm_class_sep` is the mean distance between \
+                            two classes' feature means, and `lgm_mean_dist_rel` the first over \
+                            it (near 0: the learned means sit on their classes; near 1 or \
+                            more: they are as far off as the classes are apart) \
+                            (docs/definitions.md §1.4).";
 
 const ALL_METRICS: &str = "Every detection metric, one row per loss, attack and detector:";
 
