@@ -105,11 +105,11 @@ start_daemon() {
 }
 
 start() {
-    need_root
     if answers; then
         say "a Slurm cluster already answers; nothing to do"
         return 0
     fi
+    need_root
     install
     write_conf
     mkdir -p "$DIR" /run/munge /var/log/munge /var/lib/munge /etc/munge
@@ -158,6 +158,7 @@ stop_daemon() {
 }
 
 stop() {
+    compgen -G "$DIR/started-*" >/dev/null || return 0
     need_root
     # In reverse order of starting.
     stop_daemon slurmd "$DIR/slurmd.pid"

@@ -148,8 +148,8 @@ fn texts(
     }
     let header = |what: &str| {
         format!(
-            "#!/bin/bash\n# {what}\n# Written by `lossbench slurm` (lossbench {}) for suite '{}', \
-             run {run_id}: {jobs} job(s) in {shards} shard(s).\n",
+            "#!/bin/bash\n# Written by `lossbench slurm` (lossbench {}) for suite '{}', \
+             run {run_id}: {jobs} job(s) in {shards} shard(s).\n# {what}\n",
             crate::VERSION,
             suite.name
         )
