@@ -180,10 +180,10 @@ fn texts(
         run += &format!(" --seeds {}", list.join(","));
     }
     run += "\n";
-    let mut merge = header(&format!(
+    let mut merge = header(
         "Merges what the array's tasks wrote: `lossbench merge`; submit it with \
-         --dependency=afterok:<array job id>."
-    ));
+         --dependency=afterok:<array job id>.",
+    );
     merge += &format!("#SBATCH --job-name=lossbench-{}-merge\n", suite.name);
     merge += &format!("#SBATCH --output={logs_s}/merge-%j.out\n");
     merge += &common;
