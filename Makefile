@@ -1,6 +1,7 @@
 # The README's two commands:
 #   make run   set up if needed, build, run suites/quick.yaml, print where the report is
-#   make test  set up if needed, run every test and the format check
+#   make test  set up if needed, start a one-node Slurm (scripts/slurm-local.sh),
+#              run every test and the format check
 # and `make lint` (clippy, -D warnings), which CI runs after `make test`:
 # clippy checks every dependency again in its own profile (about a minute on
 # 2 cores), so it is a target of its own.
@@ -36,8 +37,17 @@ build: setup
 run: build
 	$(BIN) run $(SUITE) --device $(DEVICE)
 
+# The Slurm end-to-end tests (tests/e2e/slurm.rs) need a cluster:
+# scripts/slurm-local.sh starts a one-node one (installing Debian's
+# slurm-wlm and munge when missing; root) unless one answers, and stops
+# what it started once the tests are through, whether they pass or not.
+# LOSSBENCH_SKIP_SLURM=1 skips both the cluster and those tests.
 test: setup-test
-	$(CARGO) test --all-targets
+	@if [[ "$${LOSSBENCH_SKIP_SLURM:-}" != 1 ]]; then scripts/slurm-local.sh start; fi
+	@status=0; \
+	$(CARGO) test --all-targets || status=$$?; \
+	if [[ "$${LOSSBENCH_SKIP_SLURM:-}" != 1 ]]; then scripts/slurm-local.sh stop; fi; \
+	exit $$status
 	$(CARGO) test --doc
 	$(CARGO) fmt --all -- --check
 

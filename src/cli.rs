@@ -6,6 +6,10 @@ use clap::{Parser, Subcommand};
 
 use crate::compare;
 
+fn parse_shard(s: &str) -> Result<crate::cluster::Shard, String> {
+    crate::cluster::Shard::parse(s).map_err(|e| e.to_string())
+}
+
 /// lossbench: train, attack and score loss functions for image classification.
 #[derive(Debug, Parser)]
 #[command(name = "lossbench", version, about, long_about = None)]
@@ -31,6 +35,77 @@ pub enum Command {
         reports: PathBuf,
         /// Replace the suite's `seeds` list, e.g. `--seeds 0,1,2` (a run of
         /// its own; trained models of seeds already run are reused).
+        #[arg(long, value_delimiter = ',', num_args = 1..)]
+        seeds: Option<Vec<u64>>,
+        /// Run only shard i of N of the run's jobs, e.g. `--shard 0/4`: the
+        /// jobs sorted by id, dealt round-robin. Without it, a Slurm array
+        /// task runs shard SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT (or
+        /// of LOSSBENCH_SHARDS), a Kubernetes Indexed Job shard
+        /// JOB_COMPLETION_INDEX of LOSSBENCH_SHARDS; elsewhere every job
+        /// runs. A shard renders no report: `lossbench merge` does.
+        #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+        shard: Option<crate::cluster::Shard>,
+    },
+    /// Make a sharded run's manifest and report from what its shards wrote
+    /// (only jobs recorded as done count). Exit code 0 when every job is
+    /// done, 3 when all are recorded but some failed, 4 when jobs are
+    /// missing (listed on stderr), 2 when the directory holds jobs of
+    /// another suite or lossbench version.
+    Merge {
+        /// A run directory, e.g. results/ci/<run-id>.
+        run_dir: PathBuf,
+        /// Output directory of the report (default: <reports>/<suite>/<run-id>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Root directory for reports, used when --out is not given.
+        #[arg(long, default_value = "reports")]
+        reports: PathBuf,
+    },
+    /// Say which jobs of a run are done, failed and missing, and which Slurm
+    /// array indices to resubmit (`--array=3,7,10-12`).
+    Status {
+        /// A run directory, e.g. results/ci/<run-id>.
+        run_dir: PathBuf,
+        /// The number of shards the indices refer to (default: the count
+        /// the run's shards recorded).
+        #[arg(long)]
+        shards: Option<usize>,
+    },
+    /// Write the sbatch scripts that run a suite as a Slurm job array (one
+    /// shard per task) and merge it after (`--dependency=afterok`); print
+    /// how to submit them, or submit them with --submit.
+    Slurm {
+        /// The suite file, e.g. suites/paper-cifar10.yaml.
+        suite: PathBuf,
+        /// Array tasks (shards); default: one per job.
+        #[arg(long)]
+        shards: Option<usize>,
+        /// At most K tasks at once (`--array=0-N%K`).
+        #[arg(long, value_name = "K")]
+        parallel: Option<usize>,
+        /// Slurm partition.
+        #[arg(long, value_name = "P")]
+        partition: Option<String>,
+        /// GPUs per array task.
+        #[arg(long, value_name = "G")]
+        gpus_per_task: Option<u32>,
+        /// Time limit per task, as sbatch takes it (e.g. 4:00:00).
+        #[arg(long, value_name = "T")]
+        time: Option<String>,
+        /// Submit the array and the merge job with sbatch, print their ids.
+        #[arg(long)]
+        submit: bool,
+        /// `lossbench run --device` for every task.
+        #[arg(long, default_value = "auto")]
+        device: String,
+        /// Root directory for result tables (the run directory must be on a
+        /// filesystem every node sees).
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        /// Root directory for reports.
+        #[arg(long, default_value = "reports")]
+        reports: PathBuf,
+        /// Replace the suite's `seeds` list, as `lossbench run --seeds`.
         #[arg(long, value_delimiter = ',', num_args = 1..)]
         seeds: Option<Vec<u64>>,
     },

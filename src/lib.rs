@@ -10,6 +10,7 @@
 
 pub mod attacks;
 pub mod cli;
+pub mod cluster;
 pub mod compare;
 pub mod data;
 pub mod detect;

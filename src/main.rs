@@ -1,6 +1,7 @@
 //! The `lossbench` binary: parse the command line, dispatch, and map errors to
 //! exit codes: 0 ok, 1 regression found, 2 bad input or usage, 3 runtime failure,
-//! 130 interrupted (Ctrl-C or SIGTERM during a run).
+//! 4 jobs missing (`merge` of a run whose shards are not all through), 130
+//! interrupted (Ctrl-C or SIGTERM during a run).
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -8,10 +9,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use lossbench::cli::{Cli, Command};
-use lossbench::compare;
 use lossbench::results::Manifest;
 use lossbench::runner::{self, RunOptions};
 use lossbench::suite::{catalog, Suite};
+use lossbench::{cluster, compare};
 use lossbench::{device, report, Error};
 
 fn main() -> ExitCode {
@@ -70,7 +71,12 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
             results,
             reports,
             seeds,
+            shard,
         } => {
+            let shard = match shard {
+                Some(s) => Some(s),
+                None => cluster::shard::from_env(|k| std::env::var(k).ok())?,
+            };
             let mut parsed = Suite::load(&suite)?;
             // Ctrl-C stops the run between steps and marks it interrupted.
             lossbench::interrupt::install()
@@ -86,21 +92,135 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
                     results,
                     reports,
                     suite_file: suite,
+                    shard,
                 },
             )?;
-            let tables = lossbench::results::RunTables::read(&summary.run_dir)?;
-            println!("\n{}", report::summary(&tables));
+            match &summary.report {
+                Some(report) => {
+                    let tables = lossbench::results::RunTables::read(&summary.run_dir)?;
+                    println!("\n{}", report::summary(&tables));
+                    println!(
+                        "{} job(s): {} done ({} reused), {} failed, {:.1} s",
+                        summary.jobs_total,
+                        summary.jobs_done,
+                        summary.jobs_reused,
+                        summary.jobs_failed,
+                        summary.wall_seconds
+                    );
+                    println!("results: {}", summary.run_dir.display());
+                    println!("report:  {}", report.display());
+                }
+                None => {
+                    println!(
+                        "shard: {} of the run's {} job(s), {} failed; the run: {} done, {} \
+                         failed, status {} ({:.1} s)",
+                        summary.jobs_mine,
+                        summary.jobs_total,
+                        summary.jobs_mine_failed,
+                        summary.jobs_done,
+                        summary.jobs_failed,
+                        summary.status,
+                        summary.wall_seconds
+                    );
+                    println!("results: {}", summary.run_dir.display());
+                    println!(
+                        "tables and report: lossbench merge {}",
+                        cluster::slurm::shell_quote(&summary.run_dir.display().to_string())
+                    );
+                }
+            }
+            Ok(if summary.jobs_mine_failed > 0 { 3 } else { 0 })
+        }
+        Command::Merge {
+            run_dir,
+            out,
+            reports,
+        } => {
+            let out = match out {
+                Some(o) => o,
+                None => report::default_dir(&reports, &run_dir, &Manifest::read(&run_dir)?)?,
+            };
+            let merged = cluster::merge(&run_dir, &out)?;
+            let p = &merged.progress;
+            let tables = lossbench::results::RunTables::read(&run_dir)?;
+            println!("{}", report::summary(&tables));
+            print!("{}", p.render());
+            println!("report: {}", merged.report.display());
+            let missing: Vec<_> = p.missing().collect();
+            if !missing.is_empty() {
+                eprintln!(
+                    "error: {} of the run's {} job(s) missing: {}",
+                    missing.len(),
+                    p.jobs.len(),
+                    missing
+                        .iter()
+                        .map(|j| j.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                return Ok(4);
+            }
+            Ok(if p.failed().next().is_some() { 3 } else { 0 })
+        }
+        Command::Status { run_dir, shards } => {
+            if shards == Some(0) {
+                return Err(Error::Usage("--shards 0: give at least 1".into()).into());
+            }
+            print!("{}", cluster::Progress::read(&run_dir, shards)?.render());
+            Ok(0)
+        }
+        Command::Slurm {
+            suite,
+            shards,
+            parallel,
+            partition,
+            gpus_per_task,
+            time,
+            submit,
+            device,
+            results,
+            reports,
+            seeds,
+        } => {
+            let mut parsed = Suite::load(&suite)?;
+            if let Some(seeds) = seeds.clone() {
+                parsed.set_seeds(seeds)?;
+            }
+            let binary =
+                std::env::current_exe().context("cannot find the lossbench binary's own path")?;
+            let scripts = cluster::slurm::write(
+                &parsed,
+                &cluster::slurm::SlurmOptions {
+                    shards,
+                    parallel,
+                    partition,
+                    gpus_per_task,
+                    time,
+                    device,
+                    results,
+                    reports,
+                    seeds,
+                    suite_file: suite,
+                    binary,
+                },
+            )?;
+            let q = |p: &std::path::Path| cluster::slurm::shell_quote(&p.display().to_string());
             println!(
-                "{} job(s): {} done ({} reused), {} failed, {:.1} s",
-                summary.jobs_total,
-                summary.jobs_done,
-                summary.jobs_reused,
-                summary.jobs_failed,
-                summary.wall_seconds
+                "suite '{}': {} job(s) in {} array task(s)",
+                parsed.name, scripts.jobs, scripts.shards
             );
-            println!("results: {}", summary.run_dir.display());
-            println!("report:  {}", summary.report.display());
-            Ok(if summary.jobs_failed > 0 { 3 } else { 0 })
+            println!("array script: {}", scripts.run.display());
+            println!("merge script: {}", scripts.merge.display());
+            println!("logs:         {}", scripts.logs.display());
+            if submit {
+                let (array, merge) = scripts.submit()?;
+                println!("submitted array job {array} and merge job {merge} (afterok:{array})");
+            } else {
+                println!("submit both (the merge runs once every task succeeded):");
+                println!("  {}", scripts.submit_commands());
+            }
+            println!("progress: lossbench status {}", q(&scripts.run_dir));
+            Ok(0)
         }
         Command::Validate { suites } => {
             let mut bad = 0;

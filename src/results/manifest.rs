@@ -57,6 +57,12 @@ pub enum RunStatus {
     /// manifest says `running` but no process writes into the run). A rerun
     /// of the suite continues it.
     Interrupted,
+    /// The processes that ran so far finished their shares, but jobs of the
+    /// run are not recorded yet: shards of it have not run (or were lost).
+    /// `lossbench status` names them and the array indices to resubmit;
+    /// the last shard to finish, or `lossbench merge`, writes the final
+    /// status.
+    Partial,
 }
 
 impl RunStatus {
@@ -67,6 +73,7 @@ impl RunStatus {
             RunStatus::Done => "done",
             RunStatus::Failed => "failed",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Partial => "partial",
         }
     }
 }

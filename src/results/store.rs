@@ -495,6 +495,25 @@ impl RunStore {
         let _commit = lock::commit(&self.dir)?;
         m.write(&self.dir)
     }
+
+    /// Under the commit lock, takes in what other processes committed, lets
+    /// `update` set `m` from the tables, and writes it. So of several
+    /// processes ending at once (shards of a run), the last to write sees
+    /// every job the others recorded, and its status is the run's.
+    ///
+    /// # Errors
+    ///
+    /// As [`RunStore::refresh`] and [`RunStore::write_manifest`].
+    pub fn write_manifest_fresh(
+        &mut self,
+        m: &mut Manifest,
+        update: impl FnOnce(&RunTables, &mut Manifest),
+    ) -> Result<()> {
+        let _commit = lock::commit(&self.dir)?;
+        self.reload()?;
+        update(&self.tables, m);
+        m.write(&self.dir)
+    }
 }
 
 /// The ids of the `done` jobs.

@@ -21,6 +21,7 @@ use rand::{seq::SliceRandom, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tch::{Device, Kind, Tensor};
 
+use crate::cluster::{self, Shard};
 use crate::data::{self, Dataset};
 use crate::device;
 use crate::error::{IoOp, OneLine};
@@ -52,14 +53,25 @@ pub struct RunOptions {
     pub reports: PathBuf,
     /// The suite file, for the manifest.
     pub suite_file: PathBuf,
+    /// Run only this shard's jobs (`--shard i/N`, or from a Slurm array
+    /// task's environment; see [`crate::cluster::shard`]); `None`: every job.
+    pub shard: Option<Shard>,
 }
 
 /// What a run did.
 #[derive(Debug, Clone)]
 pub struct RunSummary {
     pub run_dir: PathBuf,
-    pub report: PathBuf,
+    /// The report; `None` for a shard, which leaves it to `lossbench merge`.
+    pub report: Option<PathBuf>,
+    /// The run's status as this process left it.
+    pub status: RunStatus,
+    /// The jobs of the whole run (of every shard).
     pub jobs_total: usize,
+    /// The jobs this process was given (its shard's, or all of them).
+    pub jobs_mine: usize,
+    /// Of them, those recorded as failed.
+    pub jobs_mine_failed: usize,
     pub jobs_done: usize,
     pub jobs_failed: usize,
     pub jobs_reused: usize,
@@ -73,7 +85,9 @@ pub fn run_id(suite: &Suite) -> String {
     hash_id(&json, crate::VERSION)[..12].to_string()
 }
 
-/// Runs every job of `suite` and renders the report.
+/// Runs every job of `suite` (or of `opts.shard` alone) and renders the
+/// report (a shard does not: `lossbench merge` does, once the shards are
+/// through).
 ///
 /// The data is loaded before anything is written, so a suite whose data is
 /// missing or malformed leaves no run directory behind. Once the manifest
@@ -83,15 +97,29 @@ pub fn run_id(suite: &Suite) -> String {
 /// Other processes may run the same suite into the same run directory at
 /// the same time: each job is computed by one of them (the others wait for
 /// it and reuse it), and the tables take in every process's jobs (see
-/// [`crate::results::store`]).
+/// [`crate::results::store`]). A shard counts the jobs of every shard in
+/// the manifest and ends it `partial` while jobs of other shards are not
+/// recorded: it never says `done` or `failed` on behalf of jobs it did not
+/// see recorded.
 pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     let started = Instant::now();
     let run_id = run_id(suite);
     let suite_dir = opts.results.join(&suite.name);
     let run_dir = suite_dir.join(&run_id);
-    let jobs = suite.jobs();
+    let all_jobs = suite.jobs();
+    let jobs = cluster::shard::select(all_jobs.clone(), |j| &j.id, opts.shard);
+    let of_shard = opts
+        .shard
+        .map(|s| {
+            format!(
+                " (shard {s}: {} of the run's {})",
+                jobs.len(),
+                all_jobs.len()
+            )
+        })
+        .unwrap_or_default();
     println!(
-        "suite '{}': {} job(s) on {}; results in {}",
+        "suite '{}': {} job(s){of_shard} on {}; results in {}",
         suite.name,
         jobs.len(),
         device::name(opts.device),
@@ -128,11 +156,16 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     // A report directory that cannot be written is found now, not after
     // hours of training.
     let report_dir = opts.reports.join(&suite.name).join(&run_id);
-    crate::report::check_writable(&report_dir)?;
+    if opts.shard.is_none() {
+        crate::report::check_writable(&report_dir)?;
+    }
 
     let ckpt_dir = suite_dir.join("checkpoints");
     std::fs::create_dir_all(&ckpt_dir).map_err(|e| Error::fs(IoOp::CreateDir, &ckpt_dir, e))?;
     let mut store = RunStore::open(&run_dir)?;
+    if let Some(shard) = opts.shard {
+        cluster::record_shards(&run_dir, shard.count)?;
+    }
     for note in store.recovered() {
         eprintln!("warning: {note}");
     }
@@ -158,7 +191,7 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
         started_at: chrono::Utc::now().to_rfc3339(),
         finished_at: None,
         wall_seconds: 0.0,
-        jobs_total: jobs.len(),
+        jobs_total: all_jobs.len(),
         jobs_done: 0,
         jobs_failed: 0,
         jobs_reused: 0,
@@ -168,6 +201,7 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
 
     let ran = run_jobs(
         &jobs,
+        &all_jobs,
         &ds,
         opts,
         &ckpt_dir,
@@ -177,13 +211,18 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     );
     manifest.finished_at = Some(chrono::Utc::now().to_rfc3339());
     manifest.wall_seconds = started.elapsed().as_secs_f64();
-    count_jobs(&store, &jobs, &mut manifest);
-    manifest.status = match &ran {
-        Err(Error::Interrupted) => RunStatus::Interrupted,
-        Ok(()) if manifest.jobs_failed == 0 => RunStatus::Done,
-        _ => RunStatus::Failed,
-    };
-    let written = store.write_manifest(&manifest);
+    // Counted and written under the commit lock, with every process's jobs.
+    let written = store.write_manifest_fresh(&mut manifest, |tables, m| {
+        count_jobs(tables, &all_jobs, m);
+        let recorded = m.jobs_done + m.jobs_failed == all_jobs.len();
+        m.status = match &ran {
+            Err(Error::Interrupted) => RunStatus::Interrupted,
+            Err(_) => RunStatus::Failed,
+            Ok(()) if !recorded => RunStatus::Partial,
+            Ok(()) if m.jobs_failed == 0 => RunStatus::Done,
+            Ok(()) => RunStatus::Failed,
+        };
+    });
     tracing::info!(
         status = %manifest.status.as_str(),
         done = manifest.jobs_done,
@@ -194,16 +233,33 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     );
     // The error that stopped the run says more than one writing the manifest.
     ran.and(written)?;
-    let t_report = Instant::now();
-    let report = crate::report::render(&run_dir, &report_dir)?;
-    tracing::info!(
-        path = %report.display(),
-        ms = t_report.elapsed().as_millis() as u64,
-        "report rendered"
-    );
+    let report = match opts.shard {
+        // Shards of one run render nothing: the report is merge's, once.
+        Some(_) => None,
+        None => {
+            let t_report = Instant::now();
+            let report = crate::report::render(&run_dir, &report_dir)?;
+            tracing::info!(
+                path = %report.display(),
+                ms = t_report.elapsed().as_millis() as u64,
+                "report rendered"
+            );
+            Some(report)
+        }
+    };
+    let mine: std::collections::HashSet<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+    let failed_mine = store
+        .tables()
+        .jobs
+        .iter()
+        .filter(|r| mine.contains(r.job_id.as_str()) && r.status == JobStatus::Failed)
+        .count();
     Ok(RunSummary {
         run_dir,
         report,
+        status: manifest.status,
+        jobs_mine: jobs.len(),
+        jobs_mine_failed: failed_mine,
         jobs_total: manifest.jobs_total,
         jobs_done: manifest.jobs_done,
         jobs_failed: manifest.jobs_failed,
@@ -212,10 +268,16 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     })
 }
 
-/// Sets the manifest's done and failed counts from the jobs table, which
-/// holds every process's jobs.
-fn count_jobs(store: &RunStore, jobs: &[Job], manifest: &mut Manifest) {
-    let status = |j: &Job| store.job(&j.id).map(|r| r.status);
+/// Sets the manifest's done and failed counts of `jobs` (every job of the
+/// run) from the jobs table, which holds every process's jobs.
+fn count_jobs(tables: &RunTables, jobs: &[Job], manifest: &mut Manifest) {
+    let status = |j: &Job| {
+        tables
+            .jobs
+            .iter()
+            .find(|r| r.job_id == j.id)
+            .map(|r| r.status)
+    };
     manifest.jobs_done = jobs
         .iter()
         .filter(|j| status(j) == Some(JobStatus::Done))
@@ -233,8 +295,10 @@ fn count_jobs(store: &RunStore, jobs: &[Job], manifest: &mut Manifest) {
 /// A job another process is computing is put off to the end; then this
 /// process waits for it and reuses it (or computes it, if the other process
 /// died before recording it).
+#[allow(clippy::too_many_arguments)]
 fn run_jobs(
     jobs: &[Job],
+    all_jobs: &[Job],
     ds: &Dataset,
     opts: &RunOptions,
     ckpt_dir: &Path,
@@ -360,7 +424,7 @@ fn run_jobs(
                 }
             }
             drop(claim);
-            count_jobs(store, jobs, manifest);
+            count_jobs(store.tables(), all_jobs, manifest);
             manifest.wall_seconds = started.elapsed().as_secs_f64();
             store.write_manifest(manifest)?;
         }

@@ -2,7 +2,9 @@
 //! `cli`: the commands and their exit codes on bad input; `runs`: a suite's
 //! results, report and reuse; `jobs`: how jobs are evaluated and fail;
 //! `reliability`: concurrent runs, resume, interruption, confined paths;
-//! `logs`: what `RUST_LOG` shows on stderr.
+//! `logs`: what `RUST_LOG` shows on stderr; `shards`: a run split into
+//! shards, killed, rerun and merged; `slurm`: the same through a real
+//! Slurm (scripts/slurm-local.sh).
 
 mod cli;
 mod interrupt;
@@ -10,6 +12,8 @@ mod jobs;
 mod logs;
 mod reliability;
 mod runs;
+mod shards;
+mod slurm;
 
 use std::path::{Path, PathBuf};
 
