@@ -122,7 +122,7 @@ impl Suite {
         })
     }
 
-    /// The jobs of this suite: dataset x model x loss x seed, in that order.
+    /// The jobs of this suite, seed by seed, each seed's losses in order.
     pub fn jobs(&self) -> Vec<Job> {
         plan::expand(self)
     }

@@ -32,14 +32,16 @@ pub struct Job {
 }
 
 /// The jobs of `suite`: dataset x model x loss x seed. A suite has one dataset
-/// and one model, so losses are the outer loop and seeds the inner one; every
-/// job gets all of the suite's attacks and detectors.
+/// and one model; seeds are the outer loop and losses the inner one, so a run
+/// stopped half-way has every loss of its first seeds rather than every seed
+/// of its first losses. Every job gets all of the suite's attacks and
+/// detectors. (Job ids do not depend on the order.)
 pub fn expand(suite: &super::Suite) -> Vec<Job> {
     suite
-        .losses
+        .seeds
         .iter()
-        .flat_map(|loss| {
-            suite.seeds.iter().map(move |&seed| {
+        .flat_map(|&seed| {
+            suite.losses.iter().map(move |loss| {
                 let config = JobConfig {
                     data: suite.data.clone(),
                     model: suite.model.clone(),

@@ -5,7 +5,7 @@ use super::*;
 use lossbench::suite::spec::{FgsmParams, LgmParams};
 
 #[test]
-fn jobs_are_losses_outer_seeds_inner() {
+fn jobs_are_seeds_outer_losses_inner() {
     let suite = Suite::load(&fixture("full.yaml")).unwrap();
     let jobs = suite.jobs();
     assert_eq!(jobs.len(), 9);
@@ -17,13 +17,13 @@ fn jobs_are_losses_outer_seeds_inner() {
         order,
         [
             ("softmax", 0),
-            ("softmax", 1),
-            ("softmax", 2),
             ("center", 0),
-            ("center", 1),
-            ("center", 2),
             ("lgm", 0),
+            ("softmax", 1),
+            ("center", 1),
             ("lgm", 1),
+            ("softmax", 2),
+            ("center", 2),
             ("lgm", 2),
         ]
     );
