@@ -6,7 +6,7 @@ printing images/s for each and the ratios.
 
     .venv/bin/python benches/attack_peers.py [--threads 2] [--n 512] [--batch 256]
         [--repeats 3] [--min-seconds 3] [--rounds 2] [--eps 0.1] [--train-steps 400]
-        [--attacks fgsm,bim,pgd,cw-l2,deepfool] [--cw-steps 50]
+        [--attacks fgsm,bim,pgd,cw-l2,deepfool] [--cw-steps 50] [--profile bench|dev]
         [--torchattacks-deepfool-n 256] [--reuse]
 
 Model: lossbench's `small-cnn` with a softmax head (the PyTorch mirror in
@@ -187,7 +187,7 @@ def peers(model, x, y, args):
 
 
 def lossbench(path, args, *extra, impl="lossbench"):
-    cmd = ["cargo", "bench", "--quiet", "--bench", "attack_throughput", "--",
+    cmd = ["cargo", "bench", "--quiet", "--profile", args.profile, "--bench", "attack_throughput", "--",
            "--fixture", str(path), "--threads", str(args.threads), "--batch", str(args.batch),
            "--repeats", str(args.repeats), "--min-seconds", str(args.min_seconds),
            "--eps", str(args.eps), "--cw-steps", str(args.cw_steps), *extra]
@@ -216,6 +216,9 @@ def main():
     ap.add_argument("--torchattacks-deepfool-n", type=int, default=256)
     ap.add_argument("--rounds", type=int, default=2,
                     help="alternating rounds of lossbench and the peers; the best counts")
+    ap.add_argument("--profile", default="bench",
+                    help="cargo profile of lossbench's side: bench (optimised, the default) or dev "
+                         "(the build `make run` uses; no optimised build needed)")
     ap.add_argument("--reuse", action="store_true",
                     help="reuse target/attack_peers/fixture.safetensors instead of training")
     args = ap.parse_args()
@@ -223,8 +226,8 @@ def main():
     ref = reference_module()
     model, x, y, path = make_fixture(args, ref)
     # Build once before timing (cargo bench compiles on first use).
-    subprocess.run(["cargo", "bench", "--quiet", "--no-run", "--bench", "attack_throughput"],
-                   cwd=ROOT, check=True)
+    subprocess.run(["cargo", "bench", "--quiet", "--profile", args.profile, "--no-run",
+                    "--bench", "attack_throughput"], cwd=ROOT, check=True)
     n_sub = min(args.torchattacks_deepfool_n, x.shape[0])
     rows = []
     for _ in range(args.rounds):
