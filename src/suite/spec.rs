@@ -382,7 +382,7 @@ components! {
             "search-steps" search_steps: usize = default(9), 1..;
             /// the first c
             "initial-const" initial_const: f64 = default(1e-3), Interval::Positive;
-            /// margin kappa by which the example must be misclassified
+            /// margin by which the example must be misclassified (the paper's kappa; conf= in labels)
             "confidence" confidence: f64 = default(0.0), Interval::AtLeast(0.0);
             /// Adam learning rate
             "step-size" step_size: f64 = default(0.01), Interval::Positive;
