@@ -596,6 +596,7 @@ mod md_tests {
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_update)] // literals take the declared defaults
 mod setting_tests {
     use super::detector_settings;
     use crate::suite::spec::{KdParams, LidParams};
@@ -607,6 +608,7 @@ mod setting_tests {
             DetectorSpec::MaxSoftmax,
             DetectorSpec::Kd(KdParams {
                 sigma: AutoOr::Auto,
+                ..Default::default()
             }),
             DetectorSpec::Lid(LidParams {
                 noisy_negatives: false,
