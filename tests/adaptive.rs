@@ -76,6 +76,7 @@ fn fitted(target: AdaptiveTarget, net: &Net, train: &Tensors) -> Box<dyn Detecto
         AdaptiveTarget::Mahalanobis => DetectorSpec::Mahalanobis,
         AdaptiveTarget::Kd => DetectorSpec::Kd(lossbench::suite::spec::KdParams {
             sigma: AutoOr::Auto,
+            ..Default::default()
         }),
     };
     let mut det = detect::build(&spec, net).unwrap();

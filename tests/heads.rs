@@ -153,6 +153,7 @@ fn lgm_params(alpha: f64, lambda: f64, warmup_epochs: usize) -> LgmParams {
         covariance: Covariance::Diagonal,
         log_var_floor: -6.0,
         warmup_epochs,
+        ..Default::default()
     }
 }
 

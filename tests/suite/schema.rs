@@ -157,18 +157,21 @@ fn auto_or_a_number_reads_and_validates_alike() {
             "[kd]",
             DetectorSpec::Kd(KdParams {
                 sigma: AutoOr::Auto,
+                ..Default::default()
             }),
         ),
         (
             "[{kd: {sigma: 0.5}}]",
             DetectorSpec::Kd(KdParams {
                 sigma: AutoOr::Fixed(0.5),
+                ..Default::default()
             }),
         ),
         (
             "[{kd: {sigma: auto}}]",
             DetectorSpec::Kd(KdParams {
                 sigma: AutoOr::Auto,
+                ..Default::default()
             }),
         ),
         (
