@@ -73,8 +73,39 @@ fn unknown_key_in_a_section() {
         "data.synthetic.sides",
         4,
         15,
-        "unknown field `sides` (did you mean `side`?), expected one of `seed`, `classes`, `train`, `test`, `side`",
+        &format!(
+            "unknown field `sides` (did you mean `side`?), expected {}",
+            expected_keys("dataset", "synthetic")
+        ),
     );
+}
+
+/// The keys a component takes, as an unknown-key error lists them: taken
+/// from the declarations (`lossbench list`), so that a new parameter needs no
+/// edit here. Checked against literal lists in `expected_keys_are_the_declared_ones`.
+fn expected_keys(kind: &str, name: &str) -> String {
+    let entry = lossbench::suite::catalog::catalog()
+        .into_iter()
+        .find(|e| e.kind == kind && e.name == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"));
+    let keys: Vec<String> = entry
+        .params
+        .iter()
+        .map(|p| format!("`{}`", p.name))
+        .collect();
+    match keys.as_slice() {
+        [one] => one.clone(),
+        [a, b] => format!("{a} or {b}"),
+        _ => format!("one of {}", keys.join(", ")),
+    }
+}
+
+#[test]
+fn expected_keys_are_the_declared_ones() {
+    // The message's three shapes, on today's declarations.
+    assert_eq!(expected_keys("loss", "center"), "`lambda` or `alpha`");
+    assert!(expected_keys("loss", "lgm").starts_with("one of `alpha`, `lambda`, `covariance`"));
+    assert_eq!(expected_keys("detector", "kd"), "`sigma`");
 }
 
 #[test]
@@ -84,8 +115,10 @@ fn unknown_key_in_loss_params() {
         "losses[2].lgm.lamda",
         11,
         23,
-        "unknown field `lamda` (did you mean `lambda`?), expected one of `alpha`, `lambda`, `covariance`, \
-         `log-var-floor`, `warmup-epochs`",
+        &format!(
+            "unknown field `lamda` (did you mean `lambda`?), expected {}",
+            expected_keys("loss", "lgm")
+        ),
     );
     // Block style, one level deeper.
     assert_fails(
@@ -96,7 +129,10 @@ fn unknown_key_in_loss_params() {
         "losses[1].center.beta",
         12,
         7,
-        "unknown field `beta`, expected `lambda` or `alpha`",
+        &format!(
+            "unknown field `beta`, expected {}",
+            expected_keys("loss", "center")
+        ),
     );
 }
 
