@@ -63,6 +63,18 @@ fn init_logging() {
         .init();
 }
 
+/// `--out`, else the run's directory under `--reports`.
+fn report_dir(
+    out: Option<std::path::PathBuf>,
+    reports: &std::path::Path,
+    run_dir: &std::path::Path,
+) -> anyhow::Result<std::path::PathBuf> {
+    Ok(match out {
+        Some(o) => o,
+        None => report::default_dir(reports, run_dir, &Manifest::read(run_dir)?)?,
+    })
+}
+
 fn dispatch(command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Run {
@@ -136,10 +148,7 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
             out,
             reports,
         } => {
-            let out = match out {
-                Some(o) => o,
-                None => report::default_dir(&reports, &run_dir, &Manifest::read(&run_dir)?)?,
-            };
+            let out = report_dir(out, &reports, &run_dir)?;
             let merged = cluster::merge(&run_dir, &out)?;
             let p = &merged.progress;
             let tables = lossbench::results::RunTables::read(&run_dir)?;
@@ -259,10 +268,7 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
             out,
             reports,
         } => {
-            let out = match out {
-                Some(o) => o,
-                None => report::default_dir(&reports, &run_dir, &Manifest::read(&run_dir)?)?,
-            };
+            let out = report_dir(out, &reports, &run_dir)?;
             let path = report::render(&run_dir, &out)?;
             println!("report: {}", path.display());
             Ok(0)

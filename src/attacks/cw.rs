@@ -22,7 +22,7 @@
 
 use tch::{Kind, Tensor};
 
-use super::{Attack, Perturbed};
+use super::{per_sample, Attack, Perturbed};
 use crate::suite::spec::CwL2Params;
 use crate::train::Net;
 
@@ -69,11 +69,7 @@ impl CwL2 {
     ) -> Perturbed {
         let n = x.size()[0];
         let (kind, dev) = (x.kind(), x.device());
-        let nd = |t: &Tensor| {
-            let mut shape = vec![n];
-            shape.extend(std::iter::repeat_n(1, x.dim() - 1));
-            t.reshape(shape)
-        };
+        let nd = |t: &Tensor| per_sample(t, x);
         let w0 = tch::no_grad(|| ((x * 2.0 - 1.0) * TANH_SHRINK).arctanh());
         let to_image = |w: &Tensor| (w.tanh() + 1.0) * 0.5;
         let x_tilde = tch::no_grad(|| to_image(&w0));

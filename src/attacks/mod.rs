@@ -164,6 +164,14 @@ fn build_spec<'a>(
     }
 }
 
+/// `v: [N]` reshaped to `[N, 1, ..., 1]` with as many dimensions as
+/// `like`, to broadcast one value per sample over its image.
+pub(crate) fn per_sample(v: &Tensor, like: &Tensor) -> Tensor {
+    let mut shape = vec![v.size()[0]];
+    shape.extend(std::iter::repeat_n(1, like.dim() - 1));
+    v.reshape(shape)
+}
+
 /// `∇ₓ Σ_i CE(z(x_i), y_i)` on inference logits (eval mode). Summing rather
 /// than averaging keeps per-sample gradients independent of the batch size.
 pub fn input_gradient(net: &Net, x: &Tensor, y: &Tensor) -> Tensor {

@@ -21,7 +21,7 @@
 
 use tch::{Kind, Tensor};
 
-use super::{input_gradient, Attack, Perturbed};
+use super::{input_gradient, per_sample, Attack, Perturbed};
 use crate::suite::spec::{Norm, PgdParams};
 use crate::train::Net;
 
@@ -54,12 +54,7 @@ impl Pgd {
 
     /// Per-sample L2 norm over all but the first dimension, `[N, 1, 1, 1]`.
     fn norms(t: &Tensor) -> Tensor {
-        let n = t.size()[0];
-        let mut shape = vec![n];
-        shape.extend(std::iter::repeat_n(1, t.dim() - 1));
-        t.flatten(1, -1)
-            .norm_scalaropt_dim(2, [1], false)
-            .reshape(shape)
+        per_sample(&t.flatten(1, -1).norm_scalaropt_dim(2, [1], false), t)
     }
 
     /// The starting point: `x`, or a random point near it.
@@ -122,11 +117,7 @@ impl Pgd {
             // Samples fooled by an earlier run keep that run's example.
             best = Some(match best {
                 None => xt,
-                Some(b) => {
-                    let mut shape = vec![n];
-                    shape.extend(std::iter::repeat_n(1, x.dim() - 1));
-                    b.where_self(&fooled.reshape(shape), &xt)
-                }
+                Some(b) => b.where_self(&per_sample(&fooled, x), &xt),
             });
             fooled = fooled.logical_or(&now);
             if bool::try_from(fooled.all()).unwrap_or(false) {
