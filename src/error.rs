@@ -42,6 +42,10 @@ pub enum Error {
     /// No directory holds the dataset.
     #[error("dataset '{name}' not found; looked in: {tried}")]
     DataNotFound { name: String, tried: String },
+    /// An external model file (`model: torchscript`) that is missing, not
+    /// TorchScript, or does not take the dataset's images to logits.
+    #[error("model file '{}': {msg}", file.display())]
+    Model { file: PathBuf, msg: String },
     /// A result or report file that cannot be read or is malformed.
     #[error("result file '{}': {msg}", file.display())]
     Results { file: PathBuf, msg: String },
@@ -210,6 +214,7 @@ impl Error {
             Error::Suite { .. }
             | Error::Data { .. }
             | Error::DataNotFound { .. }
+            | Error::Model { .. }
             | Error::Results { .. }
             | Error::Usage(_) => 2,
             Error::Io { op, .. } if op.is_input() => 2,

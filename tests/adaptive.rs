@@ -47,6 +47,7 @@ fn trained_lgm() -> (Net, Tensors, Tensor, Tensor) {
         kind: ModelKind::SmallCnn,
         feature_dim: 8,
         dropout: 0.0,
+        ..Default::default()
     };
     let net = Net::new(
         Device::Cpu,

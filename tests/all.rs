@@ -25,6 +25,8 @@ mod detect;
 mod docs;
 #[path = "e2e/main.rs"]
 mod e2e;
+#[path = "export.rs"]
+mod export;
 #[path = "fuzz.rs"]
 mod fuzz;
 #[path = "heads.rs"]

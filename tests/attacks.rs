@@ -68,6 +68,7 @@ fn model_spec(kind: ModelKind, feature_dim: usize) -> ModelSpec {
         kind,
         feature_dim,
         dropout: 0.0,
+        ..Default::default()
     }
 }
 

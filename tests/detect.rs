@@ -61,6 +61,7 @@ fn model(kind: ModelKind, feature_dim: usize, dropout: f64) -> ModelSpec {
         kind,
         feature_dim,
         dropout,
+        ..Default::default()
     }
 }
 

@@ -24,6 +24,7 @@ fn spec(kind: ModelKind, feature_dim: usize) -> ModelSpec {
         kind,
         feature_dim,
         dropout: 0.0,
+        ..Default::default()
     }
 }
 

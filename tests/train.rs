@@ -52,6 +52,7 @@ fn model(kind: ModelKind) -> ModelSpec {
         kind,
         feature_dim: 3,
         dropout: 0.0,
+        ..Default::default()
     }
 }
 

@@ -282,13 +282,14 @@ impl Kd {
         self.sigma
     }
 
-    /// Scores for features `f: [N, D]` given the inference logits' argmax.
-    pub(crate) fn score_features(&self, net: &Net, f: &Tensor) -> Result<Tensor> {
+    /// Scores for images `x` with features `f: [N, D]` given the inference
+    /// logits' argmax.
+    pub(crate) fn score_features(&self, net: &Net, x: &Tensor, f: &Tensor) -> Result<Tensor> {
         let (Some(sigma), false) = (self.sigma, self.per_class.is_empty()) else {
             return Err(super::error("kd", "scored before fit"));
         };
         Ok(tch::no_grad(|| {
-            let pred = net.head.logits(f).argmax(1, false);
+            let pred = net.logits_of(x, f).argmax(1, false);
             let mut out = Tensor::zeros([f.size()[0]], (Kind::Double, f.device()));
             for (k, refs) in self.per_class.iter().enumerate() {
                 let idx = pred.eq(k as i64).nonzero().squeeze_dim(1);
@@ -330,8 +331,8 @@ impl Detector for Kd {
         self.sigma.map(|s| ("kd_sigma", s)).into_iter().collect()
     }
 
-    fn score(&self, net: &Net, _x: &Tensor, f: &Tensor) -> Result<Tensor> {
-        self.score_features(net, f)
+    fn score(&self, net: &Net, x: &Tensor, f: &Tensor) -> Result<Tensor> {
+        self.score_features(net, x, f)
     }
 
     /// Every class's density for every image, then the predicted class's:
@@ -341,7 +342,7 @@ impl Detector for Kd {
             return Some(Err(super::error("kd", "scored before fit")));
         };
         let f = net.features(x, false);
-        let pred = tch::no_grad(|| net.head.logits(&f).argmax(1, true));
+        let pred = tch::no_grad(|| net.logits_of(x, &f).argmax(1, true));
         let per_class: Vec<Tensor> = self
             .per_class
             .iter()

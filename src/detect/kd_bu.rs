@@ -95,7 +95,7 @@ impl KdBu {
 
     /// `(KD, BU)` per image, row-major `[N, 2]`.
     fn features(&self, net: &Net, x: &Tensor, f: &Tensor) -> Result<Vec<f64>> {
-        let kd = self.kd.score_features(net, f)?;
+        let kd = self.kd.score_features(net, x, f)?;
         let bu = tch::no_grad(|| mc_dropout_uncertainty(net, x, self.samples));
         super::to_vec_f64(&Tensor::stack(&[kd, bu], 1))
     }

@@ -6,8 +6,9 @@
 //! ([`Detector::fit_pairs`], [`noisy_copies`]). All are then scored on the
 //! same pairs by the runner ([`Detector::score_pairs`]: `lid` scores a
 //! sample within its minibatch of clean samples). A detector that does not apply to a
-//! model (`lgm-likelihood` without an L-GM head, `kd-bu` without dropout) is
-//! not built: [`build`] says why, and the runner records the skip.
+//! model (`lgm-likelihood` without an L-GM head, `kd-bu` without dropout or
+//! on an external model, a detector of features on an external model that
+//! returns logits only) is not built: [`build`] says why, and the runner records the skip.
 //!
 //! This room sees models only through [`Net`] (features, MC-dropout features,
 //! per-layer activations, logits); it knows nothing of attacks, splits or
@@ -221,8 +222,8 @@ impl Detector for MaxSoftmax {
     fn name(&self) -> &'static str {
         "max-softmax"
     }
-    fn score(&self, net: &Net, _x: &Tensor, f: &Tensor) -> Result<Tensor> {
-        let z = net.head.logits(f).to_kind(Kind::Double);
+    fn score(&self, net: &Net, x: &Tensor, f: &Tensor) -> Result<Tensor> {
+        let z = net.logits_of(x, f).to_kind(Kind::Double);
         Ok(-z.softmax(1, Kind::Double).amax([1], false))
     }
     fn differentiable_score(&self, net: &Net, x: &Tensor) -> Option<Result<Tensor>> {
@@ -259,6 +260,20 @@ impl Detector for LgmLikelihood {
 
 /// Builds the detector, or says why it does not apply to `net`.
 pub fn build(spec: &DetectorSpec, net: &Net) -> std::result::Result<Box<dyn Detector>, String> {
+    let features = matches!(
+        spec,
+        DetectorSpec::Mahalanobis
+            | DetectorSpec::Kd(_)
+            | DetectorSpec::KdBu(_)
+            | DetectorSpec::Lid(_)
+    );
+    if features && !net.has_features() {
+        return Err(
+            "needs features: the external model returns logits only (return \
+                    (logits, features) from its forward to give them)"
+                .into(),
+        );
+    }
     match spec {
         DetectorSpec::MaxSoftmax => Ok(Box::new(MaxSoftmax)),
         DetectorSpec::LgmLikelihood if net.head.has_density() => Ok(Box::new(LgmLikelihood)),
@@ -267,6 +282,11 @@ pub fn build(spec: &DetectorSpec, net: &Net) -> std::result::Result<Box<dyn Dete
         }
         DetectorSpec::Mahalanobis => Ok(Box::new(Mahalanobis::new())),
         DetectorSpec::Kd(p) => Ok(Box::new(Kd::new(p.sigma))),
+        DetectorSpec::KdBu(_) if net.is_external() => Err(
+            "needs MC-dropout passes, which lossbench makes only on the models it builds (an \
+             external model's dropout cannot be switched on alone)"
+                .into(),
+        ),
         DetectorSpec::KdBu(p) if net.dropout() > 0.0 => Ok(Box::new(KdBu::new(p))),
         DetectorSpec::KdBu(_) => Err(
             "needs a backbone with dropout (model.dropout is 0, so MC-dropout predictions never vary)"

@@ -5,11 +5,13 @@
 //! non-gradient updates after an optimiser step (center loss's centres).
 
 mod center;
+mod external;
 mod lgm;
 mod lsoftmax;
 mod softmax;
 
 pub use center::CenterHead;
+pub use external::ExternalHead;
 pub use lgm::{LgmHead, LgmParams};
 pub use lsoftmax::{psi as lsoftmax_psi, LsoftmaxHead, LsoftmaxParams};
 pub use softmax::SoftmaxHead;
@@ -117,5 +119,8 @@ pub fn build(p: &nn::Path, spec: &LossSpec, dim: i64, classes: i64) -> Box<dyn H
         LossSpec::Center(c) => Box::new(CenterHead::new(p, dim, classes, c.lambda, c.alpha)),
         LossSpec::Lsoftmax(params) => Box::new(LsoftmaxHead::new(p, dim, classes, params.clone())),
         LossSpec::Lgm(params) => Box::new(LgmHead::new(p, dim, classes, params.clone())),
+        // Validation pairs `external` with `model: torchscript`, whose net
+        // is built by `Net::external`; this one only stands in.
+        LossSpec::External => Box::new(ExternalHead::new(false)),
     }
 }

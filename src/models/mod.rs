@@ -5,12 +5,15 @@
 //! pixel units (docs/definitions.md, notation). Layers live under named sub-paths so that
 //! checkpoints have stable names. This room knows nothing of losses.
 
+mod external;
 mod lenetpp;
 mod mlp;
 mod resnet;
 mod small_cnn;
 
 use tch::{nn, Tensor};
+
+pub use external::ExternalModel;
 
 use crate::suite::{ModelKind, ModelSpec};
 
@@ -137,6 +140,9 @@ impl Normalize {
 }
 
 /// Builds the backbone named by `spec` for inputs of `shape = [C, H, W]`.
+/// An external model (`torchscript`) has no backbone lossbench builds: it
+/// is loaded by [`ExternalModel::load`] (`Net::external`), and validation
+/// keeps it from here.
 pub fn backbone(p: &nn::Path, spec: &ModelSpec, shape: [usize; 3]) -> Box<dyn Backbone> {
     match spec.kind {
         ModelKind::Mlp => Box::new(mlp::Mlp::new(&(p / "mlp"), spec, shape)),
@@ -145,5 +151,8 @@ pub fn backbone(p: &nn::Path, spec: &ModelSpec, shape: [usize; 3]) -> Box<dyn Ba
         ModelKind::Resnet20 => Box::new(resnet::ResNet::new(&(p / "resnet"), spec, shape, 20)),
         ModelKind::Resnet32 => Box::new(resnet::ResNet::new(&(p / "resnet"), spec, shape, 32)),
         ModelKind::Resnet56 => Box::new(resnet::ResNet::new(&(p / "resnet"), spec, shape, 56)),
+        ModelKind::Torchscript => {
+            panic!("internal error: an external model has no backbone to build")
+        }
     }
 }

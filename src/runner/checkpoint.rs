@@ -9,6 +9,10 @@
 //! load (truncated, corrupted, from another model) is moved aside to
 //! `<key>.ot.corrupt` with a warning naming it, and the job trains again.
 //!
+//! Beside each checkpoint go its weights for PyTorch, `<key>.safetensors`
+//! and `<key>.json` ([`crate::train::export`]): written after training, and
+//! when a checkpoint is loaded without them.
+//!
 //! Under `RUST_LOG=info` each job logs whether its checkpoint was loaded or
 //! trained and saved, with the path and the time it took, so a run that
 //! trains when it should have reused (or the reverse) shows why.
@@ -21,7 +25,7 @@ use crate::error::{IoOp, OneLine};
 use crate::results::store::{appended, tmp_path};
 use crate::suite::plan::hash_id;
 use crate::suite::Job;
-use crate::train::{self, EpochLog, Net};
+use crate::train::{self, export, EpochLog, Net};
 use crate::{Error, Result};
 
 /// The checkpoint key: only what changes the trained weights (not attacks or
@@ -66,6 +70,10 @@ pub(super) fn train_or_load(
                     ctx.label,
                     ckpt.display()
                 );
+                // A checkpoint from before exports existed gets its export now.
+                if !export::paths(ctx.ckpt_dir, &key).1.exists() {
+                    write_export(ctx, &net, &key)?;
+                }
                 return Ok((net, log));
             }
             Err(e) => {
@@ -103,7 +111,24 @@ pub(super) fn train_or_load(
         ms = t.elapsed().as_millis() as u64,
         "checkpoint saved"
     );
+    write_export(ctx, &net, &key)?;
     Ok((net, log))
+}
+
+/// Writes the job's export beside its checkpoint: `<key>.safetensors` and
+/// `<key>.json` ([`export`]), for PyTorch (`python/lossbench_models.py`).
+fn write_export(ctx: &JobCtx, net: &Net, key: &str) -> Result<()> {
+    let c = &ctx.job.config;
+    let meta = export::ExportMeta::new(
+        &c.model,
+        &c.loss.spec,
+        c.loss.label(),
+        ctx.ds.shape,
+        ctx.ds.classes,
+    );
+    let (weights, _) = export::export(net, &meta, ctx.ckpt_dir, key)?;
+    tracing::info!(path = %weights.display(), "weights exported for PyTorch");
+    Ok(())
 }
 
 /// Loads the weights and the train log of a checkpoint; the error names the

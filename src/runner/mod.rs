@@ -25,6 +25,7 @@ use crate::cluster::{self, Shard};
 use crate::data::{self, Dataset};
 use crate::device;
 use crate::error::{IoOp, OneLine};
+use crate::models::ExternalModel;
 use crate::results::{
     lock, FeatureRow, JobRow, JobStatus, Manifest, RunStatus, RunStore, RunTables, TrainLogRow,
 };
@@ -149,6 +150,9 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
         ds.classes,
         ds.shape
     );
+    // An external model is read and probed now, so a file that is not
+    // TorchScript or does not fit the data leaves no run directory behind.
+    let external = ExternalFile::read(suite, opts, &ds)?;
     for w in crate::heads::schedule_warnings(suite, ds.train.len()) {
         eprintln!("warning: {w}");
         tracing::warn!("{w}");
@@ -203,6 +207,7 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
         &jobs,
         &all_jobs,
         &ds,
+        external.as_ref(),
         opts,
         &ckpt_dir,
         &mut store,
@@ -300,6 +305,7 @@ fn run_jobs(
     jobs: &[Job],
     all_jobs: &[Job],
     ds: &Dataset,
+    external: Option<&ExternalFile>,
     opts: &RunOptions,
     ckpt_dir: &Path,
     store: &mut RunStore,
@@ -382,6 +388,7 @@ fn run_jobs(
                 norm: (&norm.0, &norm.1),
                 device: opts.device,
                 ckpt_dir,
+                external,
             };
             let started_job = Instant::now();
             tracing::info!("job started ({}/{})", i + 1, jobs.len());
@@ -472,6 +479,57 @@ pub(crate) struct JobCtx<'a> {
     norm: (&'a [f64], &'a [f64]),
     device: Device,
     ckpt_dir: &'a Path,
+    /// The external model's file (`model: torchscript`), read at the start.
+    external: Option<&'a ExternalFile>,
+}
+
+/// An external model's file, read once when the run starts.
+pub(crate) struct ExternalFile {
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl ExternalFile {
+    /// Reads the suite's external model (`None` for a model lossbench
+    /// builds): the file under the suite's directory, its content checked
+    /// against `model.torchscript.sha256` (filled in when the suite was
+    /// loaded), loaded and probed on the dataset's images
+    /// ([`ExternalModel::load`]).
+    fn read(suite: &Suite, opts: &RunOptions, ds: &Dataset) -> Result<Option<ExternalFile>> {
+        let Some(rel) = &suite.model.path else {
+            return Ok(None);
+        };
+        let path = crate::suite::model_file(&opts.suite_file, rel).map_err(|msg| Error::Model {
+            file: rel.clone(),
+            msg,
+        })?;
+        let bytes = std::fs::read(&path).map_err(|e| Error::read(&path, e))?;
+        if let Some(want) = &suite.model.sha256 {
+            let got = crate::suite::sha256_hex(&bytes);
+            if !got.eq_ignore_ascii_case(want) {
+                return Err(Error::Model {
+                    file: path,
+                    msg: format!("its SHA-256 is {got}, not the suite's {want} (did it change since the suite was read?)"),
+                });
+            }
+        }
+        let file = ExternalFile { path, bytes };
+        let model = file.load(opts.device, ds)?;
+        println!(
+            "model: {} (TorchScript, {})",
+            file.path.display(),
+            if model.has_features() {
+                "logits and features"
+            } else {
+                "logits only: detectors of features are skipped"
+            }
+        );
+        Ok(Some(file))
+    }
+
+    fn load(&self, device: Device, ds: &Dataset) -> Result<ExternalModel> {
+        ExternalModel::load(&self.bytes, &self.path, device, ds.shape, ds.classes)
+    }
 }
 
 struct JobOutput {
@@ -525,7 +583,14 @@ fn run_job(ctx: &JobCtx) -> Result<JobOutput> {
         )
     };
     let t0 = Instant::now();
-    let (net, log) = checkpoint::train_or_load(ctx, new_net)?;
+    let (net, log) = match ctx.external {
+        // An external model is evaluated as it is: nothing to train.
+        Some(file) => (
+            Net::external(file.load(ctx.device, ctx.ds)?, ctx.device, ctx.ds.classes),
+            Vec::new(),
+        ),
+        None => checkpoint::train_or_load(ctx, new_net)?,
+    };
     inject_torch_error(c.loss.label());
     let train_seconds = t0.elapsed().as_secs_f64();
     // Evaluation draws from libtorch's generator (kd-bu's MC-dropout masks):
@@ -583,7 +648,12 @@ fn inject_torch_error(loss: &str) {
 
 /// The `features` rows: a seeded sample of test features with their labels
 /// and predictions.
+/// None for an external model without features (its logits are not
+/// features).
 fn feature_sample(ctx: &JobCtx, net: &Net, pred: &Tensor) -> Vec<FeatureRow> {
+    if !net.has_features() {
+        return Vec::new();
+    }
     let n = ctx.test.len() as usize;
     let mut pick: Vec<usize> = (0..n).collect();
     pick.shuffle(&mut ChaCha8Rng::seed_from_u64(0));

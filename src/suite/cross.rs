@@ -17,7 +17,7 @@ use super::decl::{did_you_mean, fail, fail_at, join, quoted, Bounds, Interval, P
 use super::locate::PathSeg;
 use super::node::Node;
 use super::spec::{LgmParams, MultistepParams};
-use super::{DetectorSpec, LossSpec, ScheduleSpec, Suite};
+use super::{DetectorSpec, LossSpec, ModelKind, ScheduleSpec, Suite};
 
 /// The metrics a tolerance can gate, in the table's order.
 pub fn gateable_metrics() -> Vec<&'static str> {
@@ -146,6 +146,7 @@ pub(super) fn check(suite: &Suite, root: &Node) -> Res<()> {
         );
     }
     epochs(suite)?;
+    external(suite, root)?;
 
     if !suite.detectors.is_empty() && suite.attacks.is_empty() {
         return fail_at(
@@ -172,7 +173,12 @@ pub(super) fn check(suite: &Suite, root: &Node) -> Res<()> {
         }
     }
     for (i, detector) in suite.detectors.iter().enumerate() {
-        if matches!(detector, DetectorSpec::KdBu(_)) && suite.model.dropout == 0.0 {
+        // An external model's dropout is not lossbench's: the run skips
+        // kd-bu for it and says why.
+        if matches!(detector, DetectorSpec::KdBu(_))
+            && suite.model.dropout == 0.0
+            && suite.model.kind != ModelKind::Torchscript
+        {
             // The BU feature is the spread of MC-dropout predictions;
             // without dropout they never vary (detect::build skips it).
             return fail(
@@ -184,6 +190,76 @@ pub(super) fn check(suite: &Suite, root: &Node) -> Res<()> {
                 ),
             );
         }
+    }
+    Ok(())
+}
+
+/// An external model (`model: torchscript`): a `path` inside the suite's
+/// directory, no backbone options, and the one loss `external`; `path`,
+/// `sha256` and the loss `external` only with it.
+fn external(suite: &Suite, root: &Node) -> Res<()> {
+    let model = &suite.model;
+    let name = model.kind.name();
+    let torchscript = model.kind == ModelKind::Torchscript;
+    let options = root.get("model").and_then(|m| m.get(name));
+    let written = |key: &str| options.and_then(|o| o.get(key)).is_some();
+    if !torchscript {
+        for key in ["path", "sha256"] {
+            if written(key) {
+                return fail_at(
+                    &path!["model", name, key],
+                    Place::Key,
+                    format!(
+                        "`{key}` is for `torchscript` models only; `{name}` is built by lossbench"
+                    ),
+                );
+            }
+        }
+        if let Some(i) = suite
+            .losses
+            .iter()
+            .position(|l| l.spec == LossSpec::External)
+        {
+            return fail(
+                &path!["losses", i],
+                "`external` is the loss of an external model only; it needs \
+                 `model: {torchscript: {path: ...}}`",
+            );
+        }
+        return Ok(());
+    }
+    for key in ["feature-dim", "dropout"] {
+        if written(key) {
+            return fail_at(
+                &path!["model", name, key],
+                Place::Key,
+                format!("`{key}` is not used by an external model (the file defines the model); remove it"),
+            );
+        }
+    }
+    let Some(file) = &model.path else {
+        return fail(
+            &path!["model", name],
+            "`torchscript` needs `path`, the TorchScript file: `model: {torchscript: {path: \
+             models/my_model.pt}}`",
+        );
+    };
+    if let Err(why) = super::confined(file) {
+        return fail(&path!["model", name, "path"], why);
+    }
+    if let Some(digest) = &model.sha256 {
+        if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return fail(
+                &path!["model", name, "sha256"],
+                format!("must be 64 hexadecimal digits (a SHA-256), got `{digest}`"),
+            );
+        }
+    }
+    if suite.losses.len() != 1 || suite.losses[0].spec != LossSpec::External {
+        return fail(
+            &path!["losses"],
+            "an external model is evaluated as it is, not trained: write `losses: [external]`",
+        );
     }
     Ok(())
 }

@@ -81,7 +81,46 @@ impl Suite {
                 e.utf8_error().valid_up_to()
             ))
         })?;
-        Suite::parse(&text, path)
+        let mut suite = Suite::parse(&text, path)?;
+        suite.model_digest(path, &text)?;
+        Ok(suite)
+    }
+
+    /// For an external model, checks that its file is there (inside the
+    /// suite's directory) and fills in, or checks, `model.torchscript.sha256`
+    /// from its content, so that job ids and run ids change with the file.
+    fn model_digest(&mut self, suite_file: &Path, text: &str) -> crate::Result<()> {
+        let Some(rel) = self.model.path.clone() else {
+            return Ok(());
+        };
+        let at = |key: &str, msg: String| {
+            let root = Node::parse(text).unwrap_or(Node::Null);
+            let field = path!["model", "torchscript", key];
+            let (line, column) = locate::position(text, &root, &field, locate::Place::Value);
+            crate::Error::Suite {
+                file: suite_file.to_path_buf(),
+                line,
+                column,
+                field: locate::display(&field),
+                msg,
+            }
+        };
+        let file = model_file(suite_file, &rel).map_err(|why| at("path", why))?;
+        let digest = sha256_file(&file)
+            .map_err(|e| at("path", format!("cannot read {}: {e}", file.display())))?;
+        match &self.model.sha256 {
+            Some(want) if !want.eq_ignore_ascii_case(&digest) => Err(at(
+                "sha256",
+                format!(
+                    "the file {} has SHA-256 {digest}, not {want}",
+                    file.display()
+                ),
+            )),
+            _ => {
+                self.model.sha256 = Some(digest);
+                Ok(())
+            }
+        }
     }
 
     /// Parses and validates suite text; `path` is only used in messages. A
@@ -142,6 +181,75 @@ impl Suite {
         self.seeds = seeds;
         Ok(())
     }
+}
+
+/// Whether `path` (an external model's, as written in a suite) stays inside
+/// the suite's directory as written: relative, and made of names only (no
+/// `..`, no root, no drive). Symbolic links are followed by [`model_file`].
+pub fn confined(path: &Path) -> Result<(), String> {
+    use std::path::Component;
+    let names_only = path
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if path.as_os_str().is_empty() || !names_only || path.components().next().is_none() {
+        return Err(format!(
+            "`{}` must be a relative path inside the suite's directory (no `..`, not absolute), \
+             e.g. models/my_model.pt; put the file (or a copy) beside the suite",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The file of an external model at `rel` (as written in the suite
+/// `suite_file`): `rel` under the suite's directory, which it must not
+/// leave, not even through a symbolic link.
+pub fn model_file(suite_file: &Path, rel: &Path) -> Result<std::path::PathBuf, String> {
+    confined(rel)?;
+    let dir = match suite_file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let file = dir.join(rel);
+    if !file.is_file() {
+        return Err(format!(
+            "model file {} not found (the path is relative to the suite's directory)",
+            file.display()
+        ));
+    }
+    let (real_dir, real_file) = match (dir.canonicalize(), file.canonicalize()) {
+        (Ok(d), Ok(f)) => (d, f),
+        (Err(e), _) | (_, Err(e)) => return Err(format!("cannot resolve {}: {e}", file.display())),
+    };
+    if !real_file.starts_with(&real_dir) {
+        return Err(format!(
+            "{} leads outside the suite's directory (to {}); the model file must be inside it",
+            file.display(),
+            real_file.display()
+        ));
+    }
+    Ok(file)
+}
+
+/// The SHA-256 of a file, in lower-case hex.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// The SHA-256 of bytes, in lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The JSON Schema (draft-07) of a suite file, for YAML editors: every key

@@ -174,6 +174,9 @@ names! {
         "resnet32" => Resnet32,
         /// CIFAR ResNet-56 (He et al. 2016)
         "resnet56" => Resnet56,
+        /// your own classifier, a TorchScript file (`path`) mapping images in [0, 1] to logits,
+        /// or to (logits, features); not trained (losses: [external])
+        "torchscript" => Torchscript,
     }
 }
 
@@ -189,6 +192,8 @@ impl ModelKind {
             ModelKind::Lenetpp => 8,
             // Two stride-2 stages (padded 3x3 convs), then global pooling.
             ModelKind::Resnet20 | ModelKind::Resnet32 | ModelKind::Resnet56 => 4,
+            // Whatever the module takes; a wrong shape fails when it runs.
+            ModelKind::Torchscript => 1,
         }
     }
 }
@@ -200,6 +205,29 @@ section! {
         "feature-dim" feature_dim: usize = default(64), 1..=limits::FEATURE_DIM;
         /// dropout probability before the feature layer; 0 = none
         "dropout" dropout: f64 = default(0.0), Interval::UnitOpen;
+        /// torchscript only: the module file, relative to the suite file's directory and
+        /// inside it
+        // Not serialised when unset (every built-in model), so job ids stay.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        "path" path: Option<PathBuf> = optional("none; torchscript needs it");
+        /// torchscript only: the file's SHA-256 in hex; when unset, read from the file as the
+        /// suite is loaded, so that job ids follow the file's content
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        "sha256" sha256: Option<String> = optional("the file's");
+    }
+}
+
+/// Test literals and the Python export's description take the declared
+/// defaults of the options; the kind is `mlp`.
+impl Default for ModelSpec {
+    fn default() -> Self {
+        ModelSpec {
+            kind: ModelKind::Mlp,
+            feature_dim: 64,
+            dropout: 0.0,
+            path: None,
+            sha256: None,
+        }
     }
 }
 
@@ -320,6 +348,9 @@ components! {
             /// linear warm-up of alpha and lambda, in epochs; at most train.epochs, 0 = none
             "warmup-epochs" warmup_epochs: usize = default(0);
         },
+        /// the external model's own (model: torchscript): lossbench trains nothing and
+        /// evaluates the model as it is
+        "external" => External,
     }
 }
 

@@ -6,6 +6,7 @@
 //! (a device sync) only every [`CHECK_EVERY`] steps and at the end of each
 //! epoch. The runner records the error and moves on to the next job.
 
+pub mod export;
 mod net;
 pub mod optim;
 

@@ -51,3 +51,38 @@ pub fn adam() -> OptimizerSpec {
         ..Default::default()
     })
 }
+
+/// The Python with torch (and torchattacks) that reference scripts run
+/// under at test time: `LOSSBENCH_PYTHON`, else the project's venv
+/// (`scripts/setup.sh --for-tests` makes it).
+pub fn python() -> std::path::PathBuf {
+    let py = std::env::var_os("LOSSBENCH_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
+        });
+    assert!(
+        py.exists(),
+        "{} not found: run scripts/setup.sh --for-tests, or set LOSSBENCH_PYTHON",
+        py.display()
+    );
+    py
+}
+
+/// Runs `tests/reference/<script>` with [`python`] and `args`; panics with
+/// its output unless it succeeds. Returns its stdout.
+pub fn run_python(script: &str, args: &[&std::ffi::OsStr]) -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
+    let out = std::process::Command::new(python())
+        .arg(dir.join(script))
+        .args(args)
+        .output()
+        .expect("python starts");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}

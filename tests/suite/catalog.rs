@@ -19,6 +19,16 @@ fn suite_with(kind: &str, name: &str, params: Option<&str>) -> Suite {
     match (kind, params) {
         ("dataset", None) => data = format!("{{dataset: {name}}}"),
         ("dataset", Some(p)) => data = format!("{{dataset: {name}, synthetic: {{{p}}}}}"),
+        // An external model needs its file and the loss `external`.
+        ("model", _) if name == "torchscript" => {
+            let more = params.map(|p| format!(", {p}")).unwrap_or_default();
+            model = format!("{{torchscript: {{path: m.pt{more}}}}}");
+            losses = "[external]".to_owned();
+        }
+        ("loss", _) if name == "external" => {
+            model = "{torchscript: {path: m.pt}}".to_owned();
+            losses = format!("[{entry}]");
+        }
         ("model", _) => model = entry,
         // Enough epochs for any milestone the examples use.
         ("optimizer" | "schedule", _) => train = format!("{{epochs: 10, {kind}: {entry}}}"),
@@ -69,7 +79,11 @@ fn every_entry_parses_and_every_listed_default_is_the_one_filled_in() {
         let req = required(&e);
         let minimal = (!req.is_empty()).then(|| req.join(", "));
         let base = suite_with(e.kind, e.name, minimal.as_deref());
-        let literal = |p: &&ParamDoc| p.default != REQUIRED && !p.default.starts_with('(');
+        // An external model refuses the options of the models lossbench builds.
+        let refused =
+            |p: &ParamDoc| e.name == "torchscript" && ["feature-dim", "dropout"].contains(&p.name);
+        let literal =
+            |p: &&ParamDoc| p.default != REQUIRED && !p.default.starts_with('(') && !refused(p);
         for p in e.params.iter().filter(literal) {
             let mut all = req.clone();
             all.push(format!("{}: {}", p.name, p.default));

@@ -295,7 +295,7 @@ fn wrong_type() {
         "losses[0]",
         9,
         5,
-        "expected a loss name (`softmax`, `center`, `lsoftmax`, `lgm`) or a one-key map \
+        "expected a loss name (`softmax`, `center`, `lsoftmax`, `lgm`, `external`) or a one-key map \
          {name: {params}}, found 3",
     );
     assert_fails(

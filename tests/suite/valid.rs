@@ -31,6 +31,7 @@ fn minimal_file_gets_every_default() {
             kind: ModelKind::Mlp,
             feature_dim: 64,
             dropout: 0.0,
+            ..Default::default()
         },
         train: default_train(),
         losses: vec![LossSpec::Softmax].into(),
@@ -65,6 +66,7 @@ pub(super) fn full_suite() -> Suite {
             kind: ModelKind::SmallCnn,
             feature_dim: 32,
             dropout: 0.25,
+            ..Default::default()
         },
         train: TrainSpec {
             epochs: 10,
@@ -143,7 +145,8 @@ fn named_params_fill_their_defaults() {
         ModelSpec {
             kind: ModelKind::SmallCnn,
             feature_dim: 64,
-            dropout: 0.5
+            dropout: 0.5,
+            ..Default::default()
         }
     );
     assert_eq!(

@@ -230,7 +230,7 @@ fn unknown_names() {
         "model",
         4,
         8,
-        "unknown model `resnet` (did you mean `resnet20`?), expected one of `mlp`, `small-cnn`, `lenetpp`, `resnet20`, `resnet32`, `resnet56`",
+        "unknown model `resnet` (did you mean `resnet20`?), expected one of `mlp`, `small-cnn`, `lenetpp`, `resnet20`, `resnet32`, `resnet56`, `torchscript`",
     );
     // In the map form the error is at the key, and the path ends in it.
     assert_fails(
@@ -238,14 +238,14 @@ fn unknown_names() {
         "model.resnet",
         4,
         9,
-        "unknown model `resnet` (did you mean `resnet20`?), expected one of `mlp`, `small-cnn`, `lenetpp`, `resnet20`, `resnet32`, `resnet56`",
+        "unknown model `resnet` (did you mean `resnet20`?), expected one of `mlp`, `small-cnn`, `lenetpp`, `resnet20`, `resnet32`, `resnet56`, `torchscript`",
     );
     assert_fails(
         &edit("  - center\n", "  - focal\n"),
         "losses[1]",
         10,
         5,
-        "unknown loss `focal`, expected one of `softmax`, `center`, `lsoftmax`, `lgm`",
+        "unknown loss `focal`, expected one of `softmax`, `center`, `lsoftmax`, `lgm`, `external`",
     );
     assert_fails(
         &edit("  - fgsm: {eps", "  - jsma: {eps"),
