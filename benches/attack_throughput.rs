@@ -60,6 +60,7 @@ fn load(path: &str) -> (Net, Tensor, Tensor) {
         kind,
         feature_dim: head[1] as usize,
         dropout: 0.0,
+        ..Default::default()
     };
     let net = Net::new(
         Device::Cpu,

@@ -22,6 +22,7 @@ fn attacks(c: &mut Criterion) {
             kind: ModelKind::SmallCnn,
             feature_dim: 64,
             dropout: 0.0,
+            ..Default::default()
         },
         &LossSpec::Softmax,
         [1, 28, 28],

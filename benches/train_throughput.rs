@@ -72,6 +72,7 @@ fn main() {
         kind: model,
         feature_dim: 64,
         dropout: 0.0,
+        ..Default::default()
     };
     let net = Net::new(
         Device::Cpu,

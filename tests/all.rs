@@ -27,6 +27,8 @@ mod docs;
 mod e2e;
 #[path = "export.rs"]
 mod export;
+#[path = "external.rs"]
+mod external;
 #[path = "fuzz.rs"]
 mod fuzz;
 #[path = "heads.rs"]

@@ -152,13 +152,23 @@ impl ExternalModel {
     }
 }
 
+/// libtorch's message, cut to what a person reads: from a TorchScript
+/// traceback only the error it ends with (`RuntimeError: ...`), and no
+/// advice about checkpoints that does not apply.
 fn first_line(s: &str) -> String {
-    crate::error::torch_message(s)
-        .lines()
+    let msg = crate::error::torch_message(s);
+    let msg = match msg.rfind("Error: ") {
+        Some(i) if msg.contains("Traceback of TorchScript") => {
+            let start = msg[..i].rfind(' ').map_or(0, |j| j + 1);
+            msg[start..].to_string()
+        }
+        _ => msg,
+    };
+    let msg = msg
+        .split(" This is an internal miniz error")
         .next()
-        .unwrap_or("")
-        .trim()
-        .to_string()
+        .unwrap_or_default();
+    msg.trim().to_string()
 }
 
 fn describe(v: &IValue) -> String {
