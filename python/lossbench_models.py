@@ -351,3 +351,62 @@ def load(json_path, device="cpu"):
     weights = json_path.parent / pathlib.Path(meta["weights"]).name
     model.load_state_dict(read_safetensors(weights), strict=True)
     return model.to(device).eval()
+
+
+def find(checkpoints, loss=None, seed=None):
+    """The exports in a checkpoints directory (results/<suite>/checkpoints),
+    as {json path: description}, those of loss label `loss` and seed `seed`
+    when given."""
+    out = {}
+    for path in sorted(pathlib.Path(checkpoints).glob("*.json")):
+        try:
+            meta = json.loads(path.read_text())
+        except (ValueError, OSError):
+            continue
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            continue
+        if loss is not None and meta.get("loss_label") != loss:
+            continue
+        if seed is not None and meta.get("seed") != seed:
+            continue
+        out[path] = meta
+    return out
+
+
+def trace(json_path, out_path):
+    """Saves the exported model traced to TorchScript, (logits, features)
+    out: what a suite's `model: {torchscript: {path: ...}}` takes."""
+    model = load(json_path)
+    example = torch.rand(1, *model.input_shape)
+    with torch.no_grad():
+        torch.jit.trace(model, example).save(str(out_path))
+
+
+def _main(argv):
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="lossbench_models.py",
+        description="lossbench's exported models in PyTorch.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("list", help="the exports in a checkpoints directory")
+    p.add_argument("checkpoints")
+    p.add_argument("--loss")
+    p.add_argument("--seed", type=int)
+    p = sub.add_parser("trace", help="save an export as a TorchScript file")
+    p.add_argument("json")
+    p.add_argument("out")
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        for path, m in find(args.checkpoints, args.loss, args.seed).items():
+            print(f"{path}\t{m.get('dataset')}\t{m['backbone']}\t{m['loss_label']}\tseed {m.get('seed')}")
+    else:
+        trace(args.json, args.out)
+        print(args.out)
+
+
+if __name__ == "__main__":
+    import sys
+
+    _main(sys.argv[1:])

@@ -3,9 +3,8 @@
 //! (tests/reference/external_ref.py), attacked by lossbench's FGSM and PGD
 //! and by torchattacks' on the same file and inputs; the files and suites
 //! lossbench must refuse; and the round trip: a lossbench-trained model,
-//! exported, traced by `python/lossbench_models.py`
-//! (tests/reference/trace_export.py) and evaluated as an external model,
-//! gives the results of the original.
+//! exported, traced by `python/lossbench_models.py trace` and evaluated as
+//! an external model, gives the results of the original.
 
 use crate::common;
 
@@ -369,9 +368,30 @@ fn a_lossbench_model_exported_traced_and_evaluated_as_external_gives_the_same_re
     assert_eq!(json.len(), 1, "{json:?}");
     std::fs::create_dir_all(dir.join("models")).unwrap();
     let traced = dir.join("models/original.pt");
-    common::run_python(
-        "trace_export.py",
-        &[json[0].as_os_str(), traced.as_os_str()],
+    // The README's commands.
+    let module = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/lossbench_models.py");
+    let arg = |s: &'static str| std::ffi::OsStr::new(s);
+    let listed = common::run_python_file(
+        &module,
+        &[
+            arg("list"),
+            ckpt.as_os_str(),
+            arg("--loss"),
+            arg("softmax"),
+            arg("--seed"),
+            arg("0"),
+        ],
+    );
+    assert!(
+        listed.starts_with(&*json[0].to_string_lossy())
+            && listed
+                .trim_end()
+                .ends_with("synthetic\tsmall-cnn\tsoftmax\tseed 0"),
+        "{listed}"
+    );
+    common::run_python_file(
+        &module,
+        &[arg("trace"), json[0].as_os_str(), traced.as_os_str()],
     );
     let (external, printed) = run(
         "external",

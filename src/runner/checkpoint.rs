@@ -119,13 +119,17 @@ pub(super) fn train_or_load(
 /// `<key>.json` ([`export`]), for PyTorch (`python/lossbench_models.py`).
 fn write_export(ctx: &JobCtx, net: &Net, key: &str) -> Result<()> {
     let c = &ctx.job.config;
-    let meta = export::ExportMeta::new(
-        &c.model,
-        &c.loss.spec,
-        c.loss.label(),
-        ctx.ds.shape,
-        ctx.ds.classes,
-    );
+    let meta = export::ExportMeta {
+        dataset: Some(c.data.dataset.name().to_string()),
+        seed: Some(c.seed),
+        ..export::ExportMeta::new(
+            &c.model,
+            &c.loss.spec,
+            c.loss.label(),
+            ctx.ds.shape,
+            ctx.ds.classes,
+        )
+    };
     let (weights, _) = export::export(net, &meta, ctx.ckpt_dir, key)?;
     tracing::info!(path = %weights.display(), "weights exported for PyTorch");
     Ok(())

@@ -51,6 +51,10 @@ pub struct ExportMeta {
     pub head: HeadMeta,
     /// The loss's label in the suite (its results go under it).
     pub loss_label: String,
+    /// The dataset the model was trained on (its suite name), when known.
+    pub dataset: Option<String>,
+    /// The seed it was trained with, when known.
+    pub seed: Option<u64>,
     /// Classes K: the logits are `[N, K]`.
     pub classes: usize,
     /// One image `[C, H, W]`; inputs are `[N, C, H, W]` in [0, 1].
@@ -97,6 +101,8 @@ impl ExportMeta {
                 params,
             },
             loss_label: loss_label.into(),
+            dataset: None,
+            seed: None,
             classes,
             input_shape: shape,
             feature_dim: model.feature_dim,

@@ -73,15 +73,22 @@ pub fn python() -> std::path::PathBuf {
 /// its output unless it succeeds. Returns its stdout.
 pub fn run_python(script: &str, args: &[&std::ffi::OsStr]) -> String {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
+    run_python_file(&dir.join(script), args)
+}
+
+/// Runs the Python file `script` with [`python`] and `args`, as
+/// [`run_python`] does.
+pub fn run_python_file(script: &std::path::Path, args: &[&std::ffi::OsStr]) -> String {
     let out = std::process::Command::new(python())
-        .arg(dir.join(script))
+        .arg(script)
         .args(args)
         .output()
         .expect("python starts");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
-        "{script} failed:\n{stdout}\n{}",
+        "{} failed:\n{stdout}\n{}",
+        script.display(),
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
