@@ -171,6 +171,15 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
             }
             Ok(if p.failed().next().is_some() { 3 } else { 0 })
         }
+        Command::Export { run_dir, out } => {
+            let (written, missing) = runner::export_run(&run_dir, out.as_deref())?;
+            println!("{} model(s) exported", written.len());
+            if !missing.is_empty() {
+                eprintln!("error: not trained yet: {}", missing.join(", "));
+                return Ok(4);
+            }
+            Ok(0)
+        }
         Command::Status { run_dir, shards } => {
             if shards == Some(0) {
                 return Err(Error::Usage("--shards 0: give at least 1".into()).into());

@@ -434,6 +434,35 @@ fn a_lossbench_model_exported_traced_and_evaluated_as_external_gives_the_same_re
     );
     let jobs = std::fs::read_to_string(external.join("jobs.csv")).unwrap();
     assert!(jobs.contains("lgm-likelihood' skipped"), "{jobs}");
+
+    // `lossbench export` writes the same files elsewhere, and says which
+    // models are not trained (exit code 4).
+    let exported = dir.join("exported");
+    let export = |code: i32| {
+        let out = lossbench()
+            .arg("export")
+            .arg(&original)
+            .arg("--out")
+            .arg(&exported)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{text}");
+        text
+    };
+    export(0);
+    let name = json[0].file_name().unwrap();
+    let weights = json[0].with_extension("safetensors");
+    let read = |p: &Path| std::fs::read(p).unwrap();
+    assert_eq!(read(&exported.join(name)), read(&json[0]));
+    assert_eq!(
+        read(&exported.join(weights.file_name().unwrap())),
+        read(&weights)
+    );
+    std::fs::remove_file(json[0].with_extension("ot")).unwrap();
+    let text = export(4);
+    assert!(text.contains("not trained yet: softmax seed 0"), "{text}");
 }
 
 #[test]

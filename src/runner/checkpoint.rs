@@ -30,7 +30,7 @@ use crate::{Error, Result};
 
 /// The checkpoint key: only what changes the trained weights (not attacks or
 /// detectors), so adding an attack to a suite reuses the trained models.
-fn train_key(job: &Job) -> String {
+pub(crate) fn train_key(job: &Job) -> String {
     let c = &job.config;
     // Which test samples are attacked does not change the weights.
     let data = crate::data::DataSpec {
@@ -195,4 +195,72 @@ fn read_log(path: &Path) -> Result<Vec<EpochLog>> {
             images_per_s: r[5],
         })
         .collect())
+}
+
+/// `lossbench export`: writes the export ([`export`]) of every trained model
+/// of the run in `run_dir` into `out` (default: the suite's checkpoints
+/// directory, where runs write them), each named by its checkpoint key.
+/// Reads the run's suite from its manifest and its dataset (for the input
+/// shape and the classes); the weights come from the checkpoints. Returns
+/// the JSON files written, and the jobs without a checkpoint.
+pub fn export_run(
+    run_dir: &Path,
+    out: Option<&Path>,
+) -> Result<(Vec<std::path::PathBuf>, Vec<String>)> {
+    let manifest = crate::results::Manifest::read(run_dir)?;
+    let suite: crate::suite::Suite =
+        serde_json::from_value(manifest.suite.clone()).map_err(|e| Error::Results {
+            file: run_dir.join("manifest.json"),
+            msg: format!("its suite cannot be read back: {e}"),
+        })?;
+    let ckpt_dir = run_dir
+        .parent()
+        .map(|p| p.join("checkpoints"))
+        .unwrap_or_else(|| "checkpoints".into());
+    let out = out.map_or_else(|| ckpt_dir.clone(), Path::to_path_buf);
+    if suite.model.kind == crate::suite::ModelKind::Torchscript {
+        return Err(Error::Usage(format!(
+            "the run in {} evaluated an external model; it trained nothing to export",
+            run_dir.display()
+        )));
+    }
+    let ds = crate::data::load(&suite.data)?;
+    std::fs::create_dir_all(&out).map_err(|e| Error::fs(IoOp::CreateDir, &out, e))?;
+    let (mut written, mut missing) = (Vec::new(), Vec::new());
+    let mut seen = std::collections::HashSet::new();
+    for job in suite.jobs() {
+        let key = train_key(&job);
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        let ckpt = ckpt_dir.join(format!("{key}.ot"));
+        let c = &job.config;
+        let label = format!("{} seed {}", c.loss.label(), c.seed);
+        if !ckpt.exists() {
+            missing.push(label);
+            continue;
+        }
+        let channels = ds.shape[0];
+        let mut net = Net::new(
+            tch::Device::Cpu,
+            &c.model,
+            &c.loss.spec,
+            ds.shape,
+            ds.classes,
+            (&vec![0.0; channels], &vec![1.0; channels]),
+        );
+        net.load(&ckpt).map_err(|e| Error::Results {
+            file: ckpt.clone(),
+            msg: format!("checkpoint does not load ({})", OneLine(&e)),
+        })?;
+        let meta = export::ExportMeta {
+            dataset: Some(c.data.dataset.name().to_string()),
+            seed: Some(c.seed),
+            ..export::ExportMeta::new(&c.model, &c.loss.spec, c.loss.label(), ds.shape, ds.classes)
+        };
+        let (_, json) = export::export(&net, &meta, &out, &key)?;
+        println!("{label}: {}", json.display());
+        written.push(json);
+    }
+    Ok((written, missing))
 }

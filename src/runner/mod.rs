@@ -14,6 +14,8 @@
 mod checkpoint;
 mod evaluate;
 
+pub use checkpoint::export_run;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
