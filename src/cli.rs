@@ -132,18 +132,6 @@ pub enum Command {
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
     },
-    /// Write the PyTorch export (<key>.safetensors and <key>.json, for
-    /// python/lossbench_models.py) of every trained model of a run. Runs
-    /// write them beside their checkpoints already; this writes them
-    /// elsewhere, or for checkpoints of older runs. Exit code 4 when some of
-    /// the run's models are not trained yet.
-    Export {
-        /// A run directory, e.g. results/quick/<run-id>.
-        run_dir: PathBuf,
-        /// Output directory (default: the suite's checkpoints directory).
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
     /// Compare a candidate run's metrics with a baseline's; exit code 1 on a
     /// regression (or a baseline row missing from the candidate), 2 on bad input.
     ///
@@ -187,5 +175,17 @@ pub enum Command {
         /// Do not print the Markdown report to stdout.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Write the PyTorch export (<key>.safetensors and <key>.json, for
+    /// python/lossbench_models.py) of every trained model of a run. Runs
+    /// write them beside their checkpoints already; this writes them
+    /// elsewhere, or for checkpoints of older runs. Exit code 4 when some of
+    /// the run's models are not trained yet.
+    Export {
+        /// A run directory, e.g. results/quick/<run-id>.
+        run_dir: PathBuf,
+        /// Output directory (default: the suite's checkpoints directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }

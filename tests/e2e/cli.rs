@@ -167,7 +167,7 @@ fn list_names_every_component_and_help_only_implemented_commands() {
         commands,
         [
             "run", "merge", "status", "slurm", "validate", "list", "schema", "report", "compare",
-            "help"
+            "export", "help"
         ],
         "{help}"
     );
