@@ -507,3 +507,58 @@ fn a_run_with_a_model_that_does_not_fit_exits_2_and_leaves_no_run_directory() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_logits_only_model_runs_and_skips_the_detectors_it_cannot_feed_with_reasons() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("m")).unwrap();
+    std::fs::copy(fixture().join("logits.pt"), dir.join("m/logits.pt")).unwrap();
+    let suite = dir.join("logits.yaml");
+    std::fs::write(
+        &suite,
+        "name: logits\ndata: {dataset: synthetic, synthetic: {side: 8, train: 128, test: 64}}\n\
+         model: {torchscript: {path: m/logits.pt}}\nlosses: [external]\nseeds: [0, 1]\n\
+         attacks: [fgsm, {pgd: {steps: 3}}, {deepfool: {max-iter: 5}}]\n\
+         detectors: [max-softmax, mahalanobis, kd, kd-bu, lid, lgm-likelihood]\n",
+    )
+    .unwrap();
+    let results = dir.join("results");
+    let out = lossbench()
+        .args(["run", "--device", "cpu", "--results"])
+        .arg(&results)
+        .arg("--reports")
+        .arg(dir.join("reports"))
+        .arg(&suite)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("logits only"), "{stdout}");
+    let run = run_dir(&results, "logits");
+    let jobs = std::fs::read_to_string(run.join("jobs.csv")).unwrap();
+    for skipped in ["mahalanobis", "kd", "kd-bu", "lid"] {
+        assert!(
+            jobs.contains(&format!("detector '{skipped}' skipped: needs features")),
+            "{skipped}: {jobs}"
+        );
+    }
+    assert!(
+        jobs.contains("detector 'lgm-likelihood' skipped: needs an lgm head"),
+        "{jobs}"
+    );
+    let m = metrics(&run);
+    for attack in ["fgsm(", "pgd(", "deepfool("] {
+        let asr = m.keys().any(|k| k.0.starts_with(attack) && k.3 == "asr");
+        assert!(asr, "{attack}: {:?}", m.keys());
+    }
+    assert!(m.keys().any(|k| k.1 == "max-softmax" && k.3 == "auroc"));
+    assert!(!m.keys().any(|k| k.1 == "mahalanobis"));
+    let features = std::fs::read_to_string(run.join("features.csv")).unwrap();
+    assert_eq!(features.lines().count(), 1, "no feature rows: {features}");
+    assert!(dir.join("reports/logits").is_dir());
+}
