@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use lossbench::cli::{Cli, Command};
+use lossbench::cli::{Cli, Command, DataCommand};
 use lossbench::results::Manifest;
 use lossbench::runner::{self, RunOptions};
 use lossbench::suite::{catalog, Suite};
@@ -73,6 +73,75 @@ fn report_dir(
         Some(o) => o,
         None => report::default_dir(reports, run_dir, &Manifest::read(run_dir)?)?,
     })
+}
+
+/// `lossbench data fetch` and `lossbench data list`.
+fn data(command: DataCommand) -> anyhow::Result<u8> {
+    use lossbench::data::{fetch, load};
+    match command {
+        DataCommand::Fetch {
+            datasets,
+            data_dir,
+            mirror,
+            manifest,
+            quiet,
+        } => {
+            let overrides = match &manifest {
+                Some(path) => fetch::read_manifest(path)?,
+                None => Vec::new(),
+            };
+            let opts = fetch::FetchOptions {
+                data_dir: fetch::data_dir(data_dir.as_deref()),
+                mirror: fetch::mirror(mirror.as_deref()),
+                progress: !quiet,
+                ..Default::default()
+            };
+            let mut seen = Vec::new();
+            for d in datasets {
+                if seen.contains(&d) {
+                    continue;
+                }
+                seen.push(d);
+                let files = overrides
+                    .iter()
+                    .find(|(o, _)| *o == d)
+                    .map(|(_, f)| f.clone())
+                    .unwrap_or_else(|| fetch::manifest(d));
+                let dir = fetch::fetch(d, &files, &opts, |f, outcome| {
+                    println!("{}: {} ({} bytes): {outcome}", d.name(), f.name, f.size);
+                })?;
+                println!("{}: ready in {}", d.name(), dir.display());
+            }
+            Ok(0)
+        }
+        DataCommand::List { data_dir } => {
+            let root = fetch::data_dir(data_dir.as_deref());
+            println!("data directory (fetch target): {}", root.display());
+            for d in fetch::fetchable() {
+                let files = fetch::manifest(d);
+                let total: u64 = files.iter().map(|f| f.size).sum();
+                let found = match load::resolve_dir(d, None) {
+                    Ok(dir) => format!("found in {}", dir.display()),
+                    Err(_) => format!("not found: lossbench data fetch {}", d.name()),
+                };
+                println!(
+                    "{} ({} file(s), {total} bytes): {found}",
+                    d.name(),
+                    files.len()
+                );
+                for (f, present, part) in fetch::status(d, &root.join(d.name())) {
+                    let state = match (present, part) {
+                        (Some(true), _) => "present".to_string(),
+                        (Some(false), _) => "present, wrong size".to_string(),
+                        (None, p) if p > 0 => format!("partial, {p} of {} bytes", f.size),
+                        (None, _) => "missing".to_string(),
+                    };
+                    println!("  {} {} bytes sha256 {}: {state}", f.name, f.size, f.sha256);
+                }
+            }
+            Ok(0)
+        }
+    }
 }
 
 fn dispatch(command: Command) -> anyhow::Result<u8> {
@@ -255,6 +324,7 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
             }
             Ok(if bad > 0 { 2 } else { 0 })
         }
+        Command::Data { command } => data(command),
         Command::List => {
             print!("{}", catalog::render());
             Ok(0)
