@@ -451,13 +451,15 @@ fn fetch_file(
     if from > f.size {
         from = 0;
     }
-    let resumed_from = from;
-    if from < f.size {
-        download(agent, f, url, &part, from, opts)?;
-    }
+    // A part of the full size was downloaded before but not verified.
+    let start = if from < f.size {
+        download(agent, f, url, &part, from, opts)?
+    } else {
+        from
+    };
     verify_and_place(f, url, &part, &dest)?;
-    Ok(if resumed_from > 0 {
-        Outcome::Resumed { from: resumed_from }
+    Ok(if start > 0 {
+        Outcome::Resumed { from: start }
     } else {
         Outcome::Downloaded
     })
@@ -500,7 +502,8 @@ fn content_range_start(value: &str) -> Option<u64> {
 }
 
 /// Downloads `url` into `part`, appending from byte `from` when the server
-/// honours the range and starting over when it does not.
+/// honours the range and starting over when it does not; returns the byte
+/// the transfer started at.
 fn download(
     agent: &ureq::Agent,
     f: &RemoteFile,
@@ -508,7 +511,7 @@ fn download(
     part: &Path,
     from: u64,
     opts: &FetchOptions,
-) -> Result<()> {
+) -> Result<u64> {
     let mirror_hint = match &opts.mirror {
         Some(m) => format!("the mirror is {m} (--mirror / {MIRROR_ENV})"),
         None => format!(
@@ -620,7 +623,7 @@ fn download(
             ),
         ));
     }
-    Ok(())
+    Ok(start)
 }
 
 fn progress_bar(f: &RemoteFile, start: u64, show: bool) -> indicatif::ProgressBar {

@@ -53,22 +53,18 @@ pub fn read_file(path: &Path) -> Result<Split> {
         file: path.to_path_buf(),
         msg,
     };
-    let mut vars = mat::read_vars(path, &["X", "y"])?;
-    let (Some(x), Some(y)) = (vars[0].take(), vars[1].take()) else {
-        let missing: Vec<&str> = ["X", "y"]
-            .iter()
-            .zip(&vars)
-            .filter(|(_, v)| v.is_none())
-            .map(|(n, _)| *n)
-            .collect();
-        // Both were taken only if both were there.
+    let vars = mat::read_vars(path, &["X", "y"])?;
+    let missing: Vec<&str> = ["X", "y"]
+        .iter()
+        .zip(&vars)
+        .filter(|(_, v)| v.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    let mut vars = vars.into_iter().flatten();
+    let (Some(x), Some(y)) = (vars.next(), vars.next()) else {
         return Err(err(format!(
             "no variable {} (SVHN files hold X and y)",
-            if missing.is_empty() {
-                "X or y".to_string()
-            } else {
-                missing.join(" or ")
-            }
+            missing.join(" or ")
         )));
     };
     let n = match x.dims.as_slice() {
