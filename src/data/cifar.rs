@@ -147,7 +147,7 @@ fn parse_batch(path: &Path, member: &str, bytes: &[u8], variant: Variant) -> Res
     if bytes.is_empty() {
         return Err(data_err("empty file (no records)".to_string()));
     }
-    if bytes.len() % record != 0 {
+    if !bytes.len().is_multiple_of(record) {
         return Err(data_err(format!(
             "size {} bytes is not a multiple of the {record}-byte record \
              ({} label byte(s) + {IMAGE_BYTES} pixels): {} whole records and {} bytes left over",

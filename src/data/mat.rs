@@ -452,7 +452,7 @@ fn matrix(
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .ok_or_else(|| format!("variable '{name}': dimensions {dims:?} overflow"))?;
-    if bytes % size != 0 || bytes / size != count {
+    if !bytes.is_multiple_of(size) || bytes / size != count {
         return Err(format!(
             "variable '{name}' is {} ({count} elements) but its data holds {bytes} bytes of {} \
              ({} elements)",
