@@ -84,8 +84,11 @@ pub fn members(
             .ok_or_else(|| format!("bad size field in the tar header at offset {offset}"))?;
         let kind = header[156];
         let name = long_name.take().unwrap_or_else(|| header_name(&header));
-        let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
-        offset += BLOCK as u64;
+        let padded = size
+            .div_ceil(BLOCK as u64)
+            .checked_mul(BLOCK as u64)
+            .ok_or_else(|| format!("bad size field in the tar header at offset {offset}"))?;
+        offset = offset.saturating_add(BLOCK as u64);
         let wanted = if kind == b'0' || kind == 0 {
             let base = name.rsplit('/').next().unwrap_or(&name);
             names.iter().position(|n| *n == base)
@@ -104,7 +107,7 @@ pub fn members(
         } else {
             skip(r, padded, &name)?;
         }
-        offset += padded;
+        offset = offset.saturating_add(padded);
     }
     Ok(found)
 }
