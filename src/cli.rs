@@ -45,6 +45,11 @@ pub enum Command {
         /// runs. A shard renders no report: `lossbench merge` does.
         #[arg(long, value_name = "I/N", value_parser = parse_shard)]
         shard: Option<crate::cluster::Shard>,
+        /// Download the suite's dataset first (`lossbench data fetch`) if no
+        /// directory of the lookup order holds it, into $LOSSBENCH_DATA,
+        /// else ./data (or $LOSSBENCH_MIRROR's copy). Not with `data.path`.
+        #[arg(long)]
+        fetch: bool,
     },
     /// Make a sharded run's manifest and report from what its shards wrote
     /// (only jobs recorded as done count). Exit code 0 when every job is

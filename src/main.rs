@@ -153,12 +153,20 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
             reports,
             seeds,
             shard,
+            fetch,
         } => {
             let shard = match shard {
                 Some(s) => Some(s),
                 None => cluster::shard::from_env(|k| std::env::var(k).ok())?,
             };
             let mut parsed = Suite::load(&suite)?;
+            if fetch && parsed.data.path.is_none() {
+                let d = parsed.data.dataset;
+                let opts = lossbench::data::fetch::FetchOptions::default();
+                lossbench::data::fetch::ensure(d, &opts, |f, outcome| {
+                    eprintln!("{}: {}: {outcome}", d.name(), f.name);
+                })?;
+            }
             // Ctrl-C stops the run between steps and marks it interrupted.
             lossbench::interrupt::install()
                 .context("cannot install the Ctrl-C and SIGTERM handlers")?;

@@ -688,6 +688,43 @@ fn a_suite_whose_dataset_is_missing_names_the_fetch_command() {
 }
 
 #[test]
+fn run_fetch_downloads_a_missing_dataset_through_the_mirror_and_verifies_it() {
+    if Path::new("/usr/share/datasets/kmnist").exists() {
+        return;
+    }
+    let server = Server::start();
+    // Not KMNIST's real bytes: the shipped hash must refuse them.
+    let shipped = fetch::manifest(DatasetName::Kmnist);
+    let fake = vec![7u8; shipped[0].size as usize];
+    server.put(&format!("/m/kmnist/{}", shipped[0].name), &fake);
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("s.yaml"),
+        "name: s\ndata: {dataset: kmnist, train-subset: 10}\nmodel: mlp\nlosses: [softmax]\nseeds: [0]\n",
+    )
+    .unwrap();
+    let data_dir = tmp.path().join("store");
+    let out = Command::cargo_bin("lossbench")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args(["run", "s.yaml", "--device", "cpu", "--fetch"])
+        .env("LOSSBENCH_DATA", &data_dir)
+        .env("LOSSBENCH_MIRROR", format!("{}/m", server.base))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains(&shipped[0].sha256), "{stderr}");
+    assert!(stderr.contains(&sha256(&fake)), "{stderr}");
+    assert_eq!(server.log()[0].0, format!("/m/kmnist/{}", shipped[0].name));
+    assert!(
+        names_in(&data_dir.join("kmnist")).is_empty(),
+        "nothing kept"
+    );
+    assert!(!tmp.path().join("results").exists(), "no run started");
+}
+
+#[test]
 fn a_manifest_file_is_checked() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("m.json");

@@ -387,6 +387,27 @@ pub fn fetch(
     Ok(dir)
 }
 
+/// Fetches `dataset` with its shipped file list if no directory of the
+/// lookup order holds it (`lossbench run --fetch`); `Ok(None)` when it is
+/// found, or is synthetic. `opts.data_dir` should be one the lookup order
+/// reads (the default, [`data_dir`]`(None)`, is).
+pub fn ensure(
+    dataset: DatasetName,
+    opts: &FetchOptions,
+    report: impl FnMut(&RemoteFile, Outcome),
+) -> Result<Option<PathBuf>> {
+    if dataset == DatasetName::Synthetic {
+        return Ok(None);
+    }
+    match super::load::resolve_dir(dataset, None) {
+        Ok(_) => Ok(None),
+        Err(Error::DataNotFound { .. }) => {
+            fetch(dataset, &manifest(dataset), opts, report).map(Some)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn agent(opts: &FetchOptions) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
