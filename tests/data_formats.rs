@@ -521,3 +521,21 @@ fn cifar100_archive_uses_the_fine_labels() {
     );
     assert_eq!(c.source.as_deref(), Some(sub.as_path()));
 }
+
+#[test]
+fn a_data_path_named_after_the_dataset_says_how_to_fetch_into_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("svhn");
+    let err = data::load(&spec(DatasetName::Svhn, &dir)).unwrap_err();
+    assert_data_err(
+        err,
+        &dir,
+        &format!(
+            "`lossbench data fetch svhn --data-dir {}` downloads them there",
+            tmp.path().display()
+        ),
+    );
+    let other = tmp.path().join("elsewhere");
+    let err = data::load(&spec(DatasetName::Svhn, &other)).unwrap_err();
+    assert!(!err.to_string().contains("data fetch"), "{err}");
+}

@@ -36,9 +36,28 @@ pub fn resolve_dir(name: DatasetName, explicit: Option<&Path>) -> Result<PathBuf
         });
     }
     if let Some(dir) = explicit {
-        return locate(name, dir).map_err(|why| Error::Data {
-            file: dir.to_path_buf(),
-            msg: format!("data.path does not hold the {} files: {why}", name.name()),
+        return locate(name, dir).map_err(|why| {
+            // `data fetch` writes <data dir>/<name>: say so when it fits.
+            let hint = match dir.parent() {
+                Some(parent) if dir.file_name() == Some(name.name().as_ref()) => format!(
+                    "; `lossbench data fetch {} --data-dir {}` downloads them there",
+                    name.name(),
+                    if parent.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        parent
+                    }
+                    .display()
+                ),
+                _ => String::new(),
+            };
+            Error::Data {
+                file: dir.to_path_buf(),
+                msg: format!(
+                    "data.path does not hold the {} files: {why}{hint}",
+                    name.name()
+                ),
+            }
         });
     }
     let mut tried = Vec::new();
