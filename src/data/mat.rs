@@ -376,6 +376,10 @@ fn inflate(data: &[u8], e: Endian, pos: usize) -> std::result::Result<Vec<u8>, S
         u32_at(&tag, 4, e).unwrap_or(0) as u64
     };
     let mut out = tag.to_vec();
+    // Deflate expands at most about 1032-fold, so a larger declared size
+    // cannot be true: reserve no more than the stream could hold.
+    let most = (data.len() as u64).saturating_mul(1032);
+    out.reserve(usize::try_from(declared.min(most)).unwrap_or(0));
     (&mut z)
         .take(declared)
         .read_to_end(&mut out)

@@ -6,7 +6,8 @@
 //! member's data padded to a multiple of 512 bytes, and ends with zero
 //! blocks. A header holds the name (bytes 0..100, with a prefix at 345..500
 //! in the POSIX `ustar` format), the size in octal (124..136), a checksum
-//! (148..156: the sum of the header's bytes with this field read as spaces)
+//! (148..156: the sum of the header's bytes with this field read as spaces,
+//! unsigned or, as some old writers did, signed)
 //! and the type (156: `0` or NUL for a regular file). Every header's
 //! checksum is verified, so a file that is not a tar archive is named as
 //! one. Members are matched by their base name.
@@ -118,7 +119,9 @@ fn header_name(h: &[u8; BLOCK]) -> String {
         String::from_utf8_lossy(&b[..end]).into_owned()
     };
     let name = field(&h[0..100]);
-    if &h[257..262] == b"ustar" {
+    // POSIX ustar ("ustar\0") has a name prefix; old GNU headers ("ustar ")
+    // keep other fields there.
+    if &h[257..263] == b"ustar\0" {
         let prefix = field(&h[345..500]);
         if !prefix.is_empty() {
             return format!("{prefix}/{name}");
@@ -146,18 +149,20 @@ fn parse_size(field: &[u8]) -> Option<u64> {
 
 fn check_sum(h: &[u8; BLOCK], offset: u64) -> std::result::Result<(), String> {
     let stored = parse_size(&h[148..156]);
-    let sum: u64 = h
+    let field = |i: usize, b: u8| if (148..156).contains(&i) { b' ' } else { b };
+    let unsigned: i64 = h
         .iter()
         .enumerate()
-        .map(|(i, &b)| {
-            if (148..156).contains(&i) {
-                u64::from(b' ')
-            } else {
-                u64::from(b)
-            }
-        })
+        .map(|(i, &b)| i64::from(field(i, b)))
         .sum();
-    if stored == Some(sum) {
+    // Some old writers summed the bytes as signed chars.
+    let signed: i64 = h
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| i64::from(field(i, b) as i8))
+        .sum();
+    let stored = stored.and_then(|s| i64::try_from(s).ok());
+    if stored == Some(unsigned) || stored == Some(signed) {
         Ok(())
     } else {
         Err(format!(
