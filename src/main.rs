@@ -314,6 +314,18 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
                 match Suite::load(path) {
                     Ok(s) => {
                         println!("ok: {} ({} jobs)", path.display(), s.jobs().len());
+                        // Data are per machine: missing here is a warning,
+                        // with the command that fetches them.
+                        if s.data.dataset != lossbench::suite::DatasetName::Synthetic {
+                            if let Err(e) =
+                                lossbench::data::resolve_dir(s.data.dataset, s.data.path.as_deref())
+                            {
+                                eprintln!(
+                                    "warning: {}: `run` would stop here: {e}",
+                                    path.display()
+                                );
+                            }
+                        }
                         // The run checks again with the loaded training split.
                         let n_train = s.data.expected_train_len();
                         for w in lossbench::heads::schedule_warnings(&s, n_train) {

@@ -685,6 +685,21 @@ fn a_suite_whose_dataset_is_missing_names_the_fetch_command() {
     }
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("`lossbench data fetch kmnist`"), "{stderr}");
+    // `validate` checks the suite, not this machine: a warning, exit code 0.
+    let out = Command::cargo_bin("lossbench")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args(["validate", "s.yaml"])
+        .env("LOSSBENCH_DATA", &empty)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: s.yaml: `run` would stop here"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`lossbench data fetch kmnist`"), "{stderr}");
 }
 
 #[test]
