@@ -618,6 +618,9 @@ fn the_command_fetches_through_a_mirror_and_fails_with_exit_code_3_on_a_bad_hash
         .arg("--data-dir")
         .arg(&data_dir)
         .env("LOSSBENCH_MIRROR", format!("{}/m", server.base))
+        // A mirror on this machine is reached directly, whatever the proxy.
+        .env("http_proxy", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

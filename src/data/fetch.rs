@@ -376,11 +376,12 @@ pub fn fetch(
         }
         Err(fs::TryLockError::Error(e)) => return Err(Error::fs(IoOp::Lock, &lock_path, e)),
     }
-    let agent = agent(opts);
+    let (proxied, direct) = (agent(opts, true), agent(opts, false));
     for f in files {
         check_name(&f.name).map_err(|m| Error::Usage(format!("{}: {m}", dataset.name())))?;
         let url = url_for(dataset, f, opts.mirror.as_deref());
-        let outcome = fetch_file(&agent, f, &url, &dir, opts)?;
+        let agent = if is_loopback(&url) { &direct } else { &proxied };
+        let outcome = fetch_file(agent, f, &url, &dir, opts)?;
         report(f, outcome);
     }
     drop(lock);
@@ -408,8 +409,30 @@ pub fn ensure(
     }
 }
 
-fn agent(opts: &FetchOptions) -> ureq::Agent {
-    let config = ureq::Agent::config_builder()
+/// Whether `url` names this machine (a mirror on the loopback address is
+/// never reached through the environment's proxy).
+fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An HTTP client; `proxy`: use the environment's proxy settings
+/// (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, ...).
+fn agent(opts: &FetchOptions, proxy: bool) -> ureq::Agent {
+    let mut builder = ureq::Agent::config_builder();
+    if !proxy {
+        builder = builder.proxy(None);
+    }
+    let config = builder
         .http_status_as_error(false)
         .timeout_connect(Some(opts.connect_timeout))
         .timeout_per_read(Some(opts.read_timeout))
@@ -680,4 +703,38 @@ pub fn status(dataset: DatasetName, dir: &Path) -> Vec<(RemoteFile, Option<bool>
             (f, present, part)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{content_range_start, is_loopback};
+
+    #[test]
+    fn loopback_urls_are_recognised() {
+        for url in [
+            "http://127.0.0.1:8080/x",
+            "http://localhost/x",
+            "https://LOCALHOST:1/",
+            "http://[::1]:80/a",
+            "http://user:pw@127.0.0.2/a",
+        ] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in [
+            "http://128.0.0.1/x",
+            "https://www.cs.toronto.edu/~kriz/x",
+            "http://localhost.example.org/",
+            "http://[2001:db8::1]/",
+        ] {
+            assert!(!is_loopback(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn content_range_gives_the_first_byte() {
+        assert_eq!(content_range_start("bytes 100-199/200"), Some(100));
+        assert_eq!(content_range_start("bytes 0-0/*"), Some(0));
+        assert_eq!(content_range_start("items 1-2/3"), None);
+        assert_eq!(content_range_start("bytes */200"), None);
+    }
 }
