@@ -341,7 +341,7 @@ fn fetch_err(url: &str, msg: impl Into<String>) -> Error {
 }
 
 /// Fetches every file of `dataset` listed in `files` into
-/// `<data_dir>/<dataset>/`; returns that directory and each file's outcome.
+/// `<data_dir>/<dataset>/` and returns that directory.
 /// `report` is called after each file.
 pub fn fetch(
     dataset: DatasetName,
