@@ -13,7 +13,7 @@
 //!
 //! Where files land: `<data dir>/<dataset>/`, the data dir being
 //! `--data-dir`, else `$LOSSBENCH_DATA`, else `./data`: the first
-//! directories of the lookup order ([`super::load`]), so a suite finds what
+//! directories of the lookup order ([`super::load`](mod@super::load)), so a suite finds what
 //! was fetched. Mirrors: with `--mirror URL` (or `$LOSSBENCH_MIRROR`) every
 //! file is fetched from `URL/<dataset>/<file>` instead of its publisher, the
 //! layout of the data directory itself, so a copy of a data directory
