@@ -9,6 +9,7 @@
 pub mod cifar;
 pub mod idx;
 pub mod load;
+pub mod openset;
 pub mod synthetic;
 
 pub use load::{load, resolve_dir};

@@ -13,6 +13,7 @@
 
 mod checkpoint;
 mod evaluate;
+mod ood;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -133,7 +134,14 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
         "run started"
     );
     let t_data = Instant::now();
-    let ds = data::load(&suite.data)?;
+    let mut ds = data::load(&suite.data)?;
+    // Open-set: train and test on `data.classes`; the others' test samples
+    // are abnormal inputs (docs/definitions.md §5).
+    let held_out = match &suite.data.classes {
+        Some(classes) => Some(data::openset::keep_classes(&mut ds, classes)?),
+        None => None,
+    };
+    let abnormal = ood::load(suite, &ds, held_out.as_ref())?;
     tracing::info!(
         dataset = %ds.name.name(),
         train = ds.train.len(),
@@ -149,6 +157,13 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
         ds.classes,
         ds.shape
     );
+    if let Some(held) = &held_out {
+        println!(
+            "open set: classes {:?} kept, {} test samples of the other classes held out",
+            suite.data.classes.as_deref().unwrap_or_default(),
+            held.len()
+        );
+    }
     for w in crate::heads::schedule_warnings(suite, ds.train.len()) {
         eprintln!("warning: {w}");
         tracing::warn!("{w}");
@@ -203,6 +218,7 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
         &jobs,
         &all_jobs,
         &ds,
+        &abnormal,
         opts,
         &ckpt_dir,
         &mut store,
@@ -300,6 +316,7 @@ fn run_jobs(
     jobs: &[Job],
     all_jobs: &[Job],
     ds: &Dataset,
+    abnormal: &[ood::Loaded],
     opts: &RunOptions,
     ckpt_dir: &Path,
     store: &mut RunStore,
@@ -309,6 +326,7 @@ fn run_jobs(
     let train = Tensors::from_split(&ds.train, ds.shape, opts.device);
     let test = Tensors::from_split(&ds.test, ds.shape, opts.device);
     let norm = train::channel_stats(&ds.train, ds.shape[0]);
+    let abnormal = ood::to_device(abnormal, ds.shape, opts.device);
     let label = |i: usize, job: &Job| {
         format!(
             "[{}/{}] {} seed {}",
@@ -379,6 +397,7 @@ fn run_jobs(
                 ds,
                 train: &train,
                 test: &test,
+                ood: &abnormal,
                 norm: (&norm.0, &norm.1),
                 device: opts.device,
                 ckpt_dir,
@@ -469,6 +488,8 @@ pub(crate) struct JobCtx<'a> {
     ds: &'a Dataset,
     train: &'a Tensors,
     test: &'a Tensors,
+    /// The abnormal sources (docs/definitions.md §5).
+    ood: &'a [ood::Source],
     norm: (&'a [f64], &'a [f64]),
     device: Device,
     ckpt_dir: &'a Path,

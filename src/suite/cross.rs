@@ -17,7 +17,7 @@ use super::decl::{did_you_mean, fail, fail_at, join, quoted, Bounds, Interval, P
 use super::locate::PathSeg;
 use super::node::Node;
 use super::spec::{LgmParams, MultistepParams};
-use super::{DetectorSpec, LossSpec, ScheduleSpec, Suite};
+use super::{DetectorSpec, LossSpec, OodSource, ScheduleSpec, Suite};
 
 /// The metrics a tolerance can gate, in the table's order.
 pub fn gateable_metrics() -> Vec<&'static str> {
@@ -147,14 +147,15 @@ pub(super) fn check(suite: &Suite, root: &Node) -> Res<()> {
     }
     epochs(suite)?;
 
-    if !suite.detectors.is_empty() && suite.attacks.is_empty() {
+    if !suite.detectors.is_empty() && suite.attacks.is_empty() && suite.ood.is_empty() {
         return fail_at(
             &path!["detectors"],
             Place::Key,
-            "detectors score adversarial examples, but `attacks` lists none; add an attack \
-             or remove the detectors",
+            "detectors score adversarial examples or abnormal inputs, but neither `attacks` \
+             nor `ood` lists any; add an attack or an abnormal source, or remove the detectors",
         );
     }
+    ood(suite)?;
     // An adaptive attack targets a detector fitted for the job.
     for (i, attack) in suite.attacks.iter().enumerate() {
         let Some((target, _)) = crate::attacks::adaptive_target(attack) else {
@@ -184,6 +185,55 @@ pub(super) fn check(suite: &Suite, root: &Node) -> Res<()> {
                 ),
             );
         }
+    }
+    Ok(())
+}
+
+/// The abnormal sources (docs/definitions.md §5): open-set needs classes
+/// to hold out, each source's rows need a label of their own, and a
+/// synthetic dataset is no other dataset.
+fn ood(suite: &Suite) -> Res<()> {
+    if let Some(classes) = &suite.data.classes {
+        if classes.len() < 2 {
+            return fail(
+                &path!["data", "classes"],
+                format!(
+                    "a classifier needs at least 2 classes, got {}",
+                    classes.len()
+                ),
+            );
+        }
+    }
+    let mut labels: Vec<String> = Vec::new();
+    for (i, source) in suite.ood.iter().enumerate() {
+        match source {
+            OodSource::HeldOutClasses(_) if suite.data.classes.is_none() => {
+                return fail(
+                    &path!["ood", i],
+                    "`held-out-classes` needs `data.classes`, the classes to train on; the \
+                     test samples of the others are the abnormal inputs",
+                );
+            }
+            OodSource::Dataset(p) if p.name == DatasetName::Synthetic => {
+                return fail(
+                    &path!["ood", i, "dataset", "name"],
+                    "the synthetic dataset is no other dataset of the same images; use the \
+                     `uniform` or `gaussian` source for noise",
+                );
+            }
+            _ => {}
+        }
+        let label = source.label();
+        if labels.contains(&label) {
+            return fail(
+                &path!["ood", i],
+                format!(
+                    "`{label}` is listed twice; its results would go under one name \
+                     (`ood:{label}`)"
+                ),
+            );
+        }
+        labels.push(label);
     }
     Ok(())
 }
