@@ -25,6 +25,7 @@ fn minimal_file_gets_every_default() {
             train_subset: None,
             test_subset: None,
             attack_subset: None,
+            classes: None,
             synthetic: SyntheticSpec::default(),
         },
         model: ModelSpec {
@@ -37,6 +38,7 @@ fn minimal_file_gets_every_default() {
         seeds: vec![0],
         attacks: vec![].into(),
         detectors: vec![],
+        ood: vec![],
         regression: RegressionSpec::default(),
     };
     assert_eq!(suite, expected);
@@ -53,6 +55,7 @@ pub(super) fn full_suite() -> Suite {
             train_subset: Some(400),
             test_subset: Some(200),
             attack_subset: None,
+            classes: None,
             synthetic: SyntheticSpec {
                 seed: 7,
                 classes: 3,
@@ -107,6 +110,7 @@ pub(super) fn full_suite() -> Suite {
         })]
         .into(),
         detectors: vec![DetectorSpec::MaxSoftmax, DetectorSpec::LgmLikelihood],
+        ood: vec![],
         regression: RegressionSpec {
             tolerances: BTreeMap::from([
                 ("auroc".to_owned(), 0.03),
