@@ -154,3 +154,96 @@ fn sample(x: &Tensor, n: Option<usize>, rng: &mut ChaCha8Rng) -> Tensor {
         _ => x.shallow_clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::spec::{GaussianParams, HeldOutParams, UniformParams};
+
+    fn source(spec: OodSource, images: Option<Tensor>) -> Source {
+        Source {
+            label: spec.label(),
+            spec,
+            images,
+        }
+    }
+
+    fn values(t: &Tensor) -> Vec<f64> {
+        Vec::<f64>::try_from(&t.to_kind(Kind::Double).flatten(0, -1)).unwrap()
+    }
+
+    #[test]
+    fn noise_is_seeded_shaped_and_in_the_pixel_range() {
+        let like = Tensor::zeros([30, 1, 4, 5], (Kind::Float, Device::Cpu));
+        let uniform = source(
+            OodSource::Uniform(UniformParams {
+                n: None,
+                ..Default::default()
+            }),
+            None,
+        );
+        let a = uniform.images(0, &like);
+        assert_eq!(a.size(), vec![30, 1, 4, 5]);
+        assert_eq!(values(&a), values(&uniform.images(0, &like)));
+        assert_ne!(values(&a), values(&uniform.images(1, &like)));
+        let v = values(&a);
+        assert!(v.iter().all(|&p| (0.0..1.0).contains(&p)));
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        assert!((mean - 0.5).abs() < 0.05, "{mean}");
+
+        let gaussian = source(
+            OodSource::Gaussian(GaussianParams {
+                mean: 0.9,
+                std: 0.5,
+                n: Some(7),
+                ..Default::default()
+            }),
+            None,
+        );
+        let g = values(&gaussian.images(0, &like));
+        assert_eq!(g.len(), 7 * 20);
+        assert!(g.iter().all(|&p| (0.0..=1.0).contains(&p)));
+        // Clipped at 1: about 42 % of N(0.9, 0.5) lies above it.
+        let ones = g.iter().filter(|&&p| p == 1.0).count() as f64 / g.len() as f64;
+        assert!((0.3..0.55).contains(&ones), "{ones}");
+        // Another label, another stream.
+        let other = source(
+            OodSource::Gaussian(GaussianParams {
+                mean: 0.9,
+                std: 0.5,
+                n: Some(8),
+                ..Default::default()
+            }),
+            None,
+        );
+        assert_ne!(values(&other.images(0, &like))[..7 * 20], g[..]);
+    }
+
+    #[test]
+    fn a_fixed_source_gives_all_or_a_seeded_sample_in_order() {
+        let x = Tensor::arange(10, (Kind::Float, Device::Cpu)).view([10, 1, 1, 1]);
+        let like = Tensor::zeros([3, 1, 1, 1], (Kind::Float, Device::Cpu));
+        let all = source(
+            OodSource::HeldOutClasses(HeldOutParams {
+                n: Some(20),
+                ..Default::default()
+            }),
+            Some(x.shallow_clone()),
+        );
+        assert_eq!(
+            values(&all.images(0, &like)),
+            (0..10).map(f64::from).collect::<Vec<_>>()
+        );
+        let some = source(
+            OodSource::HeldOutClasses(HeldOutParams {
+                n: Some(4),
+                ..Default::default()
+            }),
+            Some(x),
+        );
+        let v = values(&some.images(0, &like));
+        assert_eq!(v.len(), 4);
+        assert!(v.windows(2).all(|w| w[0] < w[1]), "{v:?}");
+        assert_eq!(v, values(&some.images(0, &like)));
+    }
+}
