@@ -138,16 +138,22 @@ impl DataSpec {
     /// The training samples a run of this data section trains on, as far
     /// as the suite alone can tell: the standard training split of a real
     /// dataset (MNIST and Fashion-MNIST 60 000, CIFAR 50 000) or
-    /// `synthetic.train`, capped by `train-subset`. A run counts the loaded
-    /// split instead, which differs for a real dataset whose files hold
-    /// another number of samples.
+    /// `synthetic.train`, capped by `train-subset`, and with `classes` the
+    /// kept classes' share of it as if every class had as many samples. A
+    /// run counts the loaded split instead, which differs for a real dataset
+    /// whose files hold another number of samples or unequal classes.
     pub fn expected_train_len(&self) -> usize {
-        let full = match self.dataset {
-            DatasetName::Mnist | DatasetName::FashionMnist => 60_000,
-            DatasetName::Cifar10 | DatasetName::Cifar100 => 50_000,
-            DatasetName::Synthetic => self.synthetic.train,
+        let (full, total) = match self.dataset {
+            DatasetName::Mnist | DatasetName::FashionMnist => (60_000, 10),
+            DatasetName::Cifar10 => (50_000, 10),
+            DatasetName::Cifar100 => (50_000, 100),
+            DatasetName::Synthetic => (self.synthetic.train, self.synthetic.classes),
         };
-        self.train_subset.map_or(full, |n| n.min(full))
+        let n = self.train_subset.map_or(full, |n| n.min(full));
+        match &self.classes {
+            Some(kept) => n * kept.len().min(total) / total.max(1),
+            None => n,
+        }
     }
 }
 
