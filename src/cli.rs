@@ -45,6 +45,12 @@ pub enum Command {
         /// runs. A shard renders no report: `lossbench merge` does.
         #[arg(long, value_name = "I/N", value_parser = parse_shard)]
         shard: Option<crate::cluster::Shard>,
+        /// Download the suite's dataset, and the datasets of its `ood:`
+        /// sources, first (`lossbench data fetch`) if no directory of the
+        /// lookup order holds them, into $LOSSBENCH_DATA, else ./data (or
+        /// $LOSSBENCH_MIRROR's copy). Not for one given a `path`.
+        #[arg(long)]
+        fetch: bool,
     },
     /// Make a sharded run's manifest and report from what its shards wrote
     /// (only jobs recorded as done count). Exit code 0 when every job is
@@ -115,6 +121,11 @@ pub enum Command {
         #[arg(required = true)]
         suites: Vec<PathBuf>,
     },
+    /// Download datasets with verified checksums, or list where they are.
+    Data {
+        #[command(subcommand)]
+        command: DataCommand,
+    },
     /// List every dataset, model, optimiser, schedule, loss, attack and detector
     /// with its parameters and defaults.
     List,
@@ -175,5 +186,55 @@ pub enum Command {
         /// Do not print the Markdown report to stdout.
         #[arg(long, short)]
         quiet: bool,
+    },
+}
+
+fn parse_dataset(s: &str) -> Result<crate::suite::DatasetName, String> {
+    use crate::suite::DatasetName;
+    DatasetName::ALL
+        .iter()
+        .copied()
+        .find(|d| d.name() == s)
+        .ok_or_else(|| {
+            let names: Vec<&str> = crate::data::fetch::fetchable().map(|d| d.name()).collect();
+            format!("unknown dataset '{s}'; one of: {}", names.join(", "))
+        })
+}
+
+/// `lossbench data ...`.
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Download datasets from their publishers (or a mirror) into the data
+    /// directory, resuming partial downloads; each file is put in place only
+    /// after its SHA-256 matched the one lossbench ships.
+    ///
+    /// Files land in <data-dir>/<dataset>/, where the data directory is
+    /// --data-dir, else $LOSSBENCH_DATA, else ./data: where suites look.
+    /// Exit code 0 when every file is in place, 3 when a download failed
+    /// (offline, interrupted: run again to resume; checksum mismatch).
+    Fetch {
+        /// Datasets: mnist, fashion-mnist, kmnist, cifar10, cifar100, svhn.
+        #[arg(required = true, value_parser = parse_dataset)]
+        datasets: Vec<crate::suite::DatasetName>,
+        /// The data directory (default: $LOSSBENCH_DATA, else ./data).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Fetch every file from URL/<dataset>/<file> instead of its
+        /// publisher (default: $LOSSBENCH_MIRROR). The checksums are the same.
+        #[arg(long, value_name = "URL")]
+        mirror: Option<String>,
+        /// Replace the shipped file lists of the datasets it names (JSON:
+        /// {"<dataset>": [{"name", "url", "size", "sha256"}]}).
+        #[arg(long, value_name = "FILE", hide = true)]
+        manifest: Option<PathBuf>,
+        /// Draw no progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// List the datasets, their files and sizes, and where each is found.
+    List {
+        /// The data directory to report on (default: $LOSSBENCH_DATA, else ./data).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
     },
 }

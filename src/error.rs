@@ -40,8 +40,15 @@ pub enum Error {
     #[error("data file '{}': {msg}", file.display())]
     Data { file: PathBuf, msg: String },
     /// No directory holds the dataset.
-    #[error("dataset '{name}' not found; looked in: {tried}")]
+    #[error(
+        "dataset '{name}' not found; looked in: {tried}; download it with `lossbench data fetch {name}`"
+    )]
     DataNotFound { name: String, tried: String },
+    /// A download that failed: the server could not be reached, the
+    /// transfer stopped, or the file's SHA-256 differs from the one
+    /// lossbench ships (`lossbench data fetch`).
+    #[error("cannot fetch {url}: {msg}")]
+    Fetch { url: String, msg: String },
     /// A result or report file that cannot be read or is malformed.
     #[error("result file '{}': {msg}", file.display())]
     Results { file: PathBuf, msg: String },
@@ -214,6 +221,7 @@ impl Error {
             | Error::Usage(_) => 2,
             Error::Io { op, .. } if op.is_input() => 2,
             Error::Io { .. }
+            | Error::Fetch { .. }
             | Error::Detector { .. }
             | Error::Job { .. }
             | Error::Torch(_)
@@ -359,6 +367,13 @@ mod tests {
                 2,
             ),
             (Error::Usage("bad device".into()), 2),
+            (
+                Error::Fetch {
+                    url: "http://127.0.0.1:9/x".into(),
+                    msg: "connection refused".into(),
+                },
+                3,
+            ),
             (Error::io("cannot read suite", &file, os_error()), 2),
             (Error::read(&file, os_error()), 2),
             // An input's phrase does not decide: any phrase reads as input.

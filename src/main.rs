@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use lossbench::cli::{Cli, Command};
+use lossbench::cli::{Cli, Command, DataCommand};
 use lossbench::results::Manifest;
 use lossbench::runner::{self, RunOptions};
 use lossbench::suite::{catalog, Suite};
@@ -75,6 +75,75 @@ fn report_dir(
     })
 }
 
+/// `lossbench data fetch` and `lossbench data list`.
+fn data(command: DataCommand) -> anyhow::Result<u8> {
+    use lossbench::data::{fetch, load};
+    match command {
+        DataCommand::Fetch {
+            datasets,
+            data_dir,
+            mirror,
+            manifest,
+            quiet,
+        } => {
+            let overrides = match &manifest {
+                Some(path) => fetch::read_manifest(path)?,
+                None => Vec::new(),
+            };
+            let opts = fetch::FetchOptions {
+                data_dir: fetch::data_dir(data_dir.as_deref()),
+                mirror: fetch::mirror(mirror.as_deref()),
+                progress: !quiet,
+                ..Default::default()
+            };
+            let mut seen = Vec::new();
+            for d in datasets {
+                if seen.contains(&d) {
+                    continue;
+                }
+                seen.push(d);
+                let files = overrides
+                    .iter()
+                    .find(|(o, _)| *o == d)
+                    .map(|(_, f)| f.clone())
+                    .unwrap_or_else(|| fetch::manifest(d));
+                let dir = fetch::fetch(d, &files, &opts, |f, outcome| {
+                    println!("{}: {} ({} bytes): {outcome}", d.name(), f.name, f.size);
+                })?;
+                println!("{}: ready in {}", d.name(), dir.display());
+            }
+            Ok(0)
+        }
+        DataCommand::List { data_dir } => {
+            let root = fetch::data_dir(data_dir.as_deref());
+            println!("data directory (fetch target): {}", root.display());
+            for d in fetch::fetchable() {
+                let files = fetch::manifest(d);
+                let total: u64 = files.iter().map(|f| f.size).sum();
+                let found = match load::resolve_dir(d, None) {
+                    Ok(dir) => format!("found in {}", dir.display()),
+                    Err(_) => format!("not found: lossbench data fetch {}", d.name()),
+                };
+                println!(
+                    "{} ({} file(s), {total} bytes): {found}",
+                    d.name(),
+                    files.len()
+                );
+                for (f, present, part) in fetch::status(d, &root.join(d.name())) {
+                    let state = match (present, part) {
+                        (Some(true), _) => "present".to_string(),
+                        (Some(false), _) => "present, wrong size".to_string(),
+                        (None, p) if p > 0 => format!("partial, {p} of {} bytes", f.size),
+                        (None, _) => "missing".to_string(),
+                    };
+                    println!("  {} {} bytes sha256 {}: {state}", f.name, f.size, f.sha256);
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
 fn dispatch(command: Command) -> anyhow::Result<u8> {
     match command {
         Command::Run {
@@ -84,12 +153,34 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
             reports,
             seeds,
             shard,
+            fetch,
         } => {
             let shard = match shard {
                 Some(s) => Some(s),
                 None => cluster::shard::from_env(|k| std::env::var(k).ok())?,
             };
             let mut parsed = Suite::load(&suite)?;
+            if fetch {
+                // The suite's dataset and every other dataset its abnormal
+                // sources read (docs/definitions.md §5), unless a path is given.
+                let mut wanted = Vec::new();
+                if parsed.data.path.is_none() {
+                    wanted.push(parsed.data.dataset);
+                }
+                for source in &parsed.ood {
+                    if let lossbench::suite::OodSource::Dataset(p) = source {
+                        if p.path.is_none() && !wanted.contains(&p.name) {
+                            wanted.push(p.name);
+                        }
+                    }
+                }
+                let opts = lossbench::data::fetch::FetchOptions::default();
+                for d in wanted {
+                    lossbench::data::fetch::ensure(d, &opts, |f, outcome| {
+                        eprintln!("{}: {}: {outcome}", d.name(), f.name);
+                    })?;
+                }
+            }
             // Ctrl-C stops the run between steps and marks it interrupted.
             lossbench::interrupt::install()
                 .context("cannot install the Ctrl-C and SIGTERM handlers")?;
@@ -237,6 +328,18 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
                 match Suite::load(path) {
                     Ok(s) => {
                         println!("ok: {} ({} jobs)", path.display(), s.jobs().len());
+                        // Data are per machine: missing here is a warning,
+                        // with the command that fetches them.
+                        if s.data.dataset != lossbench::suite::DatasetName::Synthetic {
+                            if let Err(e) =
+                                lossbench::data::resolve_dir(s.data.dataset, s.data.path.as_deref())
+                            {
+                                eprintln!(
+                                    "warning: {}: `run` would stop here: {e}",
+                                    path.display()
+                                );
+                            }
+                        }
                         // The run checks again with the loaded training split.
                         let n_train = s.data.expected_train_len();
                         for w in lossbench::heads::schedule_warnings(&s, n_train) {
@@ -255,6 +358,7 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
             }
             Ok(if bad > 0 { 2 } else { 0 })
         }
+        Command::Data { command } => data(command),
         Command::List => {
             print!("{}", catalog::render());
             Ok(0)

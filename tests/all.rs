@@ -17,6 +17,10 @@ mod adaptive;
 mod attacks;
 #[path = "compare.rs"]
 mod compare;
+#[path = "data_fetch.rs"]
+mod data_fetch;
+#[path = "data_formats.rs"]
+mod data_formats;
 #[path = "data_readers.rs"]
 mod data_readers;
 #[path = "detect.rs"]

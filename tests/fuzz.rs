@@ -1,6 +1,7 @@
 //! Arbitrary bytes into every parser a user's file reaches: the suite
-//! parser (and validation), the IDX reader (raw and gzip) and the CIFAR
-//! batch reader. Each must return `Ok` or an error, never panic or abort.
+//! parser (and validation), the IDX reader (raw and gzip), the CIFAR
+//! batch reader, the tar reader of the CIFAR archives and the MAT-file
+//! reader of SVHN. Each must return `Ok` or an error, never panic or abort.
 //! Inputs are both unstructured and mutations of a valid file, so the
 //! cases reach past the first check. `PROPTEST_CASES` raises the count.
 
@@ -8,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 
 use lossbench::data::cifar::{self, Variant};
-use lossbench::data::idx;
+use lossbench::data::{idx, mat, tar};
 use lossbench::suite::Suite;
 use proptest::prelude::*;
 
@@ -115,4 +116,37 @@ proptest! {
         let bytes = if bytes.len() > 7000 { bytes.iter().copied().cycle().take(len * 2).collect() } else { bytes };
         let _ = cifar::read_batch(&write(tmp.path(), "b.bin", &bytes), variant);
     }
+
+    #[test]
+    fn mat_reader_takes_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400), mark in any::<bool>()) {
+        // With a valid header now and then, so the element parser runs.
+        let mut bytes = bytes;
+        if mark && bytes.len() >= 128 {
+            bytes[124..128].copy_from_slice(&[0, 1, b'I', b'M']);
+        }
+        let _ = mat::parse(&bytes, &["X", "y"]);
+    }
+
+    #[test]
+    fn mat_reader_takes_any_edit_of_a_valid_file(edits in mutations(), compressed in any::<bool>()) {
+        let base: &[u8] = if compressed { MAT_COMPRESSED } else { MAT_PLAIN };
+        // Edits near the start reach the header and the tags.
+        let edits: Vec<_> = edits.into_iter().map(|(at, b, k)| (at % 400, b, k)).collect();
+        let _ = mat::parse(&mutate(base, &edits), &["X", "y"]);
+    }
+
+    #[test]
+    fn tar_reader_takes_any_edit_of_a_valid_archive(edits in mutations()) {
+        let archive = crate::common::tar(&[
+            ("d/a.bin", vec![1u8; 700]),
+            ("d/b.bin", vec![2u8; 10]),
+        ]);
+        let edits: Vec<_> = edits.into_iter().map(|(at, b, k)| (at % 1600, b, k)).collect();
+        let bytes = mutate(&archive, &edits);
+        let _ = tar::members(&mut bytes.as_slice(), &["a.bin", "b.bin"]);
+    }
 }
+
+/// SVHN-format files written by scipy (`tests/reference/svhn_ref.py`).
+const MAT_PLAIN: &[u8] = include_bytes!("fixtures/svhn/test_32x32.mat");
+const MAT_COMPRESSED: &[u8] = include_bytes!("fixtures/svhn/train_32x32.mat");

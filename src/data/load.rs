@@ -4,14 +4,16 @@
 //! `data.path` (no fallback: if it is given, it must hold the files), then
 //! `$LOSSBENCH_DATA/<name>`, `./data/<name>` and `/usr/share/datasets/<name>`
 //! (where Debian's `dataset-fashion-mnist` installs). Formats are the
-//! readers' business ([`super::idx`], [`super::cifar`]); this room only picks
+//! readers' business ([`super::idx`], [`super::cifar`], [`super::svhn`]);
+//! `lossbench data fetch` downloads into the first candidate after
+//! `data.path` ([`super::fetch`]). This room only picks
 //! the directory, checks the splits against each other and applies
 //! `train-subset` / `test-subset`.
 
 use std::path::{Path, PathBuf};
 
 use super::cifar::{self, Variant};
-use super::{idx, synthetic, DataSpec, Dataset, DatasetName, Split};
+use super::{idx, svhn, synthetic, DataSpec, Dataset, DatasetName, Split};
 use crate::{Error, Result};
 
 /// Environment variable naming a directory with one subdirectory per dataset.
@@ -34,9 +36,28 @@ pub fn resolve_dir(name: DatasetName, explicit: Option<&Path>) -> Result<PathBuf
         });
     }
     if let Some(dir) = explicit {
-        return locate(name, dir).map_err(|why| Error::Data {
-            file: dir.to_path_buf(),
-            msg: format!("data.path does not hold the {} files: {why}", name.name()),
+        return locate(name, dir).map_err(|why| {
+            // `data fetch` writes <data dir>/<name>: say so when it fits.
+            let hint = match dir.parent() {
+                Some(parent) if dir.file_name() == Some(name.name().as_ref()) => format!(
+                    "; `lossbench data fetch {} --data-dir {}` downloads them there",
+                    name.name(),
+                    if parent.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        parent
+                    }
+                    .display()
+                ),
+                _ => String::new(),
+            };
+            Error::Data {
+                file: dir.to_path_buf(),
+                msg: format!(
+                    "data.path does not hold the {} files: {why}{hint}",
+                    name.name()
+                ),
+            }
         });
     }
     let mut tried = Vec::new();
@@ -74,8 +95,14 @@ fn locate(name: DatasetName, dir: &Path) -> std::result::Result<PathBuf, String>
         return Err("no such directory".to_string());
     }
     let missing = match name {
-        DatasetName::Mnist | DatasetName::FashionMnist => match idx::locate(dir) {
-            Ok(_) => return Ok(dir.to_path_buf()),
+        DatasetName::Mnist | DatasetName::FashionMnist | DatasetName::Kmnist => {
+            match idx::locate(dir) {
+                Ok(_) => return Ok(dir.to_path_buf()),
+                Err(missing) => missing,
+            }
+        }
+        DatasetName::Svhn => match svhn::locate(dir) {
+            Ok(found) => return Ok(found),
             Err(missing) => missing,
         },
         DatasetName::Cifar10 | DatasetName::Cifar100 => match cifar::locate(dir, variant(name)) {
@@ -152,7 +179,7 @@ pub fn load(spec: &DataSpec) -> Result<Dataset> {
 /// Reads a real dataset from the directory [`resolve_dir`] returned.
 fn read_dir(name: DatasetName, dir: &Path) -> Result<Dataset> {
     let (train, test, classes, shape) = match name {
-        DatasetName::Mnist | DatasetName::FashionMnist => {
+        DatasetName::Mnist | DatasetName::FashionMnist | DatasetName::Kmnist => {
             let files = idx::locate(dir).map_err(|missing| Error::Data {
                 file: dir.to_path_buf(),
                 msg: format!("missing {}", missing.join(", ")),
@@ -181,6 +208,10 @@ fn read_dir(name: DatasetName, dir: &Path) -> Result<Dataset> {
             let variant = variant(name);
             let (train, test) = cifar::read(dir, variant)?;
             (train, test, variant.classes(), cifar::SHAPE)
+        }
+        DatasetName::Svhn => {
+            let (train, test) = svhn::read(dir)?;
+            (train, test, svhn::CLASSES, svhn::SHAPE)
         }
         DatasetName::Synthetic => {
             return Err(Error::Data {

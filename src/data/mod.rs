@@ -1,5 +1,7 @@
-//! Datasets: readers for MNIST / Fashion-MNIST (IDX, gzip or raw), CIFAR-10/100
-//! (binary batches) and a seeded synthetic dataset for tests.
+//! Datasets: readers for MNIST / Fashion-MNIST / KMNIST (IDX, gzip or raw),
+//! CIFAR-10/100 (binary batches, unpacked or in the publisher's archive),
+//! SVHN (MAT files) and a seeded synthetic dataset for tests; verified
+//! downloads of the real ones ([`fetch`]).
 //!
 //! Images are kept as `u8` in `[N, C, H, W]` order; conversion to `[0, 1]`
 //! floats happens when a batch becomes a tensor, outside this room. Every
@@ -7,10 +9,14 @@
 //! and what was wrong, never a panic. This room knows nothing of tch.
 
 pub mod cifar;
+pub mod fetch;
 pub mod idx;
 pub mod load;
+pub mod mat;
 pub mod openset;
+pub mod svhn;
 pub mod synthetic;
+pub mod tar;
 
 pub use load::{load, resolve_dir};
 
@@ -33,6 +39,10 @@ const FASHION_MNIST_CLASSES: [&str; 10] = [
     "Ankle boot",
 ];
 
+/// KMNIST's labels 0-9: the romanised reading of each class's hiragana
+/// (お き す つ な は ま や れ を; the dataset's `kmnist_classmap.csv`).
+const KMNIST_CLASSES: [&str; 10] = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"];
+
 /// CIFAR-10's labels 0-9 (`batches.meta.txt`).
 const CIFAR10_CLASSES: [&str; 10] = [
     "airplane",
@@ -49,11 +59,13 @@ const CIFAR10_CLASSES: [&str; 10] = [
 
 /// The display name of class `label` of the dataset named `dataset` (as in
 /// the result tables), for the datasets whose labels are not self-explaining
-/// numbers: Fashion-MNIST and CIFAR-10. `None` for the others (MNIST's digits,
-/// CIFAR-100, synthetic) and for labels out of range.
+/// numbers: Fashion-MNIST, KMNIST and CIFAR-10. `None` for the others
+/// (MNIST's and SVHN's digits, CIFAR-100, synthetic) and for labels out of
+/// range.
 pub fn class_name(dataset: &str, label: u64) -> Option<&'static str> {
     let names: &[&str] = match dataset {
         "fashion-mnist" => &FASHION_MNIST_CLASSES,
+        "kmnist" => &KMNIST_CLASSES,
         "cifar10" => &CIFAR10_CLASSES,
         _ => return None,
     };

@@ -96,10 +96,14 @@ names! {
         "mnist" => Mnist,
         /// Fashion-MNIST clothing images, 28x28 grey, 10 classes
         "fashion-mnist" => FashionMnist,
+        /// Kuzushiji-MNIST cursive Japanese characters, 28x28 grey, 10 classes
+        "kmnist" => Kmnist,
         /// CIFAR-10 natural images, 32x32 colour, 10 classes
         "cifar10" => Cifar10,
         /// CIFAR-100 natural images, 32x32 colour, 100 classes
         "cifar100" => Cifar100,
+        /// SVHN house-number digits (cropped), 32x32 colour, 10 classes
+        "svhn" => Svhn,
         /// seeded prototypes plus noise, tiny and fast (options under `data.synthetic`)
         "synthetic" => Synthetic,
     }
@@ -111,7 +115,8 @@ section! {
         /// Which dataset.
         "dataset" dataset: DatasetName = required();
         /// Directory holding the files; overrides the lookup order
-        /// (`LOSSBENCH_DATA`, then system directories). Not for `synthetic`.
+        /// (`LOSSBENCH_DATA`, `./data`, then system directories). Not for
+        /// `synthetic`.
         "path" path: Option<PathBuf> = optional("lookup order");
         /// Use only the first N training samples.
         "train-subset" train_subset: Option<usize> = optional("all"), 1..=limits::SAMPLES;
@@ -137,16 +142,18 @@ section! {
 impl DataSpec {
     /// The training samples a run of this data section trains on, as far
     /// as the suite alone can tell: the standard training split of a real
-    /// dataset (MNIST and Fashion-MNIST 60 000, CIFAR 50 000) or
-    /// `synthetic.train`, capped by `train-subset`, and with `classes` the
-    /// kept classes' share of it as if every class had as many samples. A
-    /// run counts the loaded split instead, which differs for a real dataset
-    /// whose files hold another number of samples or unequal classes.
+    /// dataset (MNIST, Fashion-MNIST and KMNIST 60 000, CIFAR 50 000, SVHN
+    /// 73 257) or `synthetic.train`, capped by `train-subset`, and with
+    /// `classes` the kept classes' share of it as if every class had as many
+    /// samples. A run counts the loaded split instead, which differs for a
+    /// real dataset whose files hold another number of samples or unequal
+    /// classes.
     pub fn expected_train_len(&self) -> usize {
         let (full, total) = match self.dataset {
-            DatasetName::Mnist | DatasetName::FashionMnist => (60_000, 10),
+            DatasetName::Mnist | DatasetName::FashionMnist | DatasetName::Kmnist => (60_000, 10),
             DatasetName::Cifar10 => (50_000, 10),
             DatasetName::Cifar100 => (50_000, 100),
+            DatasetName::Svhn => (73_257, 10),
             DatasetName::Synthetic => (self.synthetic.train, self.synthetic.classes),
         };
         let n = self.train_subset.map_or(full, |n| n.min(full));

@@ -51,3 +51,42 @@ pub fn adam() -> OptimizerSpec {
         ..Default::default()
     })
 }
+
+/// A ustar header for a regular file (`kind` b'0') or directory (b'5').
+pub fn tar_header(name: &str, size: usize, kind: u8) -> Vec<u8> {
+    let mut h = vec![0u8; 512];
+    h[..name.len()].copy_from_slice(name.as_bytes());
+    h[100..107].copy_from_slice(b"0000644");
+    h[108..115].copy_from_slice(b"0000000");
+    h[116..123].copy_from_slice(b"0000000");
+    h[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
+    h[136..147].copy_from_slice(b"00000000000");
+    h[148..156].copy_from_slice(b"        ");
+    h[156] = kind;
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[263..265].copy_from_slice(b"00");
+    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    h
+}
+
+pub fn tar_gz(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut e, &tar(members)).unwrap();
+    e.finish().unwrap()
+}
+
+/// An uncompressed tar archive: a directory entry for the first member's
+/// directory, then the members.
+pub fn tar(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut t = Vec::new();
+    let dir = members[0].0.split('/').next().unwrap();
+    t.extend(tar_header(&format!("{dir}/"), 0, b'5'));
+    for (name, data) in members {
+        t.extend(tar_header(name, data.len(), b'0'));
+        t.extend_from_slice(data);
+        t.resize(t.len().div_ceil(512) * 512, 0);
+    }
+    t.extend(vec![0u8; 1024]);
+    t
+}

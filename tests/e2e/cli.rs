@@ -141,6 +141,8 @@ fn list_names_every_component_and_help_only_implemented_commands() {
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     for name in [
         "fashion-mnist",
+        "kmnist",
+        "svhn",
         "synthetic",
         "small-cnn",
         "softmax",
@@ -166,8 +168,8 @@ fn list_names_every_component_and_help_only_implemented_commands() {
     assert_eq!(
         commands,
         [
-            "run", "merge", "status", "slurm", "validate", "list", "schema", "report", "compare",
-            "help"
+            "run", "merge", "status", "slurm", "validate", "data", "list", "schema", "report",
+            "compare", "help"
         ],
         "{help}"
     );
