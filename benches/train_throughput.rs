@@ -62,6 +62,7 @@ fn main() {
         train_subset: Some(n_train),
         test_subset: Some(100),
         attack_subset: None,
+        classes: None,
         synthetic: SyntheticSpec::default(),
     })
     .expect("Fashion-MNIST (run `make setup`)");

@@ -45,9 +45,10 @@ pub enum Command {
         /// runs. A shard renders no report: `lossbench merge` does.
         #[arg(long, value_name = "I/N", value_parser = parse_shard)]
         shard: Option<crate::cluster::Shard>,
-        /// Download the suite's dataset first (`lossbench data fetch`) if no
-        /// directory of the lookup order holds it, into $LOSSBENCH_DATA,
-        /// else ./data (or $LOSSBENCH_MIRROR's copy). Not with `data.path`.
+        /// Download the suite's dataset, and the datasets of its `ood:`
+        /// sources, first (`lossbench data fetch`) if no directory of the
+        /// lookup order holds them, into $LOSSBENCH_DATA, else ./data (or
+        /// $LOSSBENCH_MIRROR's copy). Not for one given a `path`.
         #[arg(long)]
         fetch: bool,
     },

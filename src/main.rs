@@ -160,12 +160,26 @@ fn dispatch(command: Command) -> anyhow::Result<u8> {
                 None => cluster::shard::from_env(|k| std::env::var(k).ok())?,
             };
             let mut parsed = Suite::load(&suite)?;
-            if fetch && parsed.data.path.is_none() {
-                let d = parsed.data.dataset;
+            if fetch {
+                // The suite's dataset and every other dataset its abnormal
+                // sources read (docs/definitions.md §5), unless a path is given.
+                let mut wanted = Vec::new();
+                if parsed.data.path.is_none() {
+                    wanted.push(parsed.data.dataset);
+                }
+                for source in &parsed.ood {
+                    if let lossbench::suite::OodSource::Dataset(p) = source {
+                        if p.path.is_none() && !wanted.contains(&p.name) {
+                            wanted.push(p.name);
+                        }
+                    }
+                }
                 let opts = lossbench::data::fetch::FetchOptions::default();
-                lossbench::data::fetch::ensure(d, &opts, |f, outcome| {
-                    eprintln!("{}: {}: {outcome}", d.name(), f.name);
-                })?;
+                for d in wanted {
+                    lossbench::data::fetch::ensure(d, &opts, |f, outcome| {
+                        eprintln!("{}: {}: {outcome}", d.name(), f.name);
+                    })?;
+                }
             }
             // Ctrl-C stops the run between steps and marks it interrupted.
             lossbench::interrupt::install()

@@ -285,6 +285,7 @@ fn a_good_fetch_verifies_places_and_loads_then_is_not_repeated() {
         train_subset: None,
         test_subset: None,
         attack_subset: None,
+        classes: None,
         synthetic: SyntheticSpec::default(),
     })
     .unwrap();
@@ -527,6 +528,7 @@ fn a_mirror_replaces_the_publishers_url() {
         train_subset: None,
         test_subset: None,
         attack_subset: None,
+        classes: None,
         synthetic: SyntheticSpec::default(),
     })
     .unwrap();

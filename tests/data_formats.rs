@@ -25,6 +25,7 @@ fn spec(dataset: DatasetName, path: &Path) -> DataSpec {
         train_subset: None,
         test_subset: None,
         attack_subset: None,
+        classes: None,
         synthetic: SyntheticSpec::default(),
     }
 }

@@ -78,6 +78,7 @@ fn spec(dataset: DatasetName, path: Option<&Path>) -> DataSpec {
         train_subset: None,
         test_subset: None,
         attack_subset: None,
+        classes: None,
         synthetic: SyntheticSpec::default(),
     }
 }

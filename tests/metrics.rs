@@ -2,9 +2,9 @@
 //! stored in `metrics_ref.json`) and the invariants of docs/definitions.md §4.
 
 use lossbench::metrics::{
-    aupr, auroc, auroc_bootstrap_ci, auroc_bootstrap_ci_paired, auroc_bootstrap_ci_paired_with,
-    det_acc, fpr_at_95tpr, mean_std, mixture_fit, roc_curve, Detection, MetricError, Roc,
-    BOOTSTRAP_RESAMPLES,
+    aupr, aupr_in, auroc, auroc_bootstrap_ci, auroc_bootstrap_ci_paired,
+    auroc_bootstrap_ci_paired_with, det_acc, fpr_at_95tpr, mean_std, mixture_fit, roc_curve,
+    Detection, MetricError, Roc, BOOTSTRAP_RESAMPLES,
 };
 use proptest::prelude::*;
 use serde::Deserialize;
@@ -39,6 +39,7 @@ struct Case {
     neg: Vec<f64>,
     auroc: f64,
     aupr: f64,
+    aupr_in: f64,
     fpr_at_95tpr: f64,
     det_acc: f64,
     roc_fpr: Vec<f64>,
@@ -73,6 +74,15 @@ fn matches_scikit_learn() {
             &format!("{n} aupr"),
             aupr(&c.pos, &c.neg).unwrap(),
             c.aupr,
+            1e-12,
+            1e-14,
+        );
+        // AUPR-In (docs/definitions.md §5): scikit-learn with the classes
+        // swapped and the scores negated.
+        assert_close(
+            &format!("{n} aupr_in"),
+            aupr_in(&c.pos, &c.neg).unwrap(),
+            c.aupr_in,
             1e-12,
             1e-14,
         );
@@ -192,6 +202,17 @@ fn nan_is_rejected_with_its_index() {
         ));
     }
     assert!(Detection::compute(&[1.0], &[f64::NAN]).is_err());
+    // aupr_in swaps the sides inside, but names the score as given.
+    assert_eq!(
+        aupr_in(&[0.1, 0.2], &[0.0, f64::NAN]),
+        Err(MetricError::NaN { index: 3 })
+    );
+    assert!(matches!(
+        aupr_in(&[], &[0.0]),
+        Err(MetricError::OneClass {
+            missing: "positive"
+        })
+    ));
 }
 
 #[test]

@@ -42,12 +42,14 @@ const fn info(
 use Direction::{HigherIsBetter as Up, Informational as Info, LowerIsBetter as Down};
 
 /// Every metric lossbench writes, with its direction (see the module docs).
-pub const METRICS: [MetricInfo; 25] = [
+pub const METRICS: [MetricInfo; 29] = [
     info("clean_acc", Up, false, "fraction"),
     info("robust_acc", Up, false, "fraction"),
     info("defended_acc", Up, false, "fraction"),
     info("auroc", Up, false, "fraction"),
     info("aupr", Up, false, "fraction"),
+    info("aupr_in", Up, false, "fraction"),
+    info("aupr_out", Up, false, "fraction"),
     info("det_acc", Up, false, "fraction"),
     info("auroc_ci_low", Up, false, "fraction"),
     info("auroc_ci_high", Up, false, "fraction"),
@@ -58,6 +60,8 @@ pub const METRICS: [MetricInfo; 25] = [
     info("n_eval", Info, false, "count"),
     info("n_pairs", Info, false, "count"),
     info("n_attacks", Info, false, "count"),
+    info("n_in", Info, false, "count"),
+    info("n_out", Info, false, "count"),
     info("iters_mean", Info, false, "iterations"),
     info("l2_mean", Info, false, "pixels"),
     info("l2_median", Info, false, "pixels"),

@@ -13,6 +13,7 @@ pub mod fetch;
 pub mod idx;
 pub mod load;
 pub mod mat;
+pub mod openset;
 pub mod svhn;
 pub mod synthetic;
 pub mod tar;

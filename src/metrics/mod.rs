@@ -17,7 +17,7 @@ pub use bootstrap::{
     BOOTSTRAP_RESAMPLES,
 };
 pub use mixture::{mixture_fit, MixtureFit};
-pub use roc::{aupr, auroc, det_acc, fpr_at_95tpr, roc_curve, Detection, Roc};
+pub use roc::{aupr, aupr_in, auroc, det_acc, fpr_at_95tpr, roc_curve, Detection, Roc};
 
 /// Why a metric could not be computed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -130,6 +130,26 @@ pub fn aupr(pos: &[f64], neg: &[f64]) -> Result<f64, MetricError> {
     Ok(aupr_of(&counts(pos, neg)?))
 }
 
+/// Average precision with the **negatives** as the positive class and the
+/// scores negated: the `AUPR-In` of out-of-distribution detection
+/// (docs/definitions.md §5), where the negatives are the in-distribution
+/// inputs and a low score means "normal".
+///
+/// ```text
+/// aupr_in(pos, neg) = aupr(−neg, −pos)
+/// ```
+/// scikit-learn's `average_precision_score(y_in, −score)`. [`aupr`] itself is
+/// `AUPR-Out` there. A random detector scores about `m / (n + m)`.
+///
+/// # Errors
+///
+/// As [`auroc`], with the indices of `pos` then `neg` as given.
+pub fn aupr_in(pos: &[f64], neg: &[f64]) -> Result<f64, MetricError> {
+    counts(pos, neg)?;
+    let negated = |v: &[f64]| v.iter().map(|s| -s).collect::<Vec<f64>>();
+    aupr(&negated(neg), &negated(pos))
+}
+
 fn aupr_of(c: &Counts) -> f64 {
     let mut ap = 0.0;
     let mut prev_tp = 0u64;

@@ -61,6 +61,9 @@ pub fn html(m: &Manifest, t: &RunTables, plots: &[Plot]) -> String {
         let _ = write!(toc, "<a href=\"#{}\">{}</a>", s.id, esc(&s.title));
     }
     for kind in PlotKind::ALL {
+        if kind.optional() && !plots.iter().any(|p| p.kind == kind) {
+            continue;
+        }
         let _ = write!(
             toc,
             "<a href=\"#{}\">{}</a>",
@@ -99,6 +102,9 @@ pub fn html(m: &Manifest, t: &RunTables, plots: &[Plot]) -> String {
 /// inline, or a line saying why there is none.
 fn plot_section(out: &mut String, kind: PlotKind, plots: &[Plot]) {
     let mine: Vec<&Plot> = plots.iter().filter(|p| p.kind == kind).collect();
+    if mine.is_empty() && kind.optional() {
+        return;
+    }
     let _ = writeln!(
         out,
         "<section id=\"{}\">\n<h2>{}</h2>",

@@ -31,6 +31,9 @@ pub fn markdown(m: &Manifest, t: &RunTables, plots: &[Plot]) -> String {
     }
     for kind in PlotKind::ALL {
         let mine: Vec<&Plot> = plots.iter().filter(|p| p.kind == kind).collect();
+        if mine.is_empty() && kind.optional() {
+            continue;
+        }
         let _ = writeln!(out, "\n## {}\n", kind.heading());
         if mine.is_empty() {
             let _ = writeln!(out, "{}", kind.missing());

@@ -9,7 +9,7 @@
 use std::fmt::Write;
 
 use crate::metrics::mean_std;
-use crate::results::{MetricRow, RunTables};
+use crate::results::{MetricRow, RunTables, OOD_SUBSET};
 
 /// Mean over seeds of `metric` for the rows matching `keep`, as text.
 fn cell(rows: &[MetricRow], keep: impl Fn(&MetricRow) -> bool) -> String {
@@ -75,14 +75,22 @@ fn render(out: &mut String, header: &[String], rows: &[Vec<String>]) {
 }
 
 /// The summary as plain text: the accuracy table, then (when detectors ran)
-/// the AUROC table.
+/// the AUROC table, then (when the suite has abnormal sources) the AUROC
+/// table of the abnormal inputs (docs/definitions.md §5).
 pub fn summary(t: &RunTables) -> String {
     let m = &t.metrics;
     let losses = distinct(t.jobs.iter().map(|j| j.loss.as_str()));
-    let attacks = distinct(m.iter().map(|r| r.attack.as_str()).filter(|a| *a != "none"));
+    let is_ood = |r: &MetricRow| r.subset == OOD_SUBSET;
+    let attacks = distinct(
+        m.iter()
+            .filter(|r| !is_ood(r))
+            .map(|r| r.attack.as_str())
+            .filter(|a| *a != "none"),
+    );
     let shown = short_labels(&attacks);
     let detectors = distinct(
         m.iter()
+            .filter(|r| !is_ood(r))
             .map(|r| r.detector.as_str())
             .filter(|d| *d != "none"),
     );
@@ -142,7 +150,7 @@ pub fn summary(t: &RunTables) -> String {
     }
     let mut out = String::new();
     render(&mut out, &header, &rows);
-    if !detectors.is_empty() {
+    if !detectors.is_empty() && !attacks.is_empty() {
         let _ = writeln!(
             out,
             "\nAUROC of each detector, successful adversarial examples against their clean images:"
@@ -150,6 +158,34 @@ pub fn summary(t: &RunTables) -> String {
         let mut header: Vec<String> = vec!["loss".into(), "attack".into()];
         header.extend(detectors.iter().map(|d| (*d).to_string()));
         render(&mut out, &header, &auroc_rows);
+    }
+    let sources = distinct(m.iter().filter(|r| is_ood(r)).map(|r| r.attack.as_str()));
+    if !sources.is_empty() {
+        let ood_detectors = distinct(m.iter().filter(|r| is_ood(r)).map(|r| r.detector.as_str()));
+        let shown = short_labels(&sources);
+        let mut rows = Vec::new();
+        for loss in &losses {
+            for (i, (source, label)) in sources.iter().zip(&shown).enumerate() {
+                let mut row = vec![first(i, loss), label.clone()];
+                for d in &ood_detectors {
+                    row.push(cell(m, |r| {
+                        r.loss == *loss
+                            && r.attack == *source
+                            && r.detector == *d
+                            && is_ood(r)
+                            && r.metric == "auroc"
+                    }));
+                }
+                rows.push(row);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\nAUROC of each detector, abnormal inputs against in-distribution test samples:"
+        );
+        let mut header: Vec<String> = vec!["loss".into(), "source".into()];
+        header.extend(ood_detectors.iter().map(|d| (*d).to_string()));
+        render(&mut out, &header, &rows);
     }
     out
 }

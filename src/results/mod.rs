@@ -31,6 +31,10 @@ pub const MAX_NAME_LEN: usize = 100;
 /// chose when fitted (`kd_sigma`, `lr_c`; docs/definitions.md §3), not a
 /// detection metric.
 pub const FIT_SUBSET: &str = "fit";
+/// The subset of the abnormal-input rows of `metrics` and `roc`, and the
+/// split of their `scores` rows (docs/definitions.md §5); their attack is
+/// `ood:<source>`.
+pub const OOD_SUBSET: &str = "ood";
 
 /// Whether `s` may name a directory under `results/` and `reports/` as it
 /// is: 1 to [`MAX_NAME_LEN`] lowercase letters, digits, `_` and `-` (so

@@ -110,11 +110,13 @@ pub struct MetricRow {
     pub model: String,
     pub loss: String,
     pub seed: u64,
-    /// Attack with its parameter, e.g. `fgsm(eps=0.1)`, or `none`.
+    /// Attack with its parameter, e.g. `fgsm(eps=0.1)`, `none`, or
+    /// `ood:<source>` for abnormal inputs (docs/definitions.md §5).
     pub attack: String,
     /// Detector name or `none`.
     pub detector: String,
-    /// `clean`, `all` or `successful` (docs/definitions.md §3).
+    /// `clean`, `all` or `successful` (docs/definitions.md §3), `fit`,
+    /// `train`, or `ood` (docs/definitions.md §5).
     pub subset: String,
     /// e.g. `clean_acc`, `robust_acc`, `asr`, `auroc`.
     pub metric: String,
@@ -181,22 +183,29 @@ pub struct FeatureRow {
     pub value: f64,
 }
 
-/// `scores`: every detector score of every scored pair, so any detection
+/// `scores`: every detector score of every scored pair, and of every
+/// abnormal-input evaluation (docs/definitions.md §5), so any detection
 /// metric can be recomputed from this table alone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoreRow {
     pub job_id: String,
     pub loss: String,
     pub seed: u64,
+    /// The attack's label, or `ood:<source>` for abnormal inputs.
     pub attack: String,
     pub detector: String,
-    /// Index of the pair among the attack's clean-correct test samples.
+    /// Index of the pair among the attack's clean-correct test samples; for
+    /// abnormal inputs, of the sample on its side (in-distribution test
+    /// sample or the source's input).
     pub sample: u64,
-    /// `clean` or `adversarial`.
+    /// `clean` or `adversarial`; for abnormal inputs `in-distribution` or
+    /// `abnormal`.
     pub kind: String,
-    /// 1 when the attack succeeded on this pair, else 0.
+    /// 1 when the attack succeeded on this pair, else 0 (always 0 for
+    /// abnormal inputs).
     pub success: u64,
-    /// `fit` (80 %, supervised detectors fit here) or `test` (scored, 20 %).
+    /// `fit` (80 %, supervised detectors fit here) or `test` (scored, 20 %);
+    /// `ood` for abnormal inputs.
     pub split: String,
     pub score: f64,
 }

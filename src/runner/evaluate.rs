@@ -17,7 +17,7 @@ use crate::attacks::{self, AdvBatch, Attack};
 use crate::detect::{self, Detector, FitData};
 use crate::error::DetectorFailure;
 use crate::metrics;
-use crate::results::{ExampleRow, MetricRow, RocRow, RunTables, ScoreRow, FIT_SUBSET};
+use crate::results::{ExampleRow, MetricRow, RocRow, RunTables, ScoreRow, FIT_SUBSET, OOD_SUBSET};
 use crate::suite::Norm;
 use crate::train::{self, Net};
 use crate::{device, Error, Result};
@@ -108,7 +108,7 @@ pub(super) fn evaluate(
         mixture_fit(&mut out, &f, &ctx.train.y, &means);
         train_features = Some(f);
     }
-    if c.attacks.is_empty() {
+    if c.attacks.is_empty() && c.ood.is_empty() {
         return Ok((clean_acc, out.notes));
     }
 
@@ -209,7 +209,150 @@ pub(super) fn evaluate(
         }
     }
     worst_case(&mut out, &stage, &worst);
+    abnormal(&mut out, net, &stage.detectors)?;
     Ok((clean_acc, out.notes))
+}
+
+/// The prefix of an abnormal source's label in the `attack` column.
+const OOD_PREFIX: &str = "ood:";
+/// Images a detector scores at once in the abnormal-input evaluation.
+const OOD_BATCH: i64 = 1024;
+
+/// The abnormal-input evaluation (docs/definitions.md §5): every
+/// unsupervised detector scores every in-distribution test sample (the
+/// negatives) and every image of each source (the positives), unpaired.
+/// Supervised detectors are skipped: they fit on labelled adversarial pairs,
+/// and the suite gives them no labelled abnormal inputs to fit on.
+fn abnormal(out: &mut Out, net: &Net, detectors: &[Box<dyn Detector>]) -> Result<()> {
+    let ctx = out.ctx;
+    if ctx.ood.is_empty() {
+        return Ok(());
+    }
+    let mut usable: Vec<&dyn Detector> = Vec::new();
+    for d in detectors {
+        if d.supervised() {
+            out.skip(format!(
+                "abnormal inputs / {}: skipped: a supervised detector fits on labelled \
+                 adversarial pairs, and the suite gives no labelled abnormal inputs to fit on",
+                d.name()
+            ));
+        } else {
+            usable.push(d.as_ref());
+        }
+    }
+    if usable.is_empty() {
+        return Ok(());
+    }
+    let seed = ctx.job.config.seed;
+    let x_in = &ctx.test.x;
+    let f_in = train::map_batches(x_in, EVAL_BATCH, |b| net.features(b, false));
+    let mut s_in = Vec::with_capacity(usable.len());
+    for d in &usable {
+        s_in.push(score_all(net, *d, x_in, &f_in, "ood")?);
+    }
+    for source in ctx.ood {
+        crate::interrupt::check()?;
+        let label = format!("{OOD_PREFIX}{}", source.label);
+        let x_out = source.images(seed, x_in);
+        if x_out.size()[0] == 0 {
+            out.skip(format!(
+                "{label}: no abnormal input (every class is kept), skipped"
+            ));
+            continue;
+        }
+        let f_out = train::map_batches(&x_out, EVAL_BATCH, |b| net.features(b, false));
+        for (d, s_in) in usable.iter().zip(&s_in) {
+            let name = d.name();
+            let t = Instant::now();
+            let s_out = score_all(net, *d, &x_out, &f_out, &label)?;
+            tracing::debug!(
+                detector = %name,
+                source = %label,
+                samples = s_out.len(),
+                ms = t.elapsed().as_millis() as u64,
+                "detector scored abnormal inputs"
+            );
+            record_ood_scores(out, &label, name, s_in, &s_out);
+            if !s_in.iter().chain(&s_out).any(|s| s.is_finite()) {
+                out.skip(format!(
+                    "{label} / {name}: every score is infinite, so the detector ranks nothing; \
+                     no detection metrics"
+                ));
+                continue;
+            }
+            ood_metrics(out, &label, name, &s_out, s_in)?;
+        }
+    }
+    Ok(())
+}
+
+/// `d`'s scores of the images `x` (eval-mode features `f`), in batches.
+fn score_all(net: &Net, d: &dyn Detector, x: &Tensor, f: &Tensor, what: &str) -> Result<Vec<f64>> {
+    let n = x.size()[0];
+    let mut scores = Vec::with_capacity(n as usize);
+    for s in (0..n).step_by(OOD_BATCH as usize) {
+        crate::interrupt::check()?;
+        let len = OOD_BATCH.min(n - s);
+        let part = tch::no_grad(|| d.score(net, &x.narrow(0, s, len), &f.narrow(0, s, len)))
+            .map_err(|e| detector_error(d.name(), Some(what), e))?;
+        scores.extend(to_vec_f64(&part));
+    }
+    Ok(scores)
+}
+
+/// The `scores` rows of one source and detector: the in-distribution
+/// scores (kind `in-distribution`) then the abnormal ones (kind
+/// `abnormal`), split `ood`, success 0, each numbered from 0 on its side.
+fn record_ood_scores(out: &mut Out, label: &str, detector: &str, s_in: &[f64], s_out: &[f64]) {
+    let c = &out.ctx.job.config;
+    for (kind, scores) in [("in-distribution", s_in), ("abnormal", s_out)] {
+        for (i, &score) in scores.iter().enumerate() {
+            out.rows.scores.push(ScoreRow {
+                job_id: out.ctx.job.id.clone(),
+                loss: c.loss.label().to_string(),
+                seed: c.seed,
+                attack: label.to_string(),
+                detector: detector.to_string(),
+                sample: i as u64,
+                kind: kind.to_string(),
+                success: 0,
+                split: OOD_SUBSET.to_string(),
+                score,
+            });
+        }
+    }
+}
+
+/// The metrics of docs/definitions.md §5 for abnormal scores `pos` against
+/// in-distribution scores `neg`, and the ROC rows, subset `ood`.
+fn ood_metrics(out: &mut Out, label: &str, detector: &str, pos: &[f64], neg: &[f64]) -> Result<()> {
+    let c = &out.ctx.job.config;
+    let metric_err = |e: metrics::MetricError| Error::Detector {
+        detector: detector.to_owned(),
+        attack: Some(label.to_owned()),
+        source: e.into(),
+    };
+    let m = metrics::Detection::compute(pos, neg).map_err(metric_err)?;
+    let aupr_in = metrics::aupr_in(pos, neg).map_err(metric_err)?;
+    // No pairs: each side is resampled on its own.
+    let (ci_low, ci_high) =
+        metrics::auroc_bootstrap_ci(pos, neg, metrics::BOOTSTRAP_RESAMPLES, c.seed)
+            .map_err(metric_err)?;
+    for (metric, value) in [
+        ("auroc", m.auroc),
+        ("aupr_in", aupr_in),
+        ("aupr_out", m.aupr),
+        ("fpr_at_95tpr", m.fpr_at_95tpr),
+        ("det_acc", m.det_acc),
+        ("auroc_ci_low", ci_low),
+        ("auroc_ci_high", ci_high),
+        ("n_in", neg.len() as f64),
+        ("n_out", pos.len() as f64),
+    ] {
+        out.metric(label, detector, OOD_SUBSET, metric, value);
+    }
+    push_roc(out, label, detector, OOD_SUBSET, &m.roc);
+    Ok(())
 }
 
 /// The fit of a head's mixture to its clean training features
@@ -647,7 +790,14 @@ fn detection_metrics(
     ] {
         out.metric(attack, detector, subset, metric, value);
     }
-    let small = m.roc.downsample(ROC_POINTS);
+    push_roc(out, attack, detector, subset, &m.roc);
+    Ok(())
+}
+
+/// The downsampled points of `roc` as `roc` rows.
+fn push_roc(out: &mut Out, attack: &str, detector: &str, subset: &str, roc: &metrics::Roc) {
+    let c = &out.ctx.job.config;
+    let small = roc.downsample(ROC_POINTS);
     for ((fpr, tpr), thr) in small.fpr.iter().zip(&small.tpr).zip(&small.thresholds) {
         out.rows.roc.push(RocRow {
             job_id: out.ctx.job.id.clone(),
@@ -661,7 +811,6 @@ fn detection_metrics(
             threshold: *thr,
         });
     }
-    Ok(())
 }
 
 /// The share of test-split pairs that the attack did not fool or that the
@@ -684,7 +833,7 @@ pub(crate) fn defended_accuracy(
 }
 
 /// The 64-bit FNV-1a hash of `bytes`: a stable seed from a label.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(super) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })

@@ -13,6 +13,7 @@
 
 mod checkpoint;
 mod evaluate;
+mod ood;
 
 pub use checkpoint::export_run;
 
@@ -136,7 +137,14 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
         "run started"
     );
     let t_data = Instant::now();
-    let ds = data::load(&suite.data)?;
+    let mut ds = data::load(&suite.data)?;
+    // Open-set: train and test on `data.classes`; the others' test samples
+    // are abnormal inputs (docs/definitions.md §5).
+    let held_out = match &suite.data.classes {
+        Some(classes) => Some(data::openset::keep_classes(&mut ds, classes)?),
+        None => None,
+    };
+    let abnormal = ood::load(suite, &ds, held_out.as_ref())?;
     tracing::info!(
         dataset = %ds.name.name(),
         train = ds.train.len(),
@@ -155,6 +163,13 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
     // An external model is read and probed now, so a file that is not
     // TorchScript or does not fit the data leaves no run directory behind.
     let external = ExternalFile::read(suite, opts, &ds)?;
+    if let Some(held) = &held_out {
+        println!(
+            "open set: classes {:?} kept, {} test samples of the other classes held out",
+            suite.data.classes.as_deref().unwrap_or_default(),
+            held.len()
+        );
+    }
     for w in crate::heads::schedule_warnings(suite, ds.train.len()) {
         eprintln!("warning: {w}");
         tracing::warn!("{w}");
@@ -210,6 +225,7 @@ pub fn run_suite(suite: &Suite, opts: &RunOptions) -> Result<RunSummary> {
         &all_jobs,
         &ds,
         external.as_ref(),
+        &abnormal,
         opts,
         &ckpt_dir,
         &mut store,
@@ -308,6 +324,7 @@ fn run_jobs(
     all_jobs: &[Job],
     ds: &Dataset,
     external: Option<&ExternalFile>,
+    abnormal: &[ood::Loaded],
     opts: &RunOptions,
     ckpt_dir: &Path,
     store: &mut RunStore,
@@ -317,6 +334,7 @@ fn run_jobs(
     let train = Tensors::from_split(&ds.train, ds.shape, opts.device);
     let test = Tensors::from_split(&ds.test, ds.shape, opts.device);
     let norm = train::channel_stats(&ds.train, ds.shape[0]);
+    let abnormal = ood::to_device(abnormal, ds.shape, opts.device);
     let label = |i: usize, job: &Job| {
         format!(
             "[{}/{}] {} seed {}",
@@ -387,6 +405,7 @@ fn run_jobs(
                 ds,
                 train: &train,
                 test: &test,
+                ood: &abnormal,
                 norm: (&norm.0, &norm.1),
                 device: opts.device,
                 ckpt_dir,
@@ -478,6 +497,8 @@ pub(crate) struct JobCtx<'a> {
     ds: &'a Dataset,
     train: &'a Tensors,
     test: &'a Tensors,
+    /// The abnormal sources (docs/definitions.md §5).
+    ood: &'a [ood::Source],
     norm: (&'a [f64], &'a [f64]),
     device: Device,
     ckpt_dir: &'a Path,

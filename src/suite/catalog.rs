@@ -10,11 +10,12 @@
 use super::decl::Named;
 pub use super::decl::{CatalogEntry, ParamDoc, REQUIRED};
 use super::{
-    AttackSpec, DatasetName, DetectorSpec, LossSpec, ModelSpec, OptimizerSpec, ScheduleSpec,
-    SyntheticSpec,
+    AttackSpec, DatasetName, DetectorSpec, LossSpec, ModelSpec, OodSource, OptimizerSpec,
+    ScheduleSpec, SyntheticSpec,
 };
 
-/// Every dataset, model, optimizer, schedule, loss, attack and detector, in
+/// Every dataset, model, optimizer, schedule, loss, attack, detector and
+/// abnormal source, in
 /// that order, each kind in the order a suite's error messages list them.
 pub fn catalog() -> Vec<CatalogEntry> {
     let datasets = DatasetName::ALL.iter().zip(DatasetName::docs());
@@ -36,6 +37,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
     entries.extend(LossSpec::entries());
     entries.extend(AttackSpec::entries());
     entries.extend(DetectorSpec::entries());
+    entries.extend(OodSource::entries());
     entries
 }
 

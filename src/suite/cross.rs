@@ -17,7 +17,7 @@ use super::decl::{did_you_mean, fail, fail_at, join, quoted, Bounds, Interval, P
 use super::locate::PathSeg;
 use super::node::Node;
 use super::spec::{LgmParams, MultistepParams};
-use super::{DetectorSpec, LossSpec, ModelKind, ScheduleSpec, Suite};
+use super::{DetectorSpec, LossSpec, ModelKind, OodSource, ScheduleSpec, Suite};
 
 /// The metrics a tolerance can gate, in the table's order.
 pub fn gateable_metrics() -> Vec<&'static str> {
@@ -148,14 +148,15 @@ pub(super) fn check(suite: &Suite, root: &Node) -> Res<()> {
     epochs(suite)?;
     external(suite, root)?;
 
-    if !suite.detectors.is_empty() && suite.attacks.is_empty() {
+    if !suite.detectors.is_empty() && suite.attacks.is_empty() && suite.ood.is_empty() {
         return fail_at(
             &path!["detectors"],
             Place::Key,
-            "detectors score adversarial examples, but `attacks` lists none; add an attack \
-             or remove the detectors",
+            "detectors score adversarial examples or abnormal inputs, but neither `attacks` \
+             nor `ood` lists any; add an attack or an abnormal source, or remove the detectors",
         );
     }
+    ood(suite)?;
     // An adaptive attack targets a detector fitted for the job.
     for (i, attack) in suite.attacks.iter().enumerate() {
         let Some((target, _)) = crate::attacks::adaptive_target(attack) else {
@@ -260,6 +261,44 @@ fn external(suite: &Suite, root: &Node) -> Res<()> {
             &path!["losses"],
             "an external model is evaluated as it is, not trained: write `losses: [external]`",
         );
+    }
+    Ok(())
+}
+
+/// The abnormal sources (docs/definitions.md §5): open-set needs classes
+/// to hold out, and a synthetic dataset is no other dataset. (Two equal
+/// sources, which would share a label, are refused as duplicates when the
+/// list is read.)
+fn ood(suite: &Suite) -> Res<()> {
+    if let Some(classes) = &suite.data.classes {
+        if classes.len() < 2 {
+            return fail(
+                &path!["data", "classes"],
+                format!(
+                    "a classifier needs at least 2 classes, got {}",
+                    classes.len()
+                ),
+            );
+        }
+    }
+    for (i, source) in suite.ood.iter().enumerate() {
+        match source {
+            OodSource::HeldOutClasses(_) if suite.data.classes.is_none() => {
+                return fail(
+                    &path!["ood", i],
+                    "`held-out-classes` needs `data.classes`, the classes to train on; the \
+                     test samples of the others are the abnormal inputs",
+                );
+            }
+            OodSource::Dataset(p) if p.name == DatasetName::Synthetic => {
+                return fail(
+                    &path!["ood", i, "dataset", "name"],
+                    "the synthetic dataset is no other dataset of the same images; use the \
+                     `uniform` or `gaussian` source for noise",
+                );
+            }
+            _ => {}
+        }
     }
     Ok(())
 }

@@ -278,6 +278,7 @@ bounds_from! {
     Items => |items| Range::Any, items;
     (Interval, Items) => |(i, items)| Range::Real(i), items;
     (RangeFrom<usize>, Items) => |(r, items)| Range::Whole(r.start as u64, u64::MAX), items;
+    (RangeInclusive<usize>, Items) => |(r, items)| Range::Whole(*r.start() as u64, *r.end() as u64), items;
 }
 
 impl Bounds {

@@ -40,7 +40,8 @@ pub use entries::{Entries, Labeled};
 pub use plan::{Job, JobConfig};
 pub use spec::{
     limits, AttackSpec, BimStop, Covariance, DataSpec, DatasetName, DetectorSpec, LossSpec,
-    ModelKind, ModelSpec, Norm, OptimizerSpec, ScheduleSpec, Suite, SyntheticSpec, TrainSpec,
+    ModelKind, ModelSpec, Norm, OodSource, OptimizerSpec, ScheduleSpec, Suite, SyntheticSpec,
+    TrainSpec,
 };
 
 use decl::{Bounds, Fail, Value};

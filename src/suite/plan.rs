@@ -21,6 +21,10 @@ pub struct JobConfig {
     pub seed: u64,
     pub attacks: super::Entries<super::AttackSpec>,
     pub detectors: Vec<super::DetectorSpec>,
+    /// The abnormal sources (docs/definitions.md §5); not serialised when
+    /// empty, so the ids of jobs without them stay.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ood: Vec<super::OodSource>,
 }
 
 /// One unit of work.
@@ -50,6 +54,7 @@ pub fn expand(suite: &super::Suite) -> Vec<Job> {
                     seed,
                     attacks: suite.attacks.clone(),
                     detectors: suite.detectors.clone(),
+                    ood: suite.ood.clone(),
                 };
                 Job {
                     id: job_id(&config),

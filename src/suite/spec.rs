@@ -44,6 +44,8 @@ pub mod limits {
     pub const SYNTHETIC_SAMPLES: usize = 1_000_000;
     /// `data.train-subset`, `data.test-subset`, `data.attack-subset`.
     pub const SAMPLES: usize = 100_000_000;
+    /// `data.classes`: the largest class index of any dataset (CIFAR-100).
+    pub const CLASS: usize = 99;
     /// `detectors[].kd.sigma` and `kd-bu.sigma`: outside it the kernel's
     /// `exp(−d²/σ²)` underflows or saturates for any feature distance,
     /// and every score is infinite.
@@ -73,8 +75,14 @@ section! {
         /// Attacks run against every trained model; entries take `label` and
         /// `sweep` as losses do.
         "attacks" attacks: Entries<AttackSpec> = default(Entries(Vec::new())), Items::MayBeEmpty;
-        /// Detectors scored on every attack's examples; they need an attack.
+        /// Detectors scored on every attack's examples and every abnormal
+        /// source; they need an attack or an `ood` source.
         "detectors" detectors: Vec<DetectorSpec> = default(Vec::new()), Items::MayBeEmpty;
+        /// Abnormal (out-of-distribution) inputs every unsupervised detector is
+        /// scored on, against the in-distribution test samples (docs/definitions.md §5).
+        // Not serialised when empty, so job and run ids of suites without it stay.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        "ood" ood: Vec<OodSource> = default(Vec::new()), Items::MayBeEmpty;
         /// Largest acceptable worsening of a metric for `lossbench compare`,
         /// absolute, in the metric's units; only gated metrics take one.
         "regression" regression: RegressionSpec = default(RegressionSpec::default());
@@ -120,6 +128,12 @@ section! {
         // Not serialised when unset, so job ids of suites without it stay.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         "attack-subset" attack_subset: Option<usize> = optional("all"), 1..=limits::SAMPLES;
+        /// Train and test on these classes only (strictly increasing), relabelled
+        /// 0..K-1 in this order; the test samples of the other classes are the
+        /// `held-out-classes` abnormal source (open-set, docs/definitions.md §5).
+        // Not serialised when unset, so job ids of suites without it stay.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        "classes" classes: Option<Vec<usize>> = optional("all"), (0..=limits::CLASS, Items::Increasing);
         /// Options of `dataset: synthetic` (ignored by the real datasets).
         "synthetic" synthetic: SyntheticSpec = default(SyntheticSpec::default());
     }
@@ -129,18 +143,24 @@ impl DataSpec {
     /// The training samples a run of this data section trains on, as far
     /// as the suite alone can tell: the standard training split of a real
     /// dataset (MNIST, Fashion-MNIST and KMNIST 60 000, CIFAR 50 000, SVHN
-    /// 73 257) or
-    /// `synthetic.train`, capped by `train-subset`. A run counts the loaded
-    /// split instead, which differs for a real dataset whose files hold
-    /// another number of samples.
+    /// 73 257) or `synthetic.train`, capped by `train-subset`, and with
+    /// `classes` the kept classes' share of it as if every class had as many
+    /// samples. A run counts the loaded split instead, which differs for a
+    /// real dataset whose files hold another number of samples or unequal
+    /// classes.
     pub fn expected_train_len(&self) -> usize {
-        let full = match self.dataset {
-            DatasetName::Mnist | DatasetName::FashionMnist | DatasetName::Kmnist => 60_000,
-            DatasetName::Cifar10 | DatasetName::Cifar100 => 50_000,
-            DatasetName::Svhn => 73_257,
-            DatasetName::Synthetic => self.synthetic.train,
+        let (full, total) = match self.dataset {
+            DatasetName::Mnist | DatasetName::FashionMnist | DatasetName::Kmnist => (60_000, 10),
+            DatasetName::Cifar10 => (50_000, 10),
+            DatasetName::Cifar100 => (50_000, 100),
+            DatasetName::Svhn => (73_257, 10),
+            DatasetName::Synthetic => (self.synthetic.train, self.synthetic.classes),
         };
-        self.train_subset.map_or(full, |n| n.min(full))
+        let n = self.train_subset.map_or(full, |n| n.min(full));
+        match &self.classes {
+            Some(kept) => n * kept.len().min(total) / total.max(1),
+            None => n,
+        }
     }
 }
 
@@ -516,6 +536,66 @@ components! {
             /// inverse regularisation C of the logistic regression; `auto` as for kd-bu
             "c" c: AutoOr = default(AutoOr::Auto), Interval::Positive;
         },
+    }
+}
+
+components! {
+    /// A source of abnormal inputs (docs/definitions.md §5); its results go
+    /// under the attack `ood:<label>`.
+    pub enum OodSource ("abnormal source", "ood sources", in_list = true) {
+        /// the test samples of the classes left out of `data.classes` (open-set)
+        "held-out-classes" => HeldOutClasses(HeldOutParams) {
+            /// score a seeded sample of N of them
+            "n" n: Option<usize> = optional("all"), 1..=limits::SAMPLES;
+        },
+        /// the test split of another dataset with images of the same shape
+        "dataset" => Dataset(OodDatasetParams) {
+            /// which dataset
+            "name" name: DatasetName = required("mnist");
+            /// directory holding its files; overrides the lookup order
+            "path" path: Option<PathBuf> = optional("lookup order");
+            /// score a seeded sample of N of its test images
+            "n" n: Option<usize> = optional("all"), 1..=limits::SAMPLES;
+        },
+        /// images of independent uniform pixels in [0, 1], seeded
+        "uniform" => Uniform(UniformParams) {
+            /// images
+            "n" n: Option<usize> = optional("as many as in-distribution test samples"), 1..=limits::SAMPLES;
+        },
+        /// images of independent Gaussian pixels clipped to [0, 1], seeded
+        "gaussian" => Gaussian(GaussianParams) {
+            /// mean of each pixel before clipping
+            "mean" mean: f64 = default(0.5), Interval::Finite;
+            /// standard deviation of each pixel before clipping
+            "std" std: f64 = default(0.25), Interval::Positive;
+            /// images
+            "n" n: Option<usize> = optional("as many as in-distribution test samples"), 1..=limits::SAMPLES;
+        },
+    }
+}
+
+impl OodSource {
+    /// The name its rows go under, after `ood:`: the source's name with
+    /// every parameter that is set (`gaussian(mean=0.5,std=0.25)`,
+    /// `dataset(name=mnist,n=2000)`).
+    pub fn label(&self) -> String {
+        let n = |n: &Option<usize>| n.map(|n| format!("n={n}"));
+        let params: Vec<String> = match self {
+            OodSource::HeldOutClasses(p) => n(&p.n).into_iter().collect(),
+            OodSource::Dataset(p) => std::iter::once(format!("name={}", p.name.name()))
+                .chain(n(&p.n))
+                .collect(),
+            OodSource::Uniform(p) => n(&p.n).into_iter().collect(),
+            OodSource::Gaussian(p) => [format!("mean={}", p.mean), format!("std={}", p.std)]
+                .into_iter()
+                .chain(n(&p.n))
+                .collect(),
+        };
+        if params.is_empty() {
+            self.name().to_owned()
+        } else {
+            format!("{}({})", self.name(), params.join(","))
+        }
     }
 }
 

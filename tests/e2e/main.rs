@@ -2,7 +2,7 @@
 //! `cli`: the commands and their exit codes on bad input; `runs`: a suite's
 //! results, report and reuse; `jobs`: how jobs are evaluated and fail;
 //! `reliability`: concurrent runs, resume, interruption, confined paths;
-//! `logs`: what `RUST_LOG` shows on stderr; `shards`: a run split into
+//! `logs`: what `RUST_LOG` shows on stderr; `ood`: abnormal inputs; `shards`: a run split into
 //! shards, killed, rerun and merged; `slurm`: the same through a real
 //! Slurm (scripts/slurm-local.sh).
 
@@ -10,6 +10,7 @@ mod cli;
 mod interrupt;
 mod jobs;
 mod logs;
+mod ood;
 mod reliability;
 mod runs;
 mod shards;

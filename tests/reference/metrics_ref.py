@@ -6,7 +6,8 @@ Run from the repository root with the project venv:
 
 It writes tests/reference/metrics_ref.json: for each case the positive and
 negative scores (positives = adversarial, label 1) and scikit-learn's
-roc_auc_score, average_precision_score and roc_curve(drop_intermediate=False).
+roc_auc_score, average_precision_score (also with the classes swapped and the
+scores negated: AUPR-In) and roc_curve(drop_intermediate=False).
 fpr_at_95tpr and det_acc follow docs/definitions.md §4 from that same curve. Scores are
 printed with repr precision (17 significant digits), so Rust reads back the
 exact doubles. ±inf is left out on purpose: scikit-learn finds distinct scores
@@ -37,6 +38,9 @@ def case(name, pos, neg):
         "neg": neg.tolist(),
         "auroc": float(roc_auc_score(y, s)),
         "aupr": float(average_precision_score(y, s)),
+        # AUPR-In of out-of-distribution detection (docs/definitions.md §5): the
+        # negatives (in-distribution) are the positive class, scored by -s.
+        "aupr_in": float(average_precision_score(1 - y, -s)),
         "fpr_at_95tpr": float(fpr[first]),
         "det_acc": float(np.max(0.5 * (tpr + 1.0 - fpr))),
         "roc_fpr": fpr.tolist(),

@@ -34,6 +34,11 @@ fn suite_with(kind: &str, name: &str, params: Option<&str>) -> Suite {
         ("optimizer" | "schedule", _) => train = format!("{{epochs: 10, {kind}: {entry}}}"),
         ("loss", _) => losses = format!("[{entry}]"),
         ("attack", _) => extra = format!("attacks: [{entry}]\n"),
+        // Held-out classes need classes to hold out.
+        ("abnormal source", _) => {
+            data = "{dataset: synthetic, classes: [0, 1]}".to_owned();
+            extra = format!("ood: [{entry}]\n");
+        }
         // Detectors need an attack, and kd-bu a model with dropout.
         _ => {
             model = "{mlp: {dropout: 0.2}}".to_owned();

@@ -95,8 +95,8 @@ fn kd_bu_needs_dropout() {
 
 #[test]
 fn detectors_need_an_attack() {
-    let msg = "detectors score adversarial examples, but `attacks` lists none; add an attack or \
-               remove the detectors";
+    let msg = "detectors score adversarial examples or abnormal inputs, but neither `attacks` \
+               nor `ood` lists any; add an attack or an abnormal source, or remove the detectors";
     assert_fails(
         &edit("attacks:\n  - fgsm: {eps: [0.0, 0.1, 0.3]}\n", ""),
         "detectors",

@@ -52,7 +52,7 @@ fn unknown_key_at_top_level() {
         12,
         1,
         "unknown field `seed` (did you mean `seeds`?), expected one of `name`, `description`, `data`, `model`, `train`, \
-         `losses`, `seeds`, `attacks`, `detectors`, `regression`",
+         `losses`, `seeds`, `attacks`, `detectors`, `ood`, `regression`",
     );
 }
 
@@ -304,7 +304,7 @@ fn wrong_type() {
         2,
         7,
         "expected the data section: a map with `dataset` and optional `path`, `train-subset`, \
-         `test-subset`, `attack-subset`, `synthetic`, found text \"synthetic\"",
+         `test-subset`, `attack-subset`, `classes`, `synthetic`, found text \"synthetic\"",
     );
 }
 

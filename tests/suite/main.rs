@@ -12,6 +12,7 @@ mod decl;
 mod entries;
 mod errors;
 mod limits;
+mod ood;
 mod plan;
 mod reader;
 mod schema;

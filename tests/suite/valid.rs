@@ -25,6 +25,7 @@ fn minimal_file_gets_every_default() {
             train_subset: None,
             test_subset: None,
             attack_subset: None,
+            classes: None,
             synthetic: SyntheticSpec::default(),
         },
         model: ModelSpec {
@@ -38,6 +39,7 @@ fn minimal_file_gets_every_default() {
         seeds: vec![0],
         attacks: vec![].into(),
         detectors: vec![],
+        ood: vec![],
         regression: RegressionSpec::default(),
     };
     assert_eq!(suite, expected);
@@ -54,6 +56,7 @@ pub(super) fn full_suite() -> Suite {
             train_subset: Some(400),
             test_subset: Some(200),
             attack_subset: None,
+            classes: None,
             synthetic: SyntheticSpec {
                 seed: 7,
                 classes: 3,
@@ -109,6 +112,7 @@ pub(super) fn full_suite() -> Suite {
         })]
         .into(),
         detectors: vec![DetectorSpec::MaxSoftmax, DetectorSpec::LgmLikelihood],
+        ood: vec![],
         regression: RegressionSpec {
             tolerances: BTreeMap::from([
                 ("auroc".to_owned(), 0.03),
@@ -351,6 +355,10 @@ fn a_suite_whose_lsoftmax_margin_never_comes_into_force_is_flagged() {
     // batch 128 = 8 911 steps > 8 728.
     let long = lsoftmax_suite("[{lsoftmax: {m: 2}}]", 60_000, 19);
     assert_eq!(long.data.expected_train_len(), 60_000);
+    // Open set: the kept classes' share, as if the classes were equal.
+    let mut open = long.clone();
+    open.data.classes = Some(vec![0, 1, 2, 3, 4, 5]);
+    assert_eq!(open.data.expected_train_len(), 36_000);
     assert!(lossbench::heads::schedule_warnings(&long, 60_000).is_empty());
     // ... but not on a loaded split of fewer samples than the standard one.
     assert_eq!(lossbench::heads::schedule_warnings(&long, 50_000).len(), 1);

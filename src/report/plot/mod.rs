@@ -29,6 +29,8 @@ pub enum PlotKind {
     Training,
     RobustAccuracy,
     Roc,
+    /// ROC curves of the abnormal inputs (docs/definitions.md §5).
+    OodRoc,
     Scores,
     Features,
     Examples,
@@ -36,10 +38,11 @@ pub enum PlotKind {
 
 impl PlotKind {
     /// Section order.
-    pub const ALL: [PlotKind; 6] = [
+    pub const ALL: [PlotKind; 7] = [
         PlotKind::Training,
         PlotKind::RobustAccuracy,
         PlotKind::Roc,
+        PlotKind::OodRoc,
         PlotKind::Scores,
         PlotKind::Features,
         PlotKind::Examples,
@@ -51,6 +54,7 @@ impl PlotKind {
             PlotKind::Training => "Training curves",
             PlotKind::RobustAccuracy => "Robust accuracy against ε",
             PlotKind::Roc => "ROC curves",
+            PlotKind::OodRoc => "ROC curves, abnormal inputs",
             PlotKind::Scores => "Detector scores",
             PlotKind::Features => "Feature distribution",
             PlotKind::Examples => "Adversarial examples",
@@ -63,6 +67,7 @@ impl PlotKind {
             PlotKind::Training => "training",
             PlotKind::RobustAccuracy => "robust-accuracy",
             PlotKind::Roc => "roc",
+            PlotKind::OodRoc => "roc-ood",
             PlotKind::Scores => "scores",
             PlotKind::Features => "features",
             PlotKind::Examples => "examples",
@@ -89,6 +94,12 @@ impl PlotKind {
                 "Subset `successful`; one curve per loss and detector, from the lowest \
                  seed (named in the legend); stored curves are downsampled."
             }
+            PlotKind::OodRoc => {
+                "Abnormal inputs (positives) against the in-distribution test samples \
+                 (negatives), one plot per source (docs/definitions.md §5); one curve per \
+                 loss and detector, from the lowest seed (named in the legend); stored \
+                 curves are downsampled."
+            }
             PlotKind::Scores => {
                 "Detector scores of the held-out test split (docs/definitions.md §3), lowest seed: \
                  clean inputs (grey) against their successful adversarial counterparts \
@@ -107,12 +118,20 @@ impl PlotKind {
         }
     }
 
+    /// Whether the section is left out of a report without plots of its
+    /// kind (rather than saying there are none): the abnormal inputs, which
+    /// most suites do not have.
+    pub fn optional(self) -> bool {
+        self == PlotKind::OodRoc
+    }
+
     /// The text shown when a run has no plot of this kind.
     pub fn missing(self) -> &'static str {
         match self {
             PlotKind::Training => "No training log recorded.",
             PlotKind::RobustAccuracy => "No attack with an ε recorded.",
             PlotKind::Roc => "No ROC curves recorded.",
+            PlotKind::OodRoc => "No abnormal inputs in this run.",
             PlotKind::Scores => "No detector scores recorded.",
             PlotKind::Features => "No features recorded.",
             PlotKind::Examples => "No adversarial examples recorded.",
@@ -144,6 +163,7 @@ pub fn plots(t: &RunTables) -> Result<Vec<Plot>> {
     train::plots(&ctx, t, &mut out)?;
     eps::plots(&ctx, t, &mut out)?;
     roc::plots(&ctx, t, &mut out)?;
+    roc::ood_plots(&ctx, t, &mut out)?;
     scores::plots(&ctx, t, &mut out)?;
     features::plots(&ctx, t, &mut out)?;
     super::images::plots(&ctx, t, &mut out)?;

@@ -1,5 +1,6 @@
 //! ROC plots: one per attack (and per scope), one curve per loss × detector
-//! over the stored, downsampled `roc` rows of subset `successful`.
+//! over the stored, downsampled `roc` rows of subset `successful`; and one
+//! per abnormal source, over the rows of subset `ood`.
 //!
 //! Seeds are not pooled: each curve is the lowest seed's, and the legend says
 //! which seed it is (once, in its title, when every curve has the same). The colour is the loss's, the line pattern the
@@ -12,7 +13,7 @@ use super::legend::{
     FONT, LIGHT_GRID, TICK_SIZE, TITLE_SIZE,
 };
 use super::{err, Ctx, PlotKind, Plots, Scope};
-use crate::results::{RocRow, RunTables};
+use crate::results::{RocRow, RunTables, OOD_SUBSET};
 use crate::Result;
 
 /// The subset whose curves are plotted (docs/definitions.md §3).
@@ -29,7 +30,24 @@ struct Curve<'a> {
 
 /// Adds a ROC plot per (scope, attack) with curves of subset `successful`.
 pub(super) fn plots(ctx: &Ctx<'_>, t: &RunTables, out: &mut Plots) -> Result<()> {
-    let rows: Vec<&RocRow> = t.roc.iter().filter(|r| r.subset == SUBSET).collect();
+    plots_of(ctx, t, out, SUBSET, PlotKind::Roc)
+}
+
+/// Adds a ROC plot per (scope, abnormal source) with the curves of the
+/// abnormal-input evaluation (docs/definitions.md §5).
+pub(super) fn ood_plots(ctx: &Ctx<'_>, t: &RunTables, out: &mut Plots) -> Result<()> {
+    plots_of(ctx, t, out, OOD_SUBSET, PlotKind::OodRoc)
+}
+
+/// A ROC plot per (scope, attack) with the curves of `subset`, as `kind`.
+fn plots_of(
+    ctx: &Ctx<'_>,
+    t: &RunTables,
+    out: &mut Plots,
+    subset: &str,
+    kind: PlotKind,
+) -> Result<()> {
+    let rows: Vec<&RocRow> = t.roc.iter().filter(|r| r.subset == subset).collect();
     let mut panels: Vec<(Scope<'_>, &str)> = Vec::new();
     for r in &rows {
         let p = (ctx.scope(&r.job_id), r.attack.as_str());
@@ -47,9 +65,7 @@ pub(super) fn plots(ctx: &Ctx<'_>, t: &RunTables, out: &mut Plots) -> Result<()>
         let curves = lowest_seed_curves(panel_rows, ctx);
         let title = ctx.title(&format!("ROC: {attack}"), scope);
         let stem = ctx.stem("roc", scope, &[attack]);
-        out.push(PlotKind::Roc, title.clone(), &stem, || {
-            draw(&title, &curves, ctx)
-        })?;
+        out.push(kind, title.clone(), &stem, || draw(&title, &curves, ctx))?;
     }
     Ok(())
 }

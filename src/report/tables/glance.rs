@@ -6,9 +6,10 @@
 
 use super::metric::{group, key_cell, key_columns, key_head, loss_column, stat_cell, Layout};
 use super::{Block, Table};
+use crate::compare::{direction, Direction};
 use crate::metrics::mean_std;
 use crate::report::Order;
-use crate::results::RunTables;
+use crate::results::{RunTables, OOD_SUBSET};
 
 pub(super) const NOTE: &str = "AUROC at a glance: successful adversarial examples (the `auroc` column \
                                of the table below), one column per detector; in bold: the highest mean of \
@@ -30,6 +31,22 @@ pub(super) fn auroc_by_detector(t: &RunTables, order: &Order, scope: bool) -> Op
 /// `None` when no detector reported a defended accuracy.
 pub(super) fn defended_by_detector(t: &RunTables, order: &Order, scope: bool) -> Option<Block> {
     by_detector(t, order, scope, &["defended_acc", "robust_acc"], "all")
+}
+
+/// The abnormal-input table of `metric` (`auroc` or `fpr_at_95tpr`): one row
+/// per (dataset, model, loss, source), one column per detector; `None` when
+/// the run has no abnormal inputs (docs/definitions.md §5).
+pub(super) fn ood_by_detector(
+    t: &RunTables,
+    order: &Order,
+    scope: bool,
+    metric: &str,
+) -> Option<Block> {
+    let metrics: &'static [&'static str] = match metric {
+        "fpr_at_95tpr" => &["fpr_at_95tpr"],
+        _ => &["auroc"],
+    };
+    by_detector(t, order, scope, metrics, OOD_SUBSET)
 }
 
 /// One row per (dataset, model, loss, attack) that a detector reported
@@ -114,12 +131,14 @@ fn by_detector(
             .iter()
             .map(|v| v.map(|v| (mean_std(v).0 * 1e4).round() / 1e4))
             .collect();
-        let best = means
-            .iter()
-            .flatten()
-            .copied()
-            .filter(|m| m.is_finite())
-            .fold(f64::NEG_INFINITY, f64::max);
+        // The best mean: the lowest for a lower-is-better metric.
+        let lower = direction(metric) == Direction::LowerIsBetter;
+        let finite = means.iter().flatten().copied().filter(|m| m.is_finite());
+        let best = if lower {
+            finite.fold(f64::INFINITY, f64::min)
+        } else {
+            finite.fold(f64::NEG_INFINITY, f64::max)
+        };
         for (c, v) in values.iter().enumerate() {
             match v {
                 Some(v) => {

@@ -18,7 +18,7 @@ use metric::{
 };
 
 use super::Order;
-use crate::results::{JobStatus, Manifest, RunStatus, RunTables, FIT_SUBSET};
+use crate::results::{JobStatus, Manifest, RunStatus, RunTables, FIT_SUBSET, OOD_SUBSET};
 
 /// A heading and what follows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -245,6 +245,46 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
         ));
     }
 
+    if t.metrics.iter().any(|r| r.subset == OOD_SUBSET) {
+        let mut blocks = vec![Block::Text(OOD_NOTE.into())];
+        for (metric, text) in [
+            (
+                "auroc",
+                "AUROC, abnormal inputs against in-distribution test samples, one column \
+                 per detector; in bold: the highest mean of the row.",
+            ),
+            (
+                "fpr_at_95tpr",
+                "FPR at 95 % TPR: the share of in-distribution test samples flagged when 95 % \
+                 of the abnormal inputs are; in bold: the lowest mean of the row.",
+            ),
+        ] {
+            if let Some(table) = glance::ood_by_detector(t, &order, scope, metric) {
+                blocks.push(Block::Text(text.into()));
+                blocks.push(table);
+            }
+        }
+        blocks.push(Block::Text(
+            "Every metric: `auroc 95 % CI` is the unpaired percentile bootstrap (each side \
+             resampled on its own), both ends averaged over seeds; `n_in`, `n_out`: scored \
+             in-distribution and abnormal inputs."
+                .into(),
+        ));
+        blocks.push(metric_table(
+            t,
+            &order,
+            &Layout {
+                scope,
+                attack: true,
+                detector: true,
+                preferred: &OOD_METRICS,
+                only_preferred: false,
+            },
+            |r| r.subset == OOD_SUBSET,
+        ));
+        out.push(section(2, "Abnormal inputs", "abnormal-inputs", blocks));
+    }
+
     out.push(section(
         2,
         "Timing",
@@ -321,6 +361,26 @@ pub(crate) fn sections(m: &Manifest, t: &RunTables) -> Vec<Section> {
     ));
     out
 }
+
+/// What the abnormal-input section shows (docs/definitions.md §5).
+const OOD_NOTE: &str = "Abnormal inputs (docs/definitions.md §5): every unsupervised detector \
+    scores the in-distribution test samples (negatives) and the inputs of each abnormal source \
+    (positives; the `attack` column names the source, `ood:<source>`); no pairs. Supervised detectors (`kd-bu`, \
+    `lid`) are skipped: they fit on labelled adversarial pairs (see [Skipped](#skipped)). \
+    ROC curves: [ROC curves, abnormal inputs](#roc-ood).";
+
+/// The abnormal-input metrics, in this order (`auroc_ci_low` stands for the
+/// interval column).
+const OOD_METRICS: [&str; 8] = [
+    "auroc",
+    "auroc_ci_low",
+    "fpr_at_95tpr",
+    "aupr_in",
+    "aupr_out",
+    "det_acc",
+    "n_in",
+    "n_out",
+];
 
 /// The fit of each L-GM model's learned means to its training features
 /// (docs/definitions.md §1.4), in this order.
