@@ -265,6 +265,33 @@ fn external(suite: &Suite, root: &Node) -> Res<()> {
     Ok(())
 }
 
+/// `n` noise images of the suite's image shape are drawn as doubles and
+/// held as floats (12 bytes a pixel); like a dataset, they may take at most
+/// half of this machine's memory.
+fn noise_fits(suite: &Suite, n: usize, at: &[PathSeg]) -> Res<()> {
+    let pixels = match suite.data.dataset {
+        DatasetName::Cifar10 | DatasetName::Cifar100 | DatasetName::Svhn => 3 * 32 * 32,
+        DatasetName::Synthetic => suite.data.synthetic.side.pow(2),
+        DatasetName::Mnist | DatasetName::FashionMnist | DatasetName::Kmnist => 28 * 28,
+    };
+    let need = (n as u64).saturating_mul(pixels as u64).saturating_mul(12);
+    match crate::device::host_memory_bytes() {
+        Some(total) if need > total / 2 => {
+            let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+            fail(
+                at,
+                format!(
+                    "{n} noise images need about {:.1} GiB of memory; this machine has {:.1} GiB, \
+                     and the abnormal inputs may take at most half",
+                    gib(need),
+                    gib(total)
+                ),
+            )
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The abnormal sources (docs/definitions.md §5): open-set needs classes
 /// to hold out, and a synthetic dataset is no other dataset. (Two equal
 /// sources, which would share a label, are refused as duplicates when the
@@ -296,6 +323,10 @@ fn ood(suite: &Suite) -> Res<()> {
                     "the synthetic dataset is no other dataset of the same images; use the \
                      `uniform` or `gaussian` source for noise",
                 );
+            }
+            OodSource::Uniform(super::spec::UniformParams { n: Some(n) })
+            | OodSource::Gaussian(super::spec::GaussianParams { n: Some(n), .. }) => {
+                noise_fits(suite, *n, &path!["ood", i, source.name(), "n"])?;
             }
             _ => {}
         }

@@ -154,6 +154,23 @@ fn bad_values_are_placed() {
 }
 
 #[test]
+fn noise_that_does_not_fit_in_memory_is_refused_before_any_training() {
+    // 1e8 synthetic 12x12 images take 12 bytes a pixel: about 161 GiB, more
+    // than half of any machine these tests run on; 1e6 take 1.6 GiB.
+    let (field, line, column, msg) = fail(&with_ood("  - uniform\n  - gaussian: {n: 100000000}\n"));
+    assert_eq!(
+        (field.as_str(), line, column),
+        ("ood[1].gaussian.n", 19, 19)
+    );
+    assert!(
+        msg.starts_with("100000000 noise images need about 160.9 GiB"),
+        "{msg}"
+    );
+    assert!(msg.contains("at most half"), "{msg}");
+    parse(&with_ood("  - uniform: {n: 1000000}\n"));
+}
+
+#[test]
 fn data_classes_are_checked() {
     let text = |classes: &str| with_ood("  - uniform\n").replace("[0, 2]", classes);
     let (field, line, column, msg) = fail(&text("[2, 0]"));
