@@ -221,3 +221,129 @@ fn open_set_and_noise_rows_report_and_gating() {
         .assert()
         .success();
 }
+
+/// IDX files (gzip) of `n` 28x28 images under `dir`, with the names the
+/// publishers use: class `k`'s images are a bright 6x6 block at a place of
+/// their own (`stripes`: vertical stripes instead) on seeded noise.
+fn write_idx_dataset(dir: &std::path::Path, prefix: &str, n: usize, seed: u64, stripes: bool) {
+    use flate2::{write::GzEncoder, Compression};
+    use std::io::Write;
+    let gz = |magic: u8, dims: &[u32], payload: &[u8]| {
+        let mut b = vec![0, 0, 8, magic];
+        for d in dims {
+            b.extend_from_slice(&d.to_be_bytes());
+        }
+        b.extend_from_slice(payload);
+        let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+        e.write_all(&b).unwrap();
+        e.finish().unwrap()
+    };
+    let mut state = seed;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as u8
+    };
+    let (mut pixels, mut labels) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let k = (i % 4) as u8;
+        labels.push(k);
+        for r in 0..28 {
+            for c in 0..28 {
+                let on = if stripes {
+                    c % 4 < 2
+                } else {
+                    let (r0, c0) = (4 + 12 * (k as usize / 2), 4 + 12 * (k as usize % 2));
+                    (r0..r0 + 6).contains(&r) && (c0..c0 + 6).contains(&c)
+                };
+                pixels.push(if on { 200 + next() / 8 } else { next() / 4 });
+            }
+        }
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let images = gz(3, &[n as u32, 28, 28], &pixels);
+    let labels = gz(1, &[n as u32], &labels);
+    std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte.gz")), images).unwrap();
+    std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte.gz")), labels).unwrap();
+}
+
+/// Another dataset of the same image shape, read from its IDX files, as an
+/// abnormal source: its rows, its count, and a detector that tells the two
+/// apart (the images differ in kind: blocks against stripes).
+#[test]
+fn another_dataset_of_the_same_shape_is_an_abnormal_source() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (fmnist, mnist) = (tmp.path().join("fmnist"), tmp.path().join("mnist"));
+    write_idx_dataset(&fmnist, "train", 240, 1, false);
+    write_idx_dataset(&fmnist, "t10k", 80, 2, false);
+    write_idx_dataset(&mnist, "train", 40, 3, true);
+    write_idx_dataset(&mnist, "t10k", 60, 4, true);
+    let suite = format!(
+        "name: other
+data:
+  dataset: fashion-mnist
+  path: {}
+model: mlp
+train: {{epochs: 2, lr: 0.01}}
+losses: [softmax]
+seeds: [0]
+detectors: [max-softmax, mahalanobis]
+ood:
+  - dataset: {{name: mnist, path: {}}}
+",
+        fmnist.display(),
+        mnist.display()
+    );
+    let results = tmp.path().join("results");
+    run_suite_text(tmp.path(), &results, "other", &suite).success();
+    let t = RunTables::read(&run_dir(&results, "other")).unwrap();
+    let value = |detector: &str, metric: &str| {
+        let v: Vec<f64> = t
+            .metrics
+            .iter()
+            .filter(|r| {
+                r.attack == "ood:dataset(name=mnist)"
+                    && r.detector == detector
+                    && r.subset == OOD_SUBSET
+                    && r.metric == metric
+            })
+            .map(|r| r.value)
+            .collect();
+        assert_eq!(v.len(), 1, "{detector} {metric}: {v:?}");
+        v[0]
+    };
+    for detector in ["max-softmax", "mahalanobis"] {
+        assert_eq!(value(detector, "n_in"), 80.0);
+        assert_eq!(value(detector, "n_out"), 60.0);
+        let auroc = value(detector, "auroc");
+        assert!((0.0..=1.0).contains(&auroc), "{detector}: {auroc}");
+    }
+    // Stripes lie far from every class's block features.
+    let auroc = value("mahalanobis", "auroc");
+    assert!(auroc > 0.9, "mahalanobis AUROC {auroc}");
+
+    // A dataset of another image shape is refused, naming the source.
+    let cifar = tmp.path().join("cifar");
+    std::fs::create_dir_all(&cifar).unwrap();
+    // Two records (a label byte and 3x32x32 pixels) per batch file.
+    let records: Vec<u8> = (0..2u8)
+        .flat_map(|k| std::iter::once(k).chain(std::iter::repeat_n(100, 3072)))
+        .collect();
+    for name in (1..=5)
+        .map(|i| format!("data_batch_{i}.bin"))
+        .chain(["test_batch.bin".to_owned()])
+    {
+        std::fs::write(cifar.join(name), &records).unwrap();
+    }
+    let wrong = suite.replace(
+        &format!("name: mnist, path: {}", mnist.display()),
+        &format!("name: cifar10, path: {}", cifar.display()),
+    );
+    let out = run_suite_text(tmp.path(), &tmp.path().join("r2"), "wrong", &wrong).failure();
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("ood source `cifar10` has 3x32x32 images but fashion-mnist has 1x28x28"),
+        "{stderr}"
+    );
+}
