@@ -129,14 +129,21 @@ fn data(command: DataCommand) -> anyhow::Result<u8> {
                     d.name(),
                     files.len()
                 );
-                for (f, present, part) in fetch::status(d, &root.join(d.name())) {
+                // The files' state is that of the fetch target, which may
+                // not be where the dataset was found (e.g. a system copy).
+                let target = root.join(d.name());
+                println!("  in the fetch target {}:", target.display());
+                for (f, present, part) in fetch::status(d, &target) {
                     let state = match (present, part) {
                         (Some(true), _) => "present".to_string(),
                         (Some(false), _) => "present, wrong size".to_string(),
                         (None, p) if p > 0 => format!("partial, {p} of {} bytes", f.size),
                         (None, _) => "missing".to_string(),
                     };
-                    println!("  {} {} bytes sha256 {}: {state}", f.name, f.size, f.sha256);
+                    println!(
+                        "    {} {} bytes sha256 {}: {state}",
+                        f.name, f.size, f.sha256
+                    );
                 }
             }
             Ok(0)

@@ -818,3 +818,78 @@ fn shipped_fashion_mnist_hashes_match_debians_files_with_the_original_gzip_heade
         assert_eq!(sha256(&original), f.sha256, "{name}");
     }
 }
+
+/// `data list` says, per shipped file, whether it is in the fetch target
+/// (which it names), of the wrong size, or partly downloaded.
+#[test]
+fn data_list_shows_each_file_in_the_fetch_target() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data_dir = tmp.path().join("data");
+    let mnist = data_dir.join("mnist");
+    std::fs::create_dir_all(&mnist).unwrap();
+    let shipped = lossbench::data::fetch::manifest(lossbench::data::DatasetName::Mnist);
+    // One file of the right size, one too short, one partly downloaded and
+    // one missing.
+    let file = |i: usize| &shipped[i];
+    let labels = shipped
+        .iter()
+        .position(|f| f.name == "t10k-labels-idx1-ubyte.gz")
+        .unwrap();
+    let train_labels = shipped
+        .iter()
+        .position(|f| f.name == "train-labels-idx1-ubyte.gz")
+        .unwrap();
+    let images = shipped
+        .iter()
+        .position(|f| f.name == "t10k-images-idx3-ubyte.gz")
+        .unwrap();
+    std::fs::write(
+        mnist.join(&file(labels).name),
+        vec![0u8; file(labels).size as usize],
+    )
+    .unwrap();
+    std::fs::write(mnist.join(&file(train_labels).name), b"short").unwrap();
+    std::fs::write(
+        mnist.join(format!("{}.part", file(images).name)),
+        vec![0u8; 100],
+    )
+    .unwrap();
+    let out = Command::cargo_bin("lossbench")
+        .unwrap()
+        .args(["data", "list", "--data-dir"])
+        .arg(&data_dir)
+        .env("LOSSBENCH_DATA", "/nonexistent-lossbench-data")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(&format!("  in the fetch target {}:", mnist.display())),
+        "{stdout}"
+    );
+    let line = |name: &str| -> String {
+        let mnist_part = &stdout[stdout.find("mnist (").unwrap()..];
+        mnist_part
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("{name}: {stdout}"))
+            .to_owned()
+    };
+    assert!(
+        line("t10k-labels-idx1-ubyte.gz").ends_with(": present"),
+        "{stdout}"
+    );
+    assert!(
+        line("train-labels-idx1-ubyte.gz").ends_with(": present, wrong size"),
+        "{stdout}"
+    );
+    let size = file(images).size;
+    assert!(
+        line("t10k-images-idx3-ubyte.gz").ends_with(&format!(": partial, 100 of {size} bytes")),
+        "{stdout}"
+    );
+    assert!(
+        line("train-images-idx3-ubyte.gz").ends_with(": missing"),
+        "{stdout}"
+    );
+}
