@@ -878,10 +878,10 @@ fn report_without_attacks_or_failures() {
     assert!(md.contains("| softmax | 1 | 0.5000 |"), "{md}");
     assert!(md.contains("## Failed jobs\n\nNone."), "{md}");
     for missing in [
-        "No ROC curves recorded.",
+        "No ROC curves of adversarial examples recorded.",
         "No training log recorded.",
         "No attack with an ε recorded.",
-        "No detector scores recorded.",
+        "No detector scores of adversarial examples recorded",
         "No features recorded.",
         "No adversarial examples recorded.",
     ] {

@@ -176,8 +176,16 @@ fn open_set_and_noise_rows_report_and_gating() {
     }
     // No adversarial ROC curves: that section says so; no score histograms
     // of abnormal inputs.
-    assert!(report.contains("No ROC curves recorded."), "{report}");
-    assert!(report.contains("No detector scores recorded."), "{report}");
+    assert!(
+        report.contains("No ROC curves of adversarial examples recorded."),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "No detector scores of adversarial examples recorded (the scores of abnormal inputs"
+        ),
+        "{report}"
+    );
     for stem in [
         "roc_ood_held-out-classes.svg",
         "roc_ood_uniform_n_40.svg",

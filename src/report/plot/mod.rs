@@ -130,9 +130,9 @@ impl PlotKind {
         match self {
             PlotKind::Training => "No training log recorded.",
             PlotKind::RobustAccuracy => "No attack with an ε recorded.",
-            PlotKind::Roc => "No ROC curves recorded.",
+            PlotKind::Roc => "No ROC curves of adversarial examples recorded.",
             PlotKind::OodRoc => "No abnormal inputs in this run.",
-            PlotKind::Scores => "No detector scores recorded.",
+            PlotKind::Scores => "No detector scores of adversarial examples recorded (the scores of abnormal inputs are in the scores table, split `ood`).",
             PlotKind::Features => "No features recorded.",
             PlotKind::Examples => "No adversarial examples recorded.",
         }
