@@ -7,12 +7,12 @@
 //! an external model, gives the results of the original.
 
 use crate::common;
+use crate::e2e::{lossbench, run_dir};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use assert_cmd::Command;
 use lossbench::attacks::{Attack, Fgsm, Pgd};
 use lossbench::models::ExternalModel;
 use lossbench::suite::{Norm, Suite};
@@ -258,23 +258,6 @@ fn suites_name_a_model_file_inside_their_directory_and_pin_its_content() {
         "model.torchscript",
         "needs `path`",
     );
-}
-
-fn lossbench() -> Command {
-    let mut cmd = Command::cargo_bin("lossbench").unwrap();
-    cmd.env("LOSSBENCH_DATA", "/nonexistent-lossbench-data");
-    cmd
-}
-
-/// The single run directory under `results/<suite>/`.
-fn run_dir(results: &Path, suite: &str) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(results.join(suite))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("manifest.json").exists())
-        .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs[0].clone()
 }
 
 /// The metrics of a run: (attack, detector, subset, metric) -> value, the

@@ -26,14 +26,14 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn lossbench() -> Command {
+pub(crate) fn lossbench() -> Command {
     let mut cmd = Command::cargo_bin("lossbench").unwrap();
     cmd.env("LOSSBENCH_DATA", "/nonexistent-lossbench-data");
     cmd
 }
 
 /// The single run directory under `results/<suite>/`.
-fn run_dir(results: &Path, suite: &str) -> PathBuf {
+pub(crate) fn run_dir(results: &Path, suite: &str) -> PathBuf {
     let dirs: Vec<PathBuf> = std::fs::read_dir(results.join(suite))
         .unwrap()
         .map(|e| e.unwrap().path())
