@@ -327,11 +327,7 @@ fn record_ood_scores(out: &mut Out, label: &str, detector: &str, s_in: &[f64], s
 /// in-distribution scores `neg`, and the ROC rows, subset `ood`.
 fn ood_metrics(out: &mut Out, label: &str, detector: &str, pos: &[f64], neg: &[f64]) -> Result<()> {
     let c = &out.ctx.job.config;
-    let metric_err = |e: metrics::MetricError| Error::Detector {
-        detector: detector.to_owned(),
-        attack: Some(label.to_owned()),
-        source: e.into(),
-    };
+    let metric_err = metric_error(detector, label);
     let m = metrics::Detection::compute(pos, neg).map_err(metric_err)?;
     let aupr_in = metrics::aupr_in(pos, neg).map_err(metric_err)?;
     // No pairs: each side is resampled on its own.
@@ -731,6 +727,19 @@ fn detector_error(detector: &str, attack: Option<&str>, e: Error) -> Error {
     }
 }
 
+/// A metric that could not be computed from `detector`'s scores on
+/// `attack` (or an abnormal source), as an [`Error::Detector`] naming both.
+fn metric_error<'a>(
+    detector: &'a str,
+    attack: &'a str,
+) -> impl Fn(metrics::MetricError) -> Error + Copy + 'a {
+    move |e| Error::Detector {
+        detector: detector.to_owned(),
+        attack: Some(attack.to_owned()),
+        source: e.into(),
+    }
+}
+
 fn record_scores(
     out: &mut Out,
     attack: &str,
@@ -768,11 +777,7 @@ fn detection_metrics(
     neg: &[f64],
 ) -> Result<()> {
     let c = &out.ctx.job.config;
-    let metric_err = |e: metrics::MetricError| Error::Detector {
-        detector: detector.to_owned(),
-        attack: Some(attack.to_owned()),
-        source: e.into(),
-    };
+    let metric_err = metric_error(detector, attack);
     let m = metrics::Detection::compute(pos, neg).map_err(metric_err)?;
     // pos[i] and neg[i] are the adversarial and the clean score of one test
     // image: the interval resamples whole pairs (docs/definitions.md §4).
