@@ -403,7 +403,10 @@ fn a_lossbench_model_exported_traced_and_evaluated_as_external_gives_the_same_re
     for k in ka {
         let (va, vb) = (a[k], b[k]);
         let d = (va - vb).abs();
-        assert!(d <= 1e-9 * va.abs().max(1.0), "{k:?}: {va} against {vb}");
+        // lossbench runs its convolutions on channels-last memory on the
+        // CPU (models::Conv), the traced module on the default layout: the
+        // same arithmetic, summed in another order (about 1e-7 relative).
+        assert!(d <= 1e-5 * va.abs().max(1.0), "{k:?}: {va} against {vb}");
         if d > worst.0 {
             worst = (d, format!("{k:?}"));
         }

@@ -14,12 +14,12 @@
 
 use tch::{nn, Tensor};
 
-use super::{tap, Backbone, Mode};
+use super::{tap, Backbone, Conv, Mode};
 use crate::suite::ModelSpec;
 
 #[derive(Debug)]
 struct ConvPrelu {
-    conv: nn::Conv2D,
+    conv: Conv,
     slope: Tensor,
 }
 
@@ -30,7 +30,7 @@ impl ConvPrelu {
             ..Default::default()
         };
         ConvPrelu {
-            conv: nn::conv2d(p / "conv", cin, cout, 5, cfg),
+            conv: Conv::new(p / "conv", cin, cout, 5, cfg),
             slope: p.var("prelu", &[cout], nn::Init::Const(0.25)),
         }
     }

@@ -10,24 +10,24 @@
 
 use tch::{nn, Tensor};
 
-use super::{tap, Backbone, Mode};
+use super::{tap, Backbone, Conv, Mode};
 use crate::suite::ModelSpec;
 
-fn conv3x3(p: nn::Path, cin: i64, cout: i64, stride: i64) -> nn::Conv2D {
+fn conv3x3(p: nn::Path, cin: i64, cout: i64, stride: i64) -> Conv {
     let cfg = nn::ConvConfig {
         stride,
         padding: 1,
         bias: false,
         ..Default::default()
     };
-    nn::conv2d(p, cin, cout, 3, cfg)
+    Conv::new(p, cin, cout, 3, cfg)
 }
 
 #[derive(Debug)]
 struct Block {
-    conv1: nn::Conv2D,
+    conv1: Conv,
     bn1: nn::BatchNorm,
-    conv2: nn::Conv2D,
+    conv2: Conv,
     bn2: nn::BatchNorm,
     stride: i64,
     pad: i64,
@@ -69,7 +69,7 @@ impl Block {
 
 #[derive(Debug)]
 pub struct ResNet {
-    conv: nn::Conv2D,
+    conv: Conv,
     bn: nn::BatchNorm,
     blocks: Vec<Block>,
     feat: nn::Linear,

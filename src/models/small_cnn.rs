@@ -7,13 +7,13 @@
 
 use tch::{nn, Tensor};
 
-use super::{tap, Backbone, Mode};
+use super::{tap, Backbone, Conv, Mode};
 use crate::suite::ModelSpec;
 
 #[derive(Debug)]
 pub struct SmallCnn {
-    conv1: nn::Conv2D,
-    conv2: nn::Conv2D,
+    conv1: Conv,
+    conv2: Conv,
     fc: nn::Linear,
     feat: nn::Linear,
     dropout: f64,
@@ -28,8 +28,8 @@ impl SmallCnn {
         };
         let flat = 64 * (h / 4) * (w / 4);
         SmallCnn {
-            conv1: nn::conv2d(p / "conv1", c, 32, 3, conv),
-            conv2: nn::conv2d(p / "conv2", 32, 64, 3, conv),
+            conv1: Conv::new(p / "conv1", c, 32, 3, conv),
+            conv2: Conv::new(p / "conv2", 32, 64, 3, conv),
             fc: nn::linear(p / "fc", flat, 128, Default::default()),
             feat: nn::linear(p / "feat", 128, spec.feature_dim as i64, Default::default()),
             dropout: spec.dropout,
