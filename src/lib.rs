@@ -13,6 +13,8 @@ pub mod cli;
 pub mod cluster;
 pub mod compare;
 pub mod data;
+#[macro_use]
+pub mod decl;
 pub mod detect;
 pub mod device;
 pub mod error;

@@ -110,7 +110,7 @@ fn tap(taps: &mut Option<&mut Vec<Tensor>>, t: &Tensor) {
 ///
 /// libtorch's CPU kernels (oneDNN convolutions, max pooling) are much faster
 /// on channels-last tensors than on the default layout: the small-cnn
-/// input-gradient step of the attacks takes about 0.75× the time (measured on
+/// input-gradient step of the attacks takes about 0.77× the time (measured on
 /// 2 cores; docs/design.md, "Memory layout"). A convolution's output follows
 /// its weight's layout, so [`Conv`] hands libtorch a channels-last
 /// copy of the weight (a few thousand numbers; the gradient flows back to

@@ -7,12 +7,12 @@
 //! every listed default back through the parser, which catches a default whose
 //! YAML form does not read back as itself.
 
-use super::decl::Named;
-pub use super::decl::{CatalogEntry, ParamDoc, REQUIRED};
 use super::{
     AttackSpec, DatasetName, DetectorSpec, LossSpec, ModelSpec, OodSource, OptimizerSpec,
     ScheduleSpec, SyntheticSpec,
 };
+use crate::decl::Named;
+pub use crate::decl::{CatalogEntry, ParamDoc, REQUIRED};
 
 /// Every dataset, model, optimizer, schedule, loss, attack, detector and
 /// abnormal source, in

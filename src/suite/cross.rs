@@ -13,11 +13,11 @@ use serde_json::{json, Value as Json};
 use crate::compare::{metric_info, Direction, METRICS};
 use crate::data::DatasetName;
 
-use super::decl::{did_you_mean, fail, fail_at, join, quoted, Bounds, Interval, Place, Res, Value};
-use super::locate::PathSeg;
-use super::node::Node;
 use super::spec::{LgmParams, MultistepParams};
 use super::{DetectorSpec, LossSpec, ModelKind, OodSource, ScheduleSpec, Suite};
+use crate::decl::locate::PathSeg;
+use crate::decl::node::Node;
+use crate::decl::{did_you_mean, fail, fail_at, join, quoted, Bounds, Interval, Place, Res, Value};
 
 /// The metrics a tolerance can gate, in the table's order.
 pub fn gateable_metrics() -> Vec<&'static str> {

@@ -18,25 +18,20 @@
 /// A field path from keys and indices: `path!["losses", i, "lgm", "alpha"]`.
 macro_rules! path {
     ($($seg:expr),* $(,)?) => {
-        [$($crate::suite::locate::PathSeg::from($seg)),*]
+        [$($crate::decl::locate::PathSeg::from($seg)),*]
     };
 }
 
-#[macro_use]
-pub mod decl;
 pub mod catalog;
 pub mod cross;
-pub mod entries;
-pub mod locate;
-pub mod node;
 pub mod plan;
 pub mod spec;
 
 use std::path::Path;
 
+pub use crate::decl::entries::{Entries, Labeled};
+pub use crate::decl::AutoOr;
 pub use cross::RegressionSpec;
-pub use decl::AutoOr;
-pub use entries::{Entries, Labeled};
 pub use plan::{Job, JobConfig};
 pub use spec::{
     limits, AttackSpec, BimStop, Covariance, DataSpec, DatasetName, DetectorSpec, LossSpec,
@@ -44,8 +39,9 @@ pub use spec::{
     TrainSpec,
 };
 
-use decl::{Bounds, Fail, Value};
-use node::Node;
+use crate::decl::locate;
+use crate::decl::node::Node;
+use crate::decl::{Bounds, Fail, Value};
 
 /// The largest suite file lossbench reads (a suite is a page of YAML).
 pub const MAX_SUITE_BYTES: u64 = 1024 * 1024;

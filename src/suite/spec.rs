@@ -3,7 +3,7 @@
 //!
 //! Each block below *is* the resolved type the rest of lossbench uses
 //! ([`Suite`], [`TrainSpec`], [`LossSpec`], ...), and also, through the
-//! macros of [`super::decl`], the reader that fills its defaults and refuses
+//! macros of [`crate::decl`], the reader that fills its defaults and refuses
 //! what it does not allow, the entries of `lossbench list`, and the JSON
 //! Schema of `lossbench schema`. A parameter line reads
 //!
@@ -24,8 +24,8 @@
 use std::path::PathBuf;
 
 use super::cross::RegressionSpec;
-use super::decl::{self, all_defaults, bare, prelude::*};
-use super::entries::Entries;
+use crate::decl::entries::Entries;
+use crate::decl::{self, all_defaults, bare, prelude::*};
 
 /// Upper bounds on sizes: a value past them cannot be what a suite means
 /// (and past some of them libtorch or the allocator aborts the process

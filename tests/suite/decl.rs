@@ -1,6 +1,6 @@
 //! The words and schema of declared bounds, and the did-you-mean hints.
 
-use lossbench::suite::decl::{did_you_mean, edit_distance, Bounds, Interval, Items, Value};
+use lossbench::decl::{did_you_mean, edit_distance, Bounds, Interval, Items, Value};
 use serde_json::json;
 
 #[test]

@@ -1,8 +1,8 @@
 //! The YAML reader of suites: the tree it builds from any text, and the
 //! line and column it finds for a field path.
 
-use lossbench::suite::locate::{display, locate, position, PathSeg, Place};
-use lossbench::suite::node::Node;
+use lossbench::decl::locate::{display, locate, position, PathSeg, Place};
+use lossbench::decl::node::Node;
 
 #[test]
 fn every_shape_is_read_without_judging_it() {

@@ -1,12 +1,15 @@
-//! The machinery behind the declarations of [`super::spec`]: how a declared
-//! parameter is read from the YAML tree, checked, documented and described
-//! as JSON Schema.
+//! Typed declarations over YAML: the machinery behind the suite format of
+//! [`crate::suite::spec`]. How a declared parameter is read from the YAML
+//! tree ([`node`]), checked, placed at its line and column ([`locate`]),
+//! documented and described as JSON Schema; and lists of named components
+//! with labels and sweeps ([`entries`]). Nothing here knows a loss, an
+//! attack or a detector: those are declared in [`crate::suite::spec`].
 //!
 //! A parameter is declared once, as a line of a `section!` or
 //! `components!` block: its key, its Rust type, its default, its bounds and
 //! its doc comment. The macros turn those lines into the resolved type
 //! itself, the reader that fills its defaults and reports mistakes (with the
-//! field path; [`super::locate`] finds the line and column), the entries of
+//! field path; [`locate`] finds the line and column), the entries of
 //! `lossbench list`, and the JSON Schema. The [`Value`] trait says, per Rust
 //! type, what "a whole number" or "a list" means in each of those places, so
 //! a new parameter of a known type needs nothing but its line. The macros
@@ -18,14 +21,18 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value as Json};
 
-use super::locate::PathSeg;
-pub use super::locate::Place;
-use super::node::Node;
+pub mod entries;
+pub mod locate;
+pub mod node;
+
+use locate::PathSeg;
+pub use locate::Place;
+use node::Node;
 
 /// What the declaration macros name.
 pub mod prelude {
-    pub use super::super::locate::PathSeg;
-    pub use super::super::node::Node;
+    pub use super::locate::PathSeg;
+    pub use super::node::Node;
     pub use super::{
         doc_text, fail, join, read_named, AutoOr, Bounds, CatalogEntry, DefaultIs, Fields,
         Interval, Items, Named, ParamDoc, Res, Value,
@@ -236,7 +243,7 @@ pub enum Items {
     /// At least one, strictly increasing.
     Increasing,
     /// At least one; results are keyed by each entry's label, so no two
-    /// entries share one ([`super::entries::Entries`]).
+    /// entries share one ([`entries::Entries`]).
     Keyed,
 }
 

@@ -4,7 +4,7 @@
 //! Reading into a tree that accepts every shape means the YAML library only
 //! ever fails on the text itself (bad syntax, an unknown anchor, a second
 //! document); every other mistake is found by the declarations in
-//! [`super::decl`], which walk this tree and say what they expected in their
+//! [`crate::decl`], which walk this tree and say what they expected in their
 //! own words. Maps keep their entries in order and keep repeated keys, so a
 //! repeat is reported rather than silently overwritten. The tree holds no
 //! positions (yaml_serde gives none on success); an error is placed in the

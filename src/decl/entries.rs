@@ -22,9 +22,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
-use super::decl::{fail, fail_at, join, read_named, Bounds, Items, Named, Place, Res, Value};
 use super::locate::PathSeg;
 use super::node::Node;
+use super::{fail, fail_at, join, read_named, Bounds, Items, Named, Place, Res, Value};
 
 /// The longest label.
 const MAX_LABEL: usize = 100;
