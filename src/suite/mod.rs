@@ -4,12 +4,13 @@
 //! The format is declared once, in [`spec`]: each section and component with
 //! its parameters, their defaults, ranges and docs. From that declaration
 //! come the resolved types below (re-exported from [`spec`]), the reader that
-//! checks a suite and fills its defaults ([`decl`]), `lossbench list`
+//! checks a suite and fills its defaults ([`crate::decl`]), `lossbench list`
 //! ([`catalog`]) and `lossbench schema` ([`schema`]). A suite is read in
-//! three steps: the text becomes a tree of YAML values ([`node`]); the
+//! three steps: the text becomes a tree of YAML values
+//! ([`crate::decl::node`]); the
 //! declarations walk the tree, so an unknown key, a wrong type or a value out
 //! of range fails with its field path and plain words; [`cross`] checks what
-//! only several sections together can say. [`locate`] then finds the line
+//! only several sections together can say. [`crate::decl::locate`] then finds the line
 //! and column of a failing field. [`plan`] expands a suite into [`Job`]s
 //! with stable ids.
 //!
