@@ -6,6 +6,12 @@
 # clippy checks every dependency again in its own profile (about a minute on
 # 2 cores), so it is a target of its own.
 #
+# `make test` builds and runs the library's unit tests and the one
+# integration-test binary (tests/all.rs), not the benches: each bench is a
+# binary of its own linked against tch and polars (three more links), and
+# `make lint` (clippy --all-targets) type-checks them. Run a bench with
+# `cargo bench --bench NAME` (see benches/).
+#
 # One build serves both: `make run` builds the `dev` profile that `make test`
 # compiles its tests with, so the tests reuse every compiled dependency. The
 # heavy arithmetic runs inside libtorch, so an optimised build of the Rust
@@ -45,7 +51,7 @@ run: build
 test: setup-test
 	@if [[ "$${LOSSBENCH_SKIP_SLURM:-}" != 1 ]]; then scripts/slurm-local.sh start; fi
 	@status=0; \
-	$(CARGO) test --all-targets || status=$$?; \
+	$(CARGO) test --lib --tests || status=$$?; \
 	if [[ "$${LOSSBENCH_SKIP_SLURM:-}" != 1 ]]; then scripts/slurm-local.sh stop; fi; \
 	exit $$status
 	$(CARGO) test --doc
