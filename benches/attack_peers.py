@@ -27,8 +27,10 @@ DeepFool overshoot 0.02, 50 iterations, 10 candidates (foolbox; torchattacks
 has no candidates and always uses every class, here also 10). Every
 implementation attacks the inputs in batches of --batch; the best of at
 least --repeats timed runs after a warm-up, and of as many more as fill
---min-seconds, counts. lossbench and the peers alternate for --rounds rounds, and the best round counts (the machine's other
-load changes between them). torchattacks' DeepFool loops
+--min-seconds, counts. lossbench and the peers alternate for --rounds rounds. The best round of
+each counts for its images/s; the last column adds the ratio within each
+round and their median, which one outlier round (the machine's other load
+changes between rounds) cannot move. torchattacks' DeepFool loops
 over samples in Python and runs on the first --torchattacks-deepfool-n images
 only (images/s is per image either way).
 
@@ -230,16 +232,21 @@ def main():
                     "--bench", "attack_throughput"], cwd=ROOT, check=True)
     n_sub = min(args.torchattacks_deepfool_n, x.shape[0])
     rows = []
-    for _ in range(args.rounds):
-        rows += lossbench(path, args, "--attacks", args.attacks)
+    for rnd in range(args.rounds):
+        new = lossbench(path, args, "--attacks", args.attacks)
         if "deepfool" in args.attacks.split(","):
-            rows += lossbench(path, args, "--attacks", "deepfool", "--n", str(n_sub),
-                              impl=f"lossbench[:{n_sub}]")
-        rows += peers(model, x, y, args)
+            new += lossbench(path, args, "--attacks", "deepfool", "--n", str(n_sub),
+                             impl=f"lossbench[:{n_sub}]")
+        new += peers(model, x, y, args)
+        for r in new:
+            r["round"] = rnd
+        rows += new
     ips = {}
+    per_round = {}
     for r in rows:
         key = (r["impl"], r["attack"])
         ips[key] = max(ips.get(key, 0.0), r["images_per_s"])
+        per_round[key + (r["round"],)] = r["images_per_s"]
     print(f"\nimages/s, {args.threads} thread(s), batch {args.batch}, {x.shape[0]} images "
           f"(torchattacks DeepFool: the first {n_sub}, against lossbench on the same {n_sub}):")
     pairs = [
@@ -255,12 +262,19 @@ def main():
         ("deepfool", "lossbench", "foolbox"),
     ]
     print(f"{'attack':<10}{'lossbench':>18}{'images/s':>10}{'peer':>20}{'images/s':>10}"
-          f"{'ratio':>9}")
+          f"{'ratio':>9}   per round (median)")
     for attack, ours, peer in pairs:
         if (ours, attack) not in ips:
             continue
         a, b = ips[(ours, attack)], ips[(peer, attack)]
-        print(f"{attack:<10}{ours:>18}{a:>10.1f}{peer:>20}{b:>10.1f}{a / b:>8.2f}x")
+        # The ratio within each round (both sides timed minutes apart at
+        # most), which one outlier round cannot move the way it moves a best.
+        ratios = [per_round[(ours, attack, k)] / per_round[(peer, attack, k)]
+                  for k in range(args.rounds)
+                  if (ours, attack, k) in per_round and (peer, attack, k) in per_round]
+        each = " ".join(f"{v:.2f}" for v in ratios)
+        print(f"{attack:<10}{ours:>18}{a:>10.1f}{peer:>20}{b:>10.1f}{a / b:>8.2f}x   "
+              f"{each} ({float(np.median(ratios)):.2f}x)")
 
 
 if __name__ == "__main__":

@@ -39,9 +39,15 @@ impl SmallCnn {
 
 impl Backbone for SmallCnn {
     fn trunk(&self, x: &Tensor, _mode: Mode, mut taps: Option<&mut Vec<Tensor>>) -> Tensor {
-        let h = x.apply(&self.conv1).relu().max_pool2d_default(2);
+        // Pooling before the ReLU: max pooling commutes with a
+        // non-decreasing function, so the values and the gradients are
+        // those of conv-ReLU-pool (ties included: a window whose maximum is
+        // not positive passes no gradient either way), and the ReLU and its
+        // backward pass see a quarter of the elements. The input-gradient
+        // step of the attacks takes about 0.8x the time.
+        let h = x.apply(&self.conv1).max_pool2d_default(2).relu();
         tap(&mut taps, &h);
-        let h = h.apply(&self.conv2).relu().max_pool2d_default(2);
+        let h = h.apply(&self.conv2).max_pool2d_default(2).relu();
         tap(&mut taps, &h);
         let h = h.flatten(1, -1).apply(&self.fc).relu();
         tap(&mut taps, &h);
