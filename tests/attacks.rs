@@ -43,7 +43,7 @@ const FIXTURE: &str = "tests/reference/attacks_ref";
 /// count, kernel choice). 0.1 % of the fixture's 4096 pixels is 4. Measured:
 /// none differ (torchattacks averages the loss over the batch of 64 where
 /// lossbench sums it, an exact 2^-6 scaling that keeps every sign).
-const SIGN_FLIP_FRACTION: f64 = 1e-3;
+pub(crate) const SIGN_FLIP_FRACTION: f64 = 1e-3;
 /// DeepFool against the per-sample PyTorch transcription of docs/definitions.md §2: the
 /// same arithmetic in float32, batched here and one sample at a time there.
 /// Measured: 2e-7 per pixel (a few float32 ulps near 1).
@@ -134,7 +134,7 @@ fn fixture() -> Fixture {
     }
 }
 
-fn f64s(t: &Tensor) -> Vec<f64> {
+pub(crate) fn f64s(t: &Tensor) -> Vec<f64> {
     Vec::<f64>::try_from(&t.to_kind(Kind::Double).flatten(0, -1)).unwrap()
 }
 
@@ -152,7 +152,7 @@ fn successes(b: &AdvBatch) -> i64 {
 
 /// Compares an FGSM / BIM output with torchattacks': equal to 1e-6 except on
 /// at most [`SIGN_FLIP_FRACTION`] of the pixels. Returns the differing count.
-fn assert_matches_reference(what: &str, got: &Tensor, want: &Tensor) -> usize {
+pub(crate) fn assert_matches_reference(what: &str, got: &Tensor, want: &Tensor) -> usize {
     assert_eq!(got.size(), want.size(), "{what}: shape");
     let diff = f64s(&(got - want).abs());
     let off = diff.iter().filter(|&&d| d > 1e-6).count();

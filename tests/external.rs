@@ -6,6 +6,13 @@
 //! exported, traced by `python/lossbench_models.py trace` and evaluated as
 //! an external model, gives the results of the original.
 
+// FGSM / PGD outputs are compared with torchattacks' as in tests/attacks.rs:
+// equal to 1e-6 except where the input gradient is ~0 and its sign depends
+// on summation order (at most 0.1 % of the pixels). Both sides run the same
+// TorchScript graph on the same libtorch, and torchattacks' mean over the
+// batch of 64 is lossbench's sum scaled by 2^-6, exactly. Measured: none
+// differ.
+use crate::attacks::assert_matches_reference;
 use crate::common;
 use crate::e2e::{lossbench, run_dir};
 
@@ -19,17 +26,10 @@ use lossbench::suite::{Norm, Suite};
 use lossbench::train::Net;
 use lossbench::Error;
 use serde_json::Value;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 const SHAPE: [usize; 3] = [1, 8, 8];
 const CLASSES: usize = 4;
-/// Pixels whose FGSM / PGD outputs may differ from torchattacks': those
-/// where the input gradient is ~0 and its sign depends on summation order,
-/// as in tests/attacks.rs (0.1 % of the 4096 pixels: 4). Both sides run the
-/// same TorchScript graph on the same libtorch, and torchattacks' mean over
-/// the batch of 64 is lossbench's sum scaled by 2^-6, exactly. Measured:
-/// none differ.
-const SIGN_FLIP_FRACTION: f64 = 1e-3;
 
 /// The reference directory, written once per test process.
 fn fixture() -> &'static Path {
@@ -50,24 +50,6 @@ fn load(file: &str) -> lossbench::Result<ExternalModel> {
 
 fn net(file: &str) -> Net {
     Net::external(load(file).unwrap(), Device::Cpu, CLASSES)
-}
-
-fn f64s(t: &Tensor) -> Vec<f64> {
-    Vec::<f64>::try_from(&t.to_kind(Kind::Double).flatten(0, -1)).unwrap()
-}
-
-/// How many pixels differ by more than 1e-6; fails past the allowance.
-fn pixels_off(what: &str, got: &Tensor, want: &Tensor) -> usize {
-    assert_eq!(got.size(), want.size(), "{what}: shape");
-    let diff = f64s(&(got - want).abs());
-    let off = diff.iter().filter(|&&d| d > 1e-6).count();
-    let allowed = (SIGN_FLIP_FRACTION * diff.len() as f64).floor() as usize;
-    assert!(
-        off <= allowed,
-        "{what}: {off} of {} pixels differ from torchattacks (allowed {allowed})",
-        diff.len()
-    );
-    off
 }
 
 #[test]
@@ -95,7 +77,7 @@ fn fgsm_and_pgd_on_a_torchscript_model_match_torchattacks() {
             let eps = case["eps"].as_f64().unwrap();
             let got = Fgsm { eps }.run(net, x, y);
             let want = &tensors[case["tensor"].as_str().unwrap()];
-            let off = pixels_off(&format!("{name} fgsm eps={eps}"), &got.x_adv, want);
+            let off = assert_matches_reference(&format!("{name} fgsm eps={eps}"), &got.x_adv, want);
             report.push(format!("{name} fgsm eps={eps}: {off} pixels differ"));
         }
         assert!(!meta["pgd"].as_array().unwrap().is_empty());
@@ -110,7 +92,8 @@ fn fgsm_and_pgd_on_a_torchscript_model_match_torchattacks() {
             };
             let got = pgd.run(net, x, y);
             let want = &tensors[case["tensor"].as_str().unwrap()];
-            let off = pixels_off(&format!("{name} {}", pgd.label()), &got.x_adv, want);
+            let off =
+                assert_matches_reference(&format!("{name} {}", pgd.label()), &got.x_adv, want);
             report.push(format!("{name} {}: {off} pixels differ", pgd.label()));
         }
     }
