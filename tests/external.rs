@@ -14,7 +14,7 @@
 // differ.
 use crate::attacks::assert_matches_reference;
 use crate::common;
-use crate::e2e::{lossbench, run_dir};
+use crate::e2e::{lossbench, run_cpu, run_dir};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -299,12 +299,7 @@ fn a_lossbench_model_exported_traced_and_evaluated_as_external_gives_the_same_re
     let run = |name: &str, text: String| {
         let file = dir.join(format!("{name}.yaml"));
         std::fs::write(&file, text).unwrap();
-        let out = lossbench()
-            .args(["run", "--device", "cpu", "--results"])
-            .arg(&results)
-            .arg("--reports")
-            .arg(dir.join("reports"))
-            .arg(&file)
+        let out = run_cpu(dir, &results, &file)
             .env("OMP_NUM_THREADS", "1")
             .output()
             .unwrap();
@@ -448,14 +443,7 @@ fn a_run_with_a_model_that_does_not_fit_exits_2_and_leaves_no_run_directory() {
     )
     .unwrap();
     let results = dir.join("results");
-    let out = lossbench()
-        .args(["run", "--device", "cpu", "--results"])
-        .arg(&results)
-        .arg("--reports")
-        .arg(dir.join("reports"))
-        .arg(&suite)
-        .output()
-        .unwrap();
+    let out = run_cpu(dir, &results, &suite).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -493,14 +481,7 @@ fn a_logits_only_model_runs_and_skips_the_detectors_it_cannot_feed_with_reasons(
     )
     .unwrap();
     let results = dir.join("results");
-    let out = lossbench()
-        .args(["run", "--device", "cpu", "--results"])
-        .arg(&results)
-        .arg("--reports")
-        .arg(dir.join("reports"))
-        .arg(&suite)
-        .output()
-        .unwrap();
+    let out = run_cpu(dir, &results, &suite).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

@@ -60,6 +60,18 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// `lossbench run --device cpu` of `suite`, results under `results`,
+/// reports under `<dir>/reports`.
+pub(crate) fn run_cpu(dir: &Path, results: &Path, suite: &Path) -> Command {
+    let mut cmd = lossbench();
+    cmd.args(["run", "--device", "cpu", "--results"])
+        .arg(results)
+        .arg("--reports")
+        .arg(dir.join("reports"))
+        .arg(suite);
+    cmd
+}
+
 /// Writes `text` as `<dir>/<name>.yaml` and runs it; the command's output.
 fn run_suite_text(
     dir: &Path,
@@ -69,13 +81,7 @@ fn run_suite_text(
 ) -> assert_cmd::assert::Assert {
     let suite = dir.join(format!("{name}.yaml"));
     std::fs::write(&suite, text).unwrap();
-    lossbench()
-        .args(["run", "--device", "cpu", "--results"])
-        .arg(results)
-        .arg("--reports")
-        .arg(dir.join("reports"))
-        .arg(&suite)
-        .assert()
+    run_cpu(dir, results, &suite).assert()
 }
 
 /// Reads a CSV table of a run directory as rows of fields.
