@@ -33,7 +33,7 @@ Differences between the libraries and lossbench's definitions (docs/definitions.
 """
 import json
 import pathlib
-import struct
+import sys
 
 import numpy as np
 import torch
@@ -41,6 +41,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = pathlib.Path(__file__).resolve().parent
+# The safetensors reader and writer the other reference scripts use (this
+# file is also loaded by path, from benches/attack_peers.py).
+sys.path.insert(0, str(HERE))
+from torch_io import read_safetensors, write_safetensors  # noqa: E402,F401
 SIDE, CHANNELS, CLASSES, FEATURE_DIM = 8, 1, 5, 16
 N_INPUTS = 64
 FGSM_EPS = [0.03, 0.1]
@@ -97,43 +101,6 @@ class SmallCnn(nn.Module):
         out["head.fc.weight"] = self.head.weight
         out["head.fc.bias"] = self.head.bias
         return {k: v.detach().contiguous() for k, v in out.items()}
-
-
-def write_safetensors(path, tensors):
-    """The safetensors format by hand (8-byte header size, JSON header, raw
-    little-endian data), so that no extra package is needed."""
-    dtypes = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        raw = t.detach().cpu().contiguous().numpy().tobytes()
-        header[name] = {"dtype": dtypes[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-
-
-def read_safetensors(path):
-    """Inverse of `write_safetensors` (F32, F64 and I64 tensors)."""
-    dtypes = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
-    raw = pathlib.Path(path).read_bytes()
-    (size,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + size])
-    data = raw[8 + size:]
-    out = {}
-    for name, h in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = h["data_offsets"]
-        arr = np.frombuffer(data[a:b], dtype=dtypes[h["dtype"]]).reshape(h["shape"])
-        out[name] = torch.from_numpy(arr.copy())
-    return out
 
 
 def blobs(gen, n, protos, noise=0.15):
