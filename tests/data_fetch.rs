@@ -206,20 +206,41 @@ fn mnist_files(n_train: u32, n_test: u32) -> Vec<(String, Vec<u8>)> {
     ]
 }
 
-/// Serves `files` under `/pub/<name>` and returns their manifest.
-fn publish(server: &Server, files: &[(String, Vec<u8>)]) -> Vec<RemoteFile> {
+/// Serves `files` under `<dir>/<name>` and returns their manifest, each
+/// file's publisher URL given by `url(name)`.
+fn serve_files(
+    server: &Server,
+    files: &[(String, Vec<u8>)],
+    dir: &str,
+    url: impl Fn(&str) -> String,
+) -> Vec<RemoteFile> {
     files
         .iter()
         .map(|(name, bytes)| {
-            server.put(&format!("/pub/{name}"), bytes);
+            server.put(&format!("{dir}/{name}"), bytes);
             RemoteFile {
                 name: name.clone(),
-                url: format!("{}/pub/{name}", server.base),
+                url: url(name),
                 size: bytes.len() as u64,
                 sha256: sha256(bytes),
             }
         })
         .collect()
+}
+
+/// Serves `files` under `/pub/<name>` and returns their manifest.
+fn publish(server: &Server, files: &[(String, Vec<u8>)]) -> Vec<RemoteFile> {
+    serve_files(server, files, "/pub", |name| {
+        format!("{}/pub/{name}", server.base)
+    })
+}
+
+/// Serves `files` on a mirror only, under `<dir>/<name>`; the manifest's
+/// publisher URLs point nowhere.
+fn mirror_only(server: &Server, files: &[(String, Vec<u8>)], dir: &str) -> Vec<RemoteFile> {
+    serve_files(server, files, dir, |_| {
+        "http://127.0.0.1:9/unreachable".into()
+    })
 }
 
 fn options(data_dir: &Path) -> FetchOptions {
@@ -492,18 +513,7 @@ fn a_mirror_replaces_the_publishers_url() {
     let files = mnist_files(6, 4);
     // The publisher's URLs point nowhere; the mirror has the files under
     // <mirror>/<dataset>/<file>.
-    let manifest: Vec<RemoteFile> = files
-        .iter()
-        .map(|(name, bytes)| {
-            server.put(&format!("/mirror/kmnist/{name}"), bytes);
-            RemoteFile {
-                name: name.clone(),
-                url: "http://127.0.0.1:9/unreachable".into(),
-                size: bytes.len() as u64,
-                sha256: sha256(bytes),
-            }
-        })
-        .collect();
+    let manifest = mirror_only(&server, &files, "/mirror/kmnist");
     assert_eq!(
         fetch::url_for(
             DatasetName::Kmnist,
@@ -598,18 +608,7 @@ fn write_manifest(dir: &Path, dataset: &str, manifest: &[RemoteFile]) -> PathBuf
 fn the_command_fetches_through_a_mirror_and_fails_with_exit_code_3_on_a_bad_hash() {
     let server = Server::start();
     let files = mnist_files(6, 4);
-    let manifest: Vec<RemoteFile> = files
-        .iter()
-        .map(|(name, bytes)| {
-            server.put(&format!("/m/svhn/{name}"), bytes);
-            RemoteFile {
-                name: name.clone(),
-                url: "http://127.0.0.1:9/unreachable".into(),
-                size: bytes.len() as u64,
-                sha256: sha256(bytes),
-            }
-        })
-        .collect();
+    let manifest = mirror_only(&server, &files, "/m/svhn");
     let tmp = tempfile::tempdir().unwrap();
     let m = write_manifest(tmp.path(), "svhn", &manifest);
     let data_dir = tmp.path().join("data");
