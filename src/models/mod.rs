@@ -122,40 +122,54 @@ fn tap(taps: &mut Option<&mut Vec<Tensor>>, t: &Tensor) {
 #[derive(Debug)]
 pub struct Conv {
     inner: nn::Conv2D,
-    stride: i64,
-    padding: i64,
+    cfg: nn::ConvConfig,
 }
 
 impl Conv {
     pub fn new(p: nn::Path, cin: i64, cout: i64, k: i64, cfg: nn::ConvConfig) -> Conv {
         Conv {
             inner: nn::conv2d(p, cin, cout, k, cfg),
-            stride: cfg.stride,
-            padding: cfg.padding,
+            cfg,
         }
     }
+}
+
+/// A channels-last copy of a 4-D weight `[out, in, k, k]`. The strides are
+/// written out: with one input channel, asking libtorch for a channels-last
+/// copy returns the weight as it is (both layouts fit it), and the output
+/// would not be channels-last.
+fn channels_last(w: &Tensor) -> Option<Tensor> {
+    let &[o, c, h, k] = w.size().as_slice() else {
+        return None;
+    };
+    let strides = [h * k * c, 1, k * c, c];
+    let mut t = Tensor::empty_strided([o, c, h, k], strides, (w.kind(), w.device()));
+    t.copy_(w);
+    Some(t)
 }
 
 impl nn::Module for Conv {
     fn forward(&self, x: &Tensor) -> Tensor {
         let w = &self.inner.ws;
-        let nhwc;
-        let weight = match w.size().as_slice() {
-            &[o, c, h, k] if !w.device().is_cuda() => {
-                // Strides written out: with one input channel, asking
-                // libtorch for a channels-last copy returns the weight as
-                // it is (both layouts fit it), and the output would not be
-                // channels-last.
-                let strides = [h * k * c, 1, k * c, c];
-                let mut t = Tensor::empty_strided([o, c, h, k], strides, (w.kind(), w.device()));
-                t.copy_(w);
-                nhwc = t;
-                &nhwc
-            }
-            _ => w,
+        let zeros = matches!(self.cfg.padding_mode, nn::PaddingMode::Zeros);
+        let nhwc = match zeros && !w.device().is_cuda() {
+            true => channels_last(w),
+            false => None,
         };
-        let (s, p) = (self.stride, self.padding);
-        x.conv2d(weight, self.inner.bs.as_ref(), [s, s], [p, p], [1, 1], 1)
+        let Some(weight) = &nhwc else {
+            // As stored: on a GPU, or with a padding mode tch applies itself.
+            return x.apply(&self.inner);
+        };
+        let c = &self.cfg;
+        let (s, p, d) = (c.stride, c.padding, c.dilation);
+        x.conv2d(
+            weight,
+            self.inner.bs.as_ref(),
+            [s, s],
+            [p, p],
+            [d, d],
+            c.groups,
+        )
     }
 }
 
